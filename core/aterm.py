@@ -1,0 +1,319 @@
+"""Read and write the ``Derive(...)`` term of ``.drv`` files.
+
+Grammar (``guix-derivations.md`` §2.1)::
+
+    drv       = "Derive(" outputs "," inputdrvs "," strlist "," string ","
+                string "," strlist "," envs ")"
+    outputs   = "[" [ output { "," output } ] "]"
+    output    = "(" string "," string "," string "," string ")"
+    inputdrvs = "[" [ "(" string "," strlist ")" { "," … } ] "]"
+    envs      = "[" [ "(" string "," string ")" { "," … } ] "]"
+    strlist   = "[" [ string { "," string } ] "]"
+    string    = '"' { char | "\\" char } '"'
+
+Reading is on the hot path of loading a 50,000-node closure, so the whole
+term is first matched by one regular expression whose quantifiers are
+possessive (no backtracking, linear time even on garbage); only when that
+fails does a careful scanner walk the text to report the exact line and
+column of the first error.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import Final
+
+from revive.core.derivation import Derivation, InputDrv, Output
+from revive.core.errors import DerivationError, position_of
+
+__all__ = [
+    "parse_derivation",
+    "parse_derivation_bytes",
+    "read_derivation",
+    "serialize_derivation",
+    "escape_string",
+]
+
+# One string literal, possessive so that a failed match never backtracks.
+_S: Final = r'"(?:[^"\\]++|\\.)*+"'
+_SL: Final = rf"(?:{_S}(?:,{_S})*+)?+"
+_OUT: Final = rf"\({_S},{_S},{_S},{_S}\)"
+_IN: Final = rf"\({_S},\[{_SL}\]\)"
+_ENV: Final = rf"\({_S},{_S}\)"
+
+_TERM: Final = re.compile(
+    rf"Derive\(\[((?:{_OUT}(?:,{_OUT})*+)?+)\],"
+    rf"\[((?:{_IN}(?:,{_IN})*+)?+)\],"
+    rf"\[({_SL})\],({_S}),({_S}),\[({_SL})\],"
+    rf"\[((?:{_ENV}(?:,{_ENV})*+)?+)\]\)",
+    re.DOTALL,
+)
+_STRING: Final = re.compile(r'"((?:[^"\\]++|\\.)*+)"', re.DOTALL)
+_INPUT: Final = re.compile(rf'\(({_S}),\[({_SL})\]\)', re.DOTALL)
+_PAIR: Final = re.compile(r'\("((?:[^"\\]++|\\.)*+)","((?:[^"\\]++|\\.)*+)"\)', re.DOTALL)
+_ESCAPE: Final = re.compile(r"\\(.)", re.DOTALL)
+_NEEDS_ESCAPE: Final = re.compile(r'["\\\n\r\t]')
+_UNESCAPES: Final = {"n": "\n", "r": "\r", "t": "\t"}
+_ESCAPES: Final = str.maketrans({'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+_OUT_ONLY: Final = ("out",)
+_intern = sys.intern
+
+
+def _unescape(match: re.Match[str]) -> str:
+    char = match.group(1)
+    return _UNESCAPES.get(char, char)
+
+
+def _text(raw: str) -> str:
+    """Content of a string literal (without quotes) with escapes resolved."""
+    if "\\" in raw:
+        return _ESCAPE.sub(_unescape, raw)
+    return raw
+
+
+def parse_derivation(text: str, path: str = "<string>", name: str | None = None) -> Derivation:
+    """Parse the text of a ``.drv`` file.
+
+    Args:
+        text: the whole file, decoded.
+        path: where it came from, used in error messages and for the name.
+        name: the derivation name; by default taken from ``path`` when it ends
+            in ``.drv``, else from the ``out`` output path.
+
+    Raises:
+        DerivationError: the text is not a valid ``Derive(...)`` term.
+    """
+    match = _TERM.fullmatch(text)
+    if match is None:
+        _locate_error(text, path)
+        raise DerivationError("not a valid derivation", path)  # pragma: no cover
+    outs_src, ins_src, srcs_src, system, builder, args_src, env_src = match.groups()
+
+    strings = [_text(s) for s in _STRING.findall(outs_src)]
+    outputs = tuple(
+        Output(_intern(strings[i]), strings[i + 1], strings[i + 2], strings[i + 3])
+        for i in range(0, len(strings), 4)
+    )
+    input_drvs: list[InputDrv] = []
+    for drv_path, out_list in _INPUT.findall(ins_src):
+        if out_list == '"out"':
+            names: tuple[str, ...] = _OUT_ONLY
+        else:
+            names = tuple(_intern(_text(s)) for s in _STRING.findall(out_list))
+        input_drvs.append((_intern(_text(drv_path[1:-1])), names))
+    env = tuple(
+        (_intern(_text(key)), _text(value)) for key, value in _PAIR.findall(env_src)
+    )
+    if name is None:
+        name = _name_for(path, outputs)
+    return Derivation(
+        name,
+        outputs,
+        tuple(input_drvs),
+        tuple(_intern(_text(s)) for s in _STRING.findall(srcs_src)),
+        _intern(_text(system[1:-1])),
+        _intern(_text(builder[1:-1])),
+        tuple(_text(s) for s in _STRING.findall(args_src)),
+        env,
+    )
+
+
+def parse_derivation_bytes(
+    data: bytes, path: str = "<bytes>", name: str | None = None
+) -> Derivation:
+    """Decode ``data`` as UTF-8 and parse it; a bad byte is a located error."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        prefix = data[: err.start].decode("utf-8", errors="replace")
+        line, column = position_of(prefix, len(prefix))
+        raise DerivationError(
+            f"invalid UTF-8 byte 0x{data[err.start]:02x}", path, line, column
+        ) from None
+    return parse_derivation(text, path, name)
+
+
+def read_derivation(file: str, logical_path: str | None = None) -> Derivation:
+    """Read and parse the ``.drv`` file ``file``.
+
+    Args:
+        file: the physical file to read.
+        logical_path: its store path, if ``file`` is a copy outside the store
+            (used for the name; errors always name ``file``).
+
+    Raises:
+        DerivationError: the file cannot be read or is malformed.
+    """
+    try:
+        with open(file, "rb") as handle:
+            data = handle.read()
+    except IsADirectoryError:
+        raise DerivationError("is a directory, not a derivation file", file) from None
+    except OSError as err:
+        raise DerivationError(f"cannot read: {err.strerror or err}", file) from None
+    name = Derivation.name_from_path(logical_path or file) if (logical_path or file).endswith(
+        ".drv"
+    ) else None
+    return parse_derivation_bytes(data, file, name)
+
+
+def _name_for(path: str, outputs: tuple[Output, ...]) -> str:
+    if path.endswith(".drv"):
+        return Derivation.name_from_path(path)
+    for out in outputs:
+        if out.name == "out" and out.path:
+            base = out.path[out.path.rfind("/") + 1 :]
+            return base[33:] if len(base) > 33 else base
+    return ""
+
+
+# --- writing -------------------------------------------------------------------
+
+
+def escape_string(value: str) -> str:
+    """``value`` as a ``.drv`` string literal, quotes included."""
+    if _NEEDS_ESCAPE.search(value) is None:
+        return f'"{value}"'
+    return '"' + value.translate(_ESCAPES) + '"'
+
+
+def serialize_derivation(drv: Derivation) -> str:
+    """The ``Derive(...)`` text of ``drv``, fields in the order they are stored.
+
+    For a canonical derivation (every file Guix or the daemon writes) this is
+    byte-identical to the file it was read from.
+    """
+    q = escape_string
+    outputs = ",".join(
+        f"({q(o.name)},{q(o.path)},{q(o.hash_algo)},{q(o.hash)})" for o in drv.outputs
+    )
+    inputs = ",".join(
+        f"({q(path)},[{','.join(map(q, outs))}])" for path, outs in drv.input_drvs
+    )
+    return (
+        f"Derive([{outputs}],[{inputs}],[{','.join(map(q, drv.input_srcs))}],"
+        f"{q(drv.system)},{q(drv.builder)},[{','.join(map(q, drv.args))}],"
+        f"[{','.join(f'({q(k)},{q(v)})' for k, v in drv.env)}])"
+    )
+
+
+# --- error location ------------------------------------------------------------
+
+
+class _Scanner:
+    """A strict character-level reader used only to locate the first error."""
+
+    def __init__(self, text: str, path: str) -> None:
+        self.text = text
+        self.path = path
+        self.pos = 0
+
+    def fail(self, message: str) -> DerivationError:
+        line, column = position_of(self.text, self.pos)
+        return DerivationError(message, self.path, line, column)
+
+    def describe(self) -> str:
+        if self.pos >= len(self.text):
+            return "end of file"
+        return repr(self.text[self.pos])
+
+    def expect(self, literal: str, what: str) -> None:
+        if self.text.startswith(literal, self.pos):
+            self.pos += len(literal)
+            return
+        # Point at the first character that differs.
+        for char in literal:
+            if self.pos < len(self.text) and self.text[self.pos] == char:
+                self.pos += 1
+            else:
+                break
+        raise self.fail(f"expected {what}, found {self.describe()}")
+
+    def string(self) -> None:
+        if self.pos >= len(self.text) or self.text[self.pos] != '"':
+            raise self.fail(f"expected a string, found {self.describe()}")
+        start = self.pos
+        self.pos += 1
+        text = self.text
+        while True:
+            quote = text.find('"', self.pos)
+            backslash = text.find("\\", self.pos)
+            if quote < 0:
+                self.pos = start
+                raise self.fail("unterminated string")
+            if 0 <= backslash < quote:
+                if backslash + 1 >= len(text):
+                    self.pos = backslash
+                    raise self.fail("unterminated escape at end of file")
+                self.pos = backslash + 2
+                continue
+            self.pos = quote + 1
+            return
+
+    def sequence(self, item: object, what: str) -> int:
+        """``[ item {, item} ]``; returns the number of items."""
+        self.expect("[", f"'[' starting {what}")
+        if self.text.startswith("]", self.pos):
+            self.pos += 1
+            return 0
+        count = 0
+        while True:
+            item()  # type: ignore[operator]
+            count += 1
+            if self.text.startswith(",", self.pos):
+                self.pos += 1
+                continue
+            self.expect("]", f"',' or ']' in {what}")
+            return count
+
+    def tuple_of(self, arity: int, what: str, parts: tuple[object, ...] = ()) -> None:
+        self.expect("(", f"'(' starting {what}")
+        readers = parts or (self.string,) * arity
+        for index, reader in enumerate(readers):
+            if index:
+                if not self.text.startswith(",", self.pos):
+                    if self.text.startswith(")", self.pos):
+                        raise self.fail(
+                            f"{what} has {index} fields, expected {len(readers)}"
+                        )
+                    raise self.fail(f"expected ',' in {what}, found {self.describe()}")
+                self.pos += 1
+            reader()  # type: ignore[operator]
+        if self.text.startswith(",", self.pos):
+            raise self.fail(f"{what} has more than {len(readers)} fields")
+        self.expect(")", f"')' ending {what}")
+
+
+def _locate_error(text: str, path: str) -> None:
+    """Raise a :class:`DerivationError` pointing at the first error in ``text``."""
+    if not text:
+        raise DerivationError("empty file, expected 'Derive('", path)
+    scan = _Scanner(text, path)
+    scan.expect("Derive(", "'Derive('")
+    scan.sequence(lambda: scan.tuple_of(4, "output"), "the outputs")
+    fields = (
+        ("the input derivations", lambda: scan.sequence(
+            lambda: scan.tuple_of(2, "input derivation", (
+                scan.string, lambda: scan.sequence(scan.string, "output names"))),
+            "the input derivations")),
+        ("the input sources", lambda: scan.sequence(scan.string, "the input sources")),
+        ("the system", scan.string),
+        ("the builder", scan.string),
+        ("the arguments", lambda: scan.sequence(scan.string, "the arguments")),
+        ("the environment", lambda: scan.sequence(
+            lambda: scan.tuple_of(2, "environment variable"), "the environment")),
+    )
+    for what, reader in fields:
+        if not text.startswith(",", scan.pos):
+            if text.startswith(")", scan.pos):
+                raise scan.fail(f"Derive has too few fields: {what} is missing")
+            raise scan.fail(f"expected ',' before {what}, found {scan.describe()}")
+        scan.pos += 1
+        reader()
+    if text.startswith(",", scan.pos):
+        raise scan.fail("Derive has more than 7 fields")
+    scan.expect(")", "')' ending Derive")
+    if scan.pos < len(text):
+        raise scan.fail(f"unexpected {scan.describe()} after the end of the derivation")
+    raise DerivationError("not a valid derivation", path)  # pragma: no cover

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install everything guix-revive needs on a fresh Debian bookworm machine,
+# idempotently: Debian packages for the real fetchers (git, svn, hg, brz, cvs)
+# and the tools the tests use, then a virtual environment in .venv with the
+# project installed (strict editable mode, so packaging mistakes show up).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEBIAN_PACKAGES=(git subversion mercurial brz cvs recutils librsvg2-bin curl)
+missing=()
+for pkg in "${DEBIAN_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo); fi
+    echo "setup: installing Debian packages: ${missing[*]}" >&2
+    "${SUDO[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.guix-revive-installed
+want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || [ ! -d build ]; then
+    echo "setup: installing Python dependencies into .venv" >&2
+    .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+    .venv/bin/python -m pip install -q -e ".[test]" --config-settings editable_mode=strict
+    echo "$want" > "$stamp"
+fi

@@ -1,0 +1,1 @@
+"""guix-revive's terminal interface: the Textual app and the command line."""

@@ -1,0 +1,76 @@
+"""The ``guix-revive`` command line.
+
+``guix-revive [ROOT.drv…]`` opens the app; ``guix-revive COMMAND …`` runs a
+report command (``show``, ``verify``, ``why``…) without importing Textual.
+Each command lives in its own module of this package, which provides
+``add_parser(subparsers)`` and ``run(args) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from revive.core.errors import ReviveError
+
+__all__ = ["main", "COMMANDS"]
+
+COMMANDS: tuple[str, ...] = ()
+"""Report commands, each a module ``revive.tui.cli.<name>``."""
+
+
+def _command_module(name: str) -> ModuleType:
+    return importlib.import_module(f"revive.tui.cli.{name}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser for every report command (the app has its own, in ``app_command``)."""
+    parser = argparse.ArgumentParser(
+        prog="guix-revive",
+        description="Browse, verify, rewrite and re-fetch past Guix derivation graphs.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        _command_module(name).add_parser(subparsers)
+    return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("guix-revive")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "unknown"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status.
+
+    Expected failures (a bad file, a missing store item) print one line on
+    standard error and return 2; no traceback.
+    """
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args_list and (args_list[0] in COMMANDS or args_list[0] in ("-h", "--help", "--version")):
+            parser = build_parser()
+            args = parser.parse_args(args_list)
+            if args.command is None:
+                parser.print_help()
+                return 0
+            status: int = _command_module(args.command).run(args)
+            return status
+        return int(_command_module("app_command").run_app(args_list))
+    except ReviveError as err:
+        print(f"guix-revive: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("guix-revive: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # `guix-revive show … | head`: the reader left; not an error.
+        return 0
