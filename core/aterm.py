@@ -50,7 +50,7 @@ _TERM: Final = re.compile(
     re.DOTALL,
 )
 _STRING: Final = re.compile(r'"((?:[^"\\]++|\\.)*+)"', re.DOTALL)
-_INPUT: Final = re.compile(rf'\(({_S}),\[({_SL})\]\)', re.DOTALL)
+_INPUT: Final = re.compile(rf"\(({_S}),\[({_SL})\]\)", re.DOTALL)
 _PAIR: Final = re.compile(r'\("((?:[^"\\]++|\\.)*+)","((?:[^"\\]++|\\.)*+)"\)', re.DOTALL)
 _ESCAPE: Final = re.compile(r"\\(.)", re.DOTALL)
 _NEEDS_ESCAPE: Final = re.compile(r'["\\\n\r\t]')
@@ -102,9 +102,7 @@ def parse_derivation(text: str, path: str = "<string>", name: str | None = None)
         else:
             names = tuple(_intern(_text(s)) for s in _STRING.findall(out_list))
         input_drvs.append((_intern(_text(drv_path[1:-1])), names))
-    env = tuple(
-        (_intern(_text(key)), _text(value)) for key, value in _PAIR.findall(env_src)
-    )
+    env = tuple((_intern(_text(key)), _text(value)) for key, value in _PAIR.findall(env_src))
     if name is None:
         name = _name_for(path, outputs)
     return Derivation(
@@ -152,9 +150,11 @@ def read_derivation(file: str, logical_path: str | None = None) -> Derivation:
         raise DerivationError("is a directory, not a derivation file", file) from None
     except OSError as err:
         raise DerivationError(f"cannot read: {err.strerror or err}", file) from None
-    name = Derivation.name_from_path(logical_path or file) if (logical_path or file).endswith(
-        ".drv"
-    ) else None
+    name = (
+        Derivation.name_from_path(logical_path or file)
+        if (logical_path or file).endswith(".drv")
+        else None
+    )
     return parse_derivation_bytes(data, file, name)
 
 
@@ -188,9 +188,7 @@ def serialize_derivation(drv: Derivation) -> str:
     outputs = ",".join(
         f"({q(o.name)},{q(o.path)},{q(o.hash_algo)},{q(o.hash)})" for o in drv.outputs
     )
-    inputs = ",".join(
-        f"({q(path)},[{','.join(map(q, outs))}])" for path, outs in drv.input_drvs
-    )
+    inputs = ",".join(f"({q(path)},[{','.join(map(q, outs))}])" for path, outs in drv.input_drvs)
     return (
         f"Derive([{outputs}],[{inputs}],[{','.join(map(q, drv.input_srcs))}],"
         f"{q(drv.system)},{q(drv.builder)},[{','.join(map(q, drv.args))}],"
@@ -274,9 +272,7 @@ class _Scanner:
             if index:
                 if not self.text.startswith(",", self.pos):
                     if self.text.startswith(")", self.pos):
-                        raise self.fail(
-                            f"{what} has {index} fields, expected {len(readers)}"
-                        )
+                        raise self.fail(f"{what} has {index} fields, expected {len(readers)}")
                     raise self.fail(f"expected ',' in {what}, found {self.describe()}")
                 self.pos += 1
             reader()  # type: ignore[operator]
@@ -293,16 +289,27 @@ def _locate_error(text: str, path: str) -> None:
     scan.expect("Derive(", "'Derive('")
     scan.sequence(lambda: scan.tuple_of(4, "output"), "the outputs")
     fields = (
-        ("the input derivations", lambda: scan.sequence(
-            lambda: scan.tuple_of(2, "input derivation", (
-                scan.string, lambda: scan.sequence(scan.string, "output names"))),
-            "the input derivations")),
+        (
+            "the input derivations",
+            lambda: scan.sequence(
+                lambda: scan.tuple_of(
+                    2,
+                    "input derivation",
+                    (scan.string, lambda: scan.sequence(scan.string, "output names")),
+                ),
+                "the input derivations",
+            ),
+        ),
         ("the input sources", lambda: scan.sequence(scan.string, "the input sources")),
         ("the system", scan.string),
         ("the builder", scan.string),
         ("the arguments", lambda: scan.sequence(scan.string, "the arguments")),
-        ("the environment", lambda: scan.sequence(
-            lambda: scan.tuple_of(2, "environment variable"), "the environment")),
+        (
+            "the environment",
+            lambda: scan.sequence(
+                lambda: scan.tuple_of(2, "environment variable"), "the environment"
+            ),
+        ),
     )
     for what, reader in fields:
         if not text.startswith(",", scan.pos):

@@ -44,9 +44,7 @@ def decode(text: str, size: int | None = None) -> bytes:
     if size is None:
         size = len(text) * 5 // 8
     if encoded_length(size) != len(text):
-        raise Base32Error(
-            f"nix-base32 string of {len(text)} characters cannot hold {size} bytes"
-        )
+        raise Base32Error(f"nix-base32 string of {len(text)} characters cannot hold {size} bytes")
     number = 0
     for char in text:
         digit = _DIGIT.get(char)

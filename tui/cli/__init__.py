@@ -56,7 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
-        if args_list and (args_list[0] in COMMANDS or args_list[0] in ("-h", "--help", "--version")):
+        if args_list and (
+            args_list[0] in COMMANDS or args_list[0] in ("-h", "--help", "--version")
+        ):
             parser = build_parser()
             args = parser.parse_args(args_list)
             if args.command is None:

@@ -1,0 +1,163 @@
+"""What a fixed-output derivation fetches: one typed spec per fetch method.
+
+A :data:`FetchSpec` is everything needed to fetch the bytes again, whatever
+era of Guix wrote the derivation: it is what extraction produces from any
+form of a FOD, what the rewrite turns into today's form, and what the
+embedded builders consume.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import TypeAlias
+
+from revive.core import base32
+
+__all__ = [
+    "FetchMethod",
+    "Expected",
+    "UrlFetch",
+    "GitFetch",
+    "SvnFetch",
+    "SvnMultiFetch",
+    "HgFetch",
+    "BzrFetch",
+    "CvsFetch",
+    "FetchSpec",
+]
+
+
+class FetchMethod(enum.StrEnum):
+    """Fetch methods, named as the Guix procedures that create them."""
+
+    URL = "url-fetch"
+    URL_TARBOMB = "url-fetch/tarbomb"
+    URL_ZIPBOMB = "url-fetch/zipbomb"
+    GIT = "git-fetch"
+    SVN = "svn-fetch"
+    SVN_MULTI = "svn-multi-fetch"
+    HG = "hg-fetch"
+    BZR = "bzr-fetch"
+    CVS = "cvs-fetch"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Expected:
+    """The part of a FOD that fixes its output: name, hash, recursive flag."""
+
+    name: str
+    """Store name of the output (the derivation name)."""
+    output_path: str
+    """The output store path, as written in the derivation."""
+    algorithm: str
+    """Hash algorithm name without ``r:`` (``sha256``)."""
+    digest: bytes
+    """Expected raw digest."""
+    recursive: bool
+    """True if the digest is over the NAR (a directory or executable)."""
+
+    @property
+    def nix32(self) -> str:
+        """The digest in nix-base32, as ``guix hash`` prints it."""
+        return base32.encode(self.digest)
+
+
+@dataclass(frozen=True, slots=True)
+class UrlFetch:
+    """``url-fetch`` (and ``url-fetch/executable``): download one file."""
+
+    expected: Expected
+    urls: tuple[str, ...]
+    """Alternative URLs in order, as written (``mirror://`` not yet expanded)."""
+    executable: bool = False
+    """``url-fetch/executable``: the result is mode 0755 and hashed recursively."""
+    mirrors_file: str | None = None
+    """Store path of the ``mirrors`` file the derivation names, if any."""
+    content_addressed_mirrors_file: str | None = None
+    """Store path of the ``content-addressed-mirrors`` file, if any."""
+    disarchive_mirrors_file: str | None = None
+    """Store path of the ``disarchive-mirrors`` file, if any."""
+    method: FetchMethod = FetchMethod.URL
+
+
+@dataclass(frozen=True, slots=True)
+class GitFetch:
+    """``git-fetch``: a checkout of one commit or tag, without ``.git``."""
+
+    expected: Expected
+    url: str
+    commit: str
+    """A commit id or a tag name."""
+    recursive: bool = False
+    """Also check out submodules."""
+    method: FetchMethod = FetchMethod.GIT
+
+
+@dataclass(frozen=True, slots=True)
+class SvnFetch:
+    """``svn-fetch``: ``svn export`` of one revision."""
+
+    expected: Expected
+    url: str
+    revision: int
+    recursive: bool = True
+    """Include externals (the default before 2024)."""
+    user_name: str | None = None
+    password: str | None = None
+    method: FetchMethod = FetchMethod.SVN
+
+
+@dataclass(frozen=True, slots=True)
+class SvnMultiFetch:
+    """``svn-multi-fetch``: several locations below one URL, one revision."""
+
+    expected: Expected
+    url: str
+    revision: int
+    locations: tuple[str, ...]
+    """Paths relative to ``url``; a trailing ``/`` marks a directory."""
+    recursive: bool = True
+    user_name: str | None = None
+    password: str | None = None
+    method: FetchMethod = FetchMethod.SVN_MULTI
+
+
+@dataclass(frozen=True, slots=True)
+class HgFetch:
+    """``hg-fetch``: a Mercurial checkout of one changeset, without ``.hg``."""
+
+    expected: Expected
+    url: str
+    changeset: str
+    method: FetchMethod = FetchMethod.HG
+
+
+@dataclass(frozen=True, slots=True)
+class BzrFetch:
+    """``bzr-fetch``: a Bazaar/Breezy branch at one revision, without ``.bzr``."""
+
+    expected: Expected
+    url: str
+    revision: str
+    method: FetchMethod = FetchMethod.BZR
+
+
+@dataclass(frozen=True, slots=True)
+class CvsFetch:
+    """``cvs-fetch``: a CVS export of one module at a tag or date."""
+
+    expected: Expected
+    root: str
+    """CVSROOT, e.g. ``:pserver:anonymous@cvs.example.org:/cvsroot/x``."""
+    module: str
+    revision: str
+    """A tag, or an ISO date string."""
+    method: FetchMethod = FetchMethod.CVS
+
+
+FetchSpec: TypeAlias = (
+    UrlFetch | GitFetch | SvnFetch | SvnMultiFetch | HgFetch | BzrFetch | CvsFetch
+)
+"""Everything needed to fetch a FOD's content again."""
