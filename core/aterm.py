@@ -50,9 +50,17 @@ _TERM: Final = re.compile(
     re.DOTALL,
 )
 _STRING: Final = re.compile(r'"((?:[^"\\]++|\\.)*+)"', re.DOTALL)
+_STRING_BODY: Final = re.compile(r'(?:[^"\\]++|\\.)*+', re.DOTALL)
 _INPUT: Final = re.compile(rf"\(({_S}),\[({_SL})\]\)", re.DOTALL)
 _PAIR: Final = re.compile(r'\("((?:[^"\\]++|\\.)*+)","((?:[^"\\]++|\\.)*+)"\)', re.DOTALL)
 _ESCAPE: Final = re.compile(r"\\(.)", re.DOTALL)
+# Runs of complete list items, each followed by a comma: the error scanner
+# jumps over them at regex speed (a 100 MB file of valid-looking tuples must
+# not take a minute to reject).
+_OUTPUTS_PREFIX: Final = re.compile(rf"(?:{_OUT},)*+", re.DOTALL)
+_INPUTS_PREFIX: Final = re.compile(rf"(?:{_IN},)*+", re.DOTALL)
+_STRINGS_PREFIX: Final = re.compile(rf"(?:{_S},)*+", re.DOTALL)
+_ENVS_PREFIX: Final = re.compile(rf"(?:{_ENV},)*+", re.DOTALL)
 _NEEDS_ESCAPE: Final = re.compile(r'["\\\n\r\t]')
 _UNESCAPES: Final = {"n": "\n", "r": "\r", "t": "\t"}
 _ESCAPES: Final = str.maketrans({'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
@@ -232,29 +240,33 @@ class _Scanner:
         if self.pos >= len(self.text) or self.text[self.pos] != '"':
             raise self.fail(f"expected a string, found {self.describe()}")
         start = self.pos
-        self.pos += 1
-        text = self.text
-        while True:
-            quote = text.find('"', self.pos)
-            backslash = text.find("\\", self.pos)
-            if quote < 0:
-                self.pos = start
-                raise self.fail("unterminated string")
-            if 0 <= backslash < quote:
-                if backslash + 1 >= len(text):
-                    self.pos = backslash
-                    raise self.fail("unterminated escape at end of file")
-                self.pos = backslash + 2
-                continue
-            self.pos = quote + 1
+        # The same possessive body as the fast path, so both agree on what a
+        # string is and the scan stays linear on 100 MB of backslashes.
+        body = _STRING_BODY.match(self.text, start + 1)
+        end = body.end() if body is not None else start + 1  # it always matches
+        if end < len(self.text) and self.text[end] == '"':
+            self.pos = end + 1
             return
+        if end < len(self.text):
+            # The body stops before the end only at a lone trailing backslash.
+            self.pos = end
+            raise self.fail("backslash at end of file")
+        self.pos = start
+        raise self.fail("unterminated string")
 
-    def sequence(self, item: object, what: str) -> int:
-        """``[ item {, item} ]``; returns the number of items."""
+    def sequence(self, item: object, what: str, valid: re.Pattern[str] | None = None) -> int:
+        """``[ item {, item} ]``; returns the number of items (not counting skipped ones).
+
+        ``valid`` matches a run of complete ``item,``: they are skipped unread.
+        """
         self.expect("[", f"'[' starting {what}")
         if self.text.startswith("]", self.pos):
             self.pos += 1
             return 0
+        if valid is not None:
+            skipped = valid.match(self.text, self.pos)
+            if skipped is not None:
+                self.pos = skipped.end()
         count = 0
         while True:
             item()  # type: ignore[operator]
@@ -272,7 +284,10 @@ class _Scanner:
             if index:
                 if not self.text.startswith(",", self.pos):
                     if self.text.startswith(")", self.pos):
-                        raise self.fail(f"{what} has {index} fields, expected {len(readers)}")
+                        plural = "s" if index > 1 else ""
+                        raise self.fail(
+                            f"{what} has {index} field{plural}, expected {len(readers)}"
+                        )
                     raise self.fail(f"expected ',' in {what}, found {self.describe()}")
                 self.pos += 1
             reader()  # type: ignore[operator]
@@ -287,7 +302,7 @@ def _locate_error(text: str, path: str) -> None:
         raise DerivationError("empty file, expected 'Derive('", path)
     scan = _Scanner(text, path)
     scan.expect("Derive(", "'Derive('")
-    scan.sequence(lambda: scan.tuple_of(4, "output"), "the outputs")
+    scan.sequence(lambda: scan.tuple_of(4, "output"), "the outputs", _OUTPUTS_PREFIX)
     fields = (
         (
             "the input derivations",
@@ -295,19 +310,31 @@ def _locate_error(text: str, path: str) -> None:
                 lambda: scan.tuple_of(
                     2,
                     "input derivation",
-                    (scan.string, lambda: scan.sequence(scan.string, "output names")),
+                    (
+                        scan.string,
+                        lambda: scan.sequence(scan.string, "output names", _STRINGS_PREFIX),
+                    ),
                 ),
                 "the input derivations",
+                _INPUTS_PREFIX,
             ),
         ),
-        ("the input sources", lambda: scan.sequence(scan.string, "the input sources")),
+        (
+            "the input sources",
+            lambda: scan.sequence(scan.string, "the input sources", _STRINGS_PREFIX),
+        ),
         ("the system", scan.string),
         ("the builder", scan.string),
-        ("the arguments", lambda: scan.sequence(scan.string, "the arguments")),
+        (
+            "the arguments",
+            lambda: scan.sequence(scan.string, "the arguments", _STRINGS_PREFIX),
+        ),
         (
             "the environment",
             lambda: scan.sequence(
-                lambda: scan.tuple_of(2, "environment variable"), "the environment"
+                lambda: scan.tuple_of(2, "environment variable"),
+                "the environment",
+                _ENVS_PREFIX,
             ),
         ),
     )
