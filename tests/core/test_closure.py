@@ -1,0 +1,103 @@
+"""Loading closures: missing and malformed files, progress, cancellation."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from revive.core.closure import LoadCancelled, LoadProgress, load_closure
+from revive.core.store_dir import StoreDir
+
+HELLO = "/gnu/store/gknm68l0q893bpvyhcd4ccih1bmh0j87-hello-2.10.drv"
+TXT2MAN = "/gnu/store/w3gsxzynyrvyxizibcpbi5sxmky9y1av-txt2man-1.6.0.drv"
+
+
+@pytest.fixture
+def hello_copy(guix2020_store: Path, tmp_path: Path) -> Path:
+    """A private copy of the corpus store that a test may damage."""
+    copy = tmp_path / "store"
+    shutil.copytree(guix2020_store, copy)
+    return copy
+
+
+def test_missing_file_becomes_a_missing_node(hello_copy: Path) -> None:
+    """Deleting one input .drv leaves a missing node whose error names the file."""
+    store = StoreDir.open(hello_copy)
+    full = load_closure([HELLO], store)
+    victim = full.inputs(HELLO)[0][0]
+    below = full.closure(victim) - {victim}
+    (hello_copy / Path(victim).name).unlink()
+    graph = load_closure([HELLO], store)
+    node = graph.node(victim)
+    assert node.missing and not node.malformed
+    assert node.error == f"{victim}: not in the store (no file {hello_copy / Path(victim).name})"
+    assert graph.inputs(victim) == ()
+    # Nodes only reachable through the victim are no longer in the closure.
+    only_below = {p for p in below if p not in graph}
+    assert len(graph) == len(full) - len(only_below)
+    assert graph.stats().missing == 1
+
+
+def test_malformed_file_becomes_an_error_node(hello_copy: Path) -> None:
+    """A damaged input .drv is a malformed node with a located one-line error."""
+    store = StoreDir.open(hello_copy)
+    victim = load_closure([HELLO], store).inputs(HELLO)[1][0]
+    file = hello_copy / Path(victim).name
+    file.write_bytes(b'Derive([("out"')
+    graph = load_closure([HELLO], store)
+    node = graph.node(victim)
+    assert node.malformed and not node.missing and node.derivation is None
+    assert node.error is not None and node.error.startswith(f"{file}:1:")
+    assert "\n" not in node.error
+    stats = graph.stats()
+    assert (stats.malformed, stats.missing) == (1, 0)
+
+
+def test_directory_and_missing_root(hello_copy: Path) -> None:
+    """A root that is a directory, and a root that does not exist, never crash."""
+    store = StoreDir.open(hello_copy)
+    odd = f"/gnu/store/{'a' * 32}-odd.drv"
+    (hello_copy / Path(odd).name).mkdir()
+    absent = f"/gnu/store/{'b' * 32}-absent.drv"
+    foreign = f"/nix/store/{'c' * 32}-foreign.drv"
+    graph = load_closure([odd, absent, foreign, odd], store)
+    assert graph.roots == (odd, absent, foreign)
+    assert graph.node(odd).malformed
+    assert (
+        graph.node(odd).error
+        == f"{hello_copy / Path(odd).name}: is a directory, not a derivation file"
+    )
+    assert graph.node(absent).missing
+    assert graph.node(foreign).error == f"{foreign}: not in the store /gnu/store"
+
+
+def test_progress_reports_and_ends_complete(guix2020_store: Path) -> None:
+    """Progress is reported during loading and once at the end with done == discovered."""
+    reports: list[LoadProgress] = []
+    graph = load_closure([HELLO], StoreDir.open(guix2020_store), progress=reports.append)
+    assert reports[-1] == LoadProgress(len(graph), len(graph))
+    assert all(r.done <= r.discovered for r in reports)
+    assert len(reports) >= 1
+
+
+def test_cancel_raises(guix2020_store: Path) -> None:
+    """A set cancel event stops loading with LoadCancelled (a ReviveError, one line)."""
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(LoadCancelled, match=r"^loading cancelled after \d+ derivations$"):
+        load_closure([HELLO], StoreDir.open(guix2020_store), cancel=cancel)
+
+
+def test_cancel_from_progress_callback(guix2020_store: Path) -> None:
+    """Cancelling while loading stops at the next check, before the end."""
+    cancel = threading.Event()
+
+    def on_progress(report: LoadProgress) -> None:
+        cancel.set()
+
+    with pytest.raises(LoadCancelled) as info:
+        load_closure([TXT2MAN], StoreDir.open(guix2020_store), progress=on_progress, cancel=cancel)
+    assert 0 < info.value.done < 399
