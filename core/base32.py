@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from typing import Final
 
+from revive.core.errors import ReviveError
+
 __all__ = ["ALPHABET", "encode", "decode", "encoded_length", "Base32Error"]
 
 ALPHABET: Final = "0123456789abcdfghijklmnpqrsvwxyz"
 _DIGIT: Final = {c: i for i, c in enumerate(ALPHABET)}
 
 
-class Base32Error(ValueError):
+class Base32Error(ReviveError, ValueError):
     """A string that is not valid nix-base32 for the expected digest size."""
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Final
 
 from revive.core import base32
+from revive.core.errors import ReviveError
 
 __all__ = [
     "ALGORITHMS",
@@ -32,6 +34,8 @@ DIGEST_SIZES: Final[dict[str, int]] = {
 }
 """Every algorithm a Guix fixed-output derivation may name, with its digest size."""
 
+_HEX: Final = re.compile(r"[0-9a-fA-F]*")
+
 ALGORITHMS: Final = tuple(DIGEST_SIZES)
 """Algorithm names in the order Guix documents them."""
 
@@ -46,7 +50,7 @@ _HASHLIB_NAMES: Final = {
 }
 
 
-class HashError(ValueError):
+class HashError(ReviveError, ValueError):
     """An unknown algorithm or a digest of the wrong size or encoding."""
 
 
@@ -108,10 +112,10 @@ def parse_digest(algorithm: str, text: str) -> Digest:
         text = text[len(algorithm) + 1 :]
         return Digest(algorithm, _from_base64(text, size, algorithm))
     if len(text) == 2 * size:
-        try:
-            return Digest(algorithm, bytes.fromhex(text))
-        except ValueError:
-            raise HashError(f"invalid base16 {algorithm} digest {text!r}") from None
+        # bytes.fromhex alone would skip spaces and return a short digest.
+        if _HEX.fullmatch(text) is None:
+            raise HashError(f"invalid base16 {algorithm} digest {text!r}")
+        return Digest(algorithm, bytes.fromhex(text))
     if len(text) == base32.encoded_length(size):
         try:
             return Digest(algorithm, base32.decode(text, size))
