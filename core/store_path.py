@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from revive.core import base32
+from revive.core.errors import ReviveError
 from revive.core.hashes import compress, sha256
 
 __all__ = [
@@ -43,7 +44,7 @@ _NAME_RE: Final = re.compile(r"[A-Za-z0-9+\-._?=]+")
 _BASENAME_RE: Final = re.compile(r"([0-9a-df-np-sv-z]{32})-([A-Za-z0-9+\-._?=]+)")
 
 
-class StorePathError(ValueError):
+class StorePathError(ReviveError, ValueError):
     """A string that is not a valid store path or store name."""
 
 
@@ -59,7 +60,12 @@ def make_store_path(kind: str, inner_hash: bytes, name: str, store_dir: str) -> 
 
     ``kind`` is ``text[:refs…]``, ``source`` or ``output:<id>``; ``inner_hash``
     is a 32-byte SHA-256.
+
+    Raises:
+        StorePathError: ``name`` is not a store name the daemon accepts (§1.1);
+            a path computed for it would never exist.
     """
+    validate_name(name)
     fingerprint = f"{kind}:sha256:{inner_hash.hex()}:{store_dir}:{name}"
     digest = compress(sha256(fingerprint.encode()), 20)
     return f"{store_dir}/{base32.encode(digest)}-{name}"
