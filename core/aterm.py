@@ -86,8 +86,8 @@ def parse_derivation(text: str, path: str = "<string>", name: str | None = None)
     Args:
         text: the whole file, decoded.
         path: where it came from, used in error messages and for the name.
-        name: the derivation name; by default taken from ``path`` when it ends
-            in ``.drv``, else from the ``out`` output path.
+        name: the derivation name; by default taken from ``path`` when its
+            base name is a ``.drv`` store name, else from the ``out`` output path.
 
     Raises:
         DerivationError: the text is not a valid ``Derive(...)`` term.
@@ -158,17 +158,26 @@ def read_derivation(file: str, logical_path: str | None = None) -> Derivation:
         raise DerivationError("is a directory, not a derivation file", file) from None
     except OSError as err:
         raise DerivationError(f"cannot read: {err.strerror or err}", file) from None
-    name = (
-        Derivation.name_from_path(logical_path or file)
-        if (logical_path or file).endswith(".drv")
-        else None
-    )
+    name = _store_drv_name(logical_path or file)
     return parse_derivation_bytes(data, file, name)
 
 
+def _store_drv_name(path: str) -> str | None:
+    """The derivation name if ``path``'s base name is ``<hash32>-<name>.drv``.
+
+    A copy such as ``./hello.drv`` has no name in its file name, only in its
+    outputs (``_name_for``).
+    """
+    base = path[path.rfind("/") + 1 :]
+    if len(base) > 37 and base[32] == "-" and base.endswith(".drv"):
+        return base[33:-4]
+    return None
+
+
 def _name_for(path: str, outputs: tuple[Output, ...]) -> str:
-    if path.endswith(".drv"):
-        return Derivation.name_from_path(path)
+    name = _store_drv_name(path)
+    if name is not None:
+        return name
     for out in outputs:
         if out.name == "out" and out.path:
             base = out.path[out.path.rfind("/") + 1 :]
