@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 
 from revive.core.aterm import serialize_derivation
 from revive.core.derivation import Derivation, InputDrv, Output
+from revive.core.errors import StoreError
 from revive.core.store_path import (
     DEFAULT_STORE_DIR,
     fixed_output_path,
@@ -79,13 +80,22 @@ class DerivationHasher:
         self._memo: dict[str, bytes] = {}
 
     def hash_of_path(self, path: str) -> bytes:
-        """``hash_modulo`` of the derivation stored at ``path`` (as stored)."""
+        """``hash_modulo`` of the derivation stored at ``path`` (as stored).
+
+        Raises:
+            StoreError: the ``.drv`` files refer to each other in a cycle
+                (impossible for real store items, so the store is corrupt).
+        """
         cached = self._memo.get(path)
         if cached is not None:
             return cached
         # Iterative post-order walk: closures are deep (bootstrap chains of
         # hundreds of levels), so recursion could hit Python's limit.
         stack: list[tuple[str, bool]] = [(path, False)]
+        # Nodes whose inputs are being hashed: everything above such a node on
+        # the stack descends from it, so meeting it again means a cycle (which
+        # would otherwise grow the stack forever).
+        pending: set[str] = set()
         while stack:
             current, ready = stack.pop()
             if current in self._memo:
@@ -96,7 +106,11 @@ class DerivationHasher:
                 continue
             if ready:
                 self._memo[current] = self.hash_modulo(drv)
+                pending.discard(current)
                 continue
+            if current in pending:
+                raise StoreError(f"{current}: dependency cycle (the derivation depends on itself)")
+            pending.add(current)
             stack.append((current, True))
             for input_path, _ in drv.input_drvs:
                 if input_path not in self._memo:
