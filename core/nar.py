@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable, Iterator
-from typing import Final
+from typing import BinaryIO, Final
 
 from revive.core.errors import ReviveError
 from revive.core.hashes import new_hasher
@@ -99,7 +99,7 @@ def _node(path: bytes, exclude_vcs: bool) -> Iterator[bytes]:
         yield _u64(info.st_size)
         written = 0
         try:
-            with open(path, "rb") as handle:
+            with _open_regular(path, follow=False) as handle:
                 while chunk := handle.read(CHUNK_SIZE):
                     written += len(chunk)
                     yield chunk
@@ -126,6 +126,26 @@ def _node(path: bytes, exclude_vcs: bool) -> Iterator[bytes]:
     else:
         raise NarError(f"{os.fsdecode(path)}: cannot archive a special file (mode {mode:o})")
     yield _CLOSE
+
+
+def _open_regular(path: str | bytes | os.PathLike[str], follow: bool) -> BinaryIO:
+    """Open a regular file for reading, refusing anything else.
+
+    ``O_NONBLOCK`` keeps a FIFO from blocking the open forever (opening it
+    would wait for a writer), and ``O_NOFOLLOW`` (``follow=False``) keeps a
+    file swapped for a symlink after ``lstat`` from being followed.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW)
+    fd = os.open(path, flags)
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        os.close(fd)
+        raise
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise NarError(f"{os.fsdecode(path)}: not a regular file (mode {mode:o})")
+    return open(fd, "rb")
 
 
 def dump_nar(path: str | os.PathLike[str], exclude_vcs: bool = False) -> bytes:
@@ -159,9 +179,14 @@ def nar_size(path: str | os.PathLike[str], exclude_vcs: bool = False) -> int:
 
 
 def file_hash(path: str | os.PathLike[str], algorithm: str = "sha256") -> bytes:
-    """Flat digest of a regular file's bytes, read in chunks."""
+    """Flat digest of a regular file's bytes, read in chunks.
+
+    Raises:
+        NarError: ``path`` is not a regular file (a directory, a FIFO…).
+        OSError: it cannot be opened or read.
+    """
     hasher = new_hasher(algorithm)
-    with open(path, "rb") as handle:
+    with _open_regular(path, follow=True) as handle:
         while chunk := handle.read(CHUNK_SIZE):
             hasher.update(chunk)
     return hasher.digest()
