@@ -25,6 +25,7 @@ __all__ = [
     "BzrFetch",
     "CvsFetch",
     "FetchSpec",
+    "describe_source",
 ]
 
 
@@ -79,6 +80,9 @@ class UrlFetch:
     """Store path of the ``content-addressed-mirrors`` file, if any."""
     disarchive_mirrors_file: str | None = None
     """Store path of the ``disarchive-mirrors`` file, if any."""
+    embedded_mirrors: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """The mirror table written inside an old builder script (``#:mirrors``,
+    eras U0/U1), by kind, in file order; empty for the other eras."""
     method: FetchMethod = FetchMethod.URL
 
 
@@ -161,3 +165,25 @@ FetchSpec: TypeAlias = (
     UrlFetch | GitFetch | SvnFetch | SvnMultiFetch | HgFetch | BzrFetch | CvsFetch
 )
 """Everything needed to fetch a FOD's content again."""
+
+
+def describe_source(spec: FetchSpec) -> str:
+    """One line saying what ``spec`` fetches: the URL, or URL and revision.
+
+    For tables (the ``URL/commit`` column of ``guix-revive fods``) and the TUI.
+    """
+    if isinstance(spec, UrlFetch):
+        more = f" (+{len(spec.urls) - 1} more)" if len(spec.urls) > 1 else ""
+        return (spec.urls[0] if spec.urls else "") + more
+    if isinstance(spec, GitFetch):
+        return f"{spec.url} @ {spec.commit}"
+    if isinstance(spec, SvnMultiFetch):
+        count = len(spec.locations)
+        return f"{spec.url} r{spec.revision} ({count} location{'s' if count != 1 else ''})"
+    if isinstance(spec, SvnFetch):
+        return f"{spec.url} r{spec.revision}"
+    if isinstance(spec, HgFetch):
+        return f"{spec.url} @ {spec.changeset}"
+    if isinstance(spec, BzrFetch):
+        return f"{spec.url} @ {spec.revision}"
+    return f"{spec.root} {spec.module} @ {spec.revision}"
