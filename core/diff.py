@@ -611,8 +611,50 @@ def equivalent(old: Derivation, new: Derivation) -> bool:
 Lookup = Callable[[str], Derivation | None]
 
 
+_Entry = InputChange | tuple[InputDrv, InputDrv]
+"""An input listing entry: a finished change, or a matched pair to explain."""
+
+
+class _Frame:
+    """A pair being compared: its fields are done, its input pairs are explained one by one."""
+
+    __slots__ = (
+        "old_path",
+        "old",
+        "new_path",
+        "new",
+        "depth",
+        "fetch_tools",
+        "entries",
+        "unchanged",
+        "done",
+        "waiting",
+    )
+
+    def __init__(
+        self, old_path: str, old: Derivation, new_path: str, new: Derivation, depth: int
+    ) -> None:
+        self.old_path = old_path
+        self.old = old
+        self.new_path = new_path
+        self.new = new
+        self.depth = depth
+        # The inputs of an equivalent FOD are its fetch tools: they cannot
+        # change its output, so they are listed but never explained.
+        self.fetch_tools = old.is_fixed_output and new.is_fixed_output and equivalent(old, new)
+        self.entries: list[_Entry] = []
+        self.unchanged = 0
+        self.done: list[InputChange] = []
+        self.waiting: InputChange | None = None
+
+
 class _Differ:
-    """One diff run: lookups cached, pairs expanded at most once."""
+    """One diff run: lookups cached, pairs expanded at most once, in pre-order.
+
+    The tree is walked with an explicit stack rather than recursion: a
+    changed bootstrap input can make a chain of changed pairs hundreds of
+    levels deep.
+    """
 
     def __init__(self, lookup_old: Lookup, lookup_new: Lookup, max_depth: int) -> None:
         self._lookup_old = lookup_old
@@ -632,147 +674,170 @@ class _Differ:
             self._new_cache[path] = self._lookup_new(path)
         return self._new_cache[path]
 
-    def diff(
-        self, old_path: str, old: Derivation, new_path: str, new: Derivation, depth: int
-    ) -> DerivationDiff:
-        self._expanded.add((old_path, new_path))
-        fixed = old.is_fixed_output and new.is_fixed_output
-        same_outputs = equivalent(old, new)
-        if old == new:
-            summary = DiffSummary(
-                identical=True,
-                equivalent=same_outputs,
-                fixed_output=fixed,
-                inputs_unchanged=len(old.input_drvs),
-            )
-            return DerivationDiff(old_path, new_path, old, new, summary, depth=depth)
-        name = _field("name", old.name, new.name)
-        outputs = _diff_outputs(old.outputs, new.outputs)
-        # The inputs of an equivalent FOD are its fetch tools: they cannot
-        # change its output, so they are listed but never explained.
-        inputs, unchanged = self._diff_inputs(old, new, depth, fetch_tools=fixed and same_outputs)
-        sources = _diff_sources(old.input_srcs, new.input_srcs)
-        system = _field("system", old.system, new.system)
-        builder = _field("builder", old.builder, new.builder)
-        args = _diff_args(old.args, new.args)
-        env = _diff_env(old.env, new.env)
-        summary = DiffSummary(
-            identical=False,
-            equivalent=same_outputs,
-            fixed_output=fixed,
-            outputs_changed=len(outputs),
-            inputs_added=_count(inputs, ChangeKind.ADDED),
-            inputs_removed=_count(inputs, ChangeKind.REMOVED),
-            inputs_changed=_count(inputs, ChangeKind.CHANGED),
-            inputs_equivalent=sum(1 for i in inputs if i.equivalent),
-            inputs_unchanged=unchanged,
-            sources_added=_count(sources, ChangeKind.ADDED),
-            sources_removed=_count(sources, ChangeKind.REMOVED),
-            sources_changed=_count(sources, ChangeKind.CHANGED),
-            env_added=_count(env, ChangeKind.ADDED),
-            env_removed=_count(env, ChangeKind.REMOVED),
-            env_changed=_count(env, ChangeKind.CHANGED),
-            args_changed=bool(args),
-            system_changed=system is not None,
-            builder_changed=builder is not None,
-            name_changed=name is not None,
-        )
-        return DerivationDiff(
-            old_path,
-            new_path,
-            old,
-            new,
-            summary,
-            name=name,
-            outputs=outputs,
-            inputs=inputs,
-            sources=sources,
-            system=system,
-            builder=builder,
-            args=args,
-            env=env,
-            depth=depth,
-        )
-
-    def _diff_inputs(
-        self, old: Derivation, new: Derivation, depth: int, fetch_tools: bool
-    ) -> tuple[tuple[InputChange, ...], int]:
-        new_outs = dict(new.input_drvs)
-        old_outs = dict(old.input_drvs)
-        name_of = Derivation.name_from_path
-        # Each entry: its place in the listing, and either a finished change
-        # or a matched pair still to be explained.
-        entries: list[tuple[tuple[str, int, str], InputChange | tuple[InputDrv, InputDrv]]] = []
-        unchanged = 0
-        for path, outs in old.input_drvs:
-            if path in new_outs:
-                if new_outs[path] == outs:
-                    unchanged += 1
+    def run(self, old_path: str, old: Derivation, new_path: str, new: Derivation) -> DerivationDiff:
+        stack = [self._start(_Frame(old_path, old, new_path, new, 0))]
+        while True:
+            frame = stack[-1]
+            if len(frame.done) < len(frame.entries):
+                entry = frame.entries[len(frame.done)]
+                if isinstance(entry, InputChange):
+                    frame.done.append(entry)
                     continue
-                # The same derivation, with other outputs used.
-                name = name_of(path)
-                change = InputChange(
-                    name, ChangeKind.CHANGED, path, path, outs, new_outs[path], name
-                )
-                entries.append(((name, 2, path), change))
-        pairs, removed, added = _match(
-            [i for i in old.input_drvs if i[0] not in new_outs],
-            [i for i in new.input_drvs if i[0] not in old_outs],
-            lambda i: name_of(i[0]),
-            lambda a, b: a[1] == b[1],
-        )
-        for path, outs in removed:
-            name = name_of(path)
-            change = InputChange(name, ChangeKind.REMOVED, path, None, outs, (), name)
-            entries.append(((name, 0, path), change))
-        for path, outs in added:
-            name = name_of(path)
-            change = InputChange(name, ChangeKind.ADDED, None, path, (), outs, name)
-            entries.append(((name, 1, path), change))
-        for pair in pairs:
-            entries.append(((name_of(pair[1][0]), 2, pair[1][0]), pair))
-        # Pairs are explained in listing order, so that the first occurrence
-        # of a pair (the one expanded) is also the first one shown.
-        entries.sort(key=lambda entry: entry[0])
-        result = [
-            item if isinstance(item, InputChange) else self._explain(*item, depth, fetch_tools)
-            for _, item in entries
-        ]
-        return tuple(result), unchanged
+                change, child = self._explain(*entry, frame.depth, frame.fetch_tools)
+                if child is None:
+                    frame.done.append(change)
+                else:
+                    frame.waiting = change
+                    stack.append(self._start(child))
+                continue
+            diff = _finish(frame)
+            stack.pop()
+            if not stack:
+                return diff
+            parent = stack[-1]
+            assert parent.waiting is not None
+            parent.done.append(replace(parent.waiting, diff=diff))
+            parent.waiting = None
 
-    def _explain(self, old: InputDrv, new: InputDrv, depth: int, fetch_tools: bool) -> InputChange:
+    def _start(self, frame: _Frame) -> _Frame:
+        """Register the pair as explained here, and list its inputs."""
+        self._expanded.add((frame.old_path, frame.new_path))
+        if frame.old != frame.new:
+            frame.entries, frame.unchanged = _input_entries(frame.old, frame.new)
+        return frame
+
+    def _explain(
+        self, old: InputDrv, new: InputDrv, depth: int, fetch_tools: bool
+    ) -> tuple[InputChange, _Frame | None]:
+        """The change for a matched pair, and the frame to explain it (if it is to be)."""
         (old_path, old_outs), (new_path, new_outs) = old, new
-        name = Derivation.name_from_path(new_path)
-        old_name = Derivation.name_from_path(old_path)
         a = self.old(old_path)
         b = self.new(new_path)
         missing = tuple(p for p, d in ((old_path, a), (new_path, b)) if d is None)
-        same = a is not None and b is not None and equivalent(a, b)
-        fixed = a is not None and b is not None and a.is_fixed_output and b.is_fixed_output
-        base = InputChange(
-            name,
+        same = fixed = False
+        if a is not None and b is not None:
+            same = equivalent(a, b)
+            fixed = a.is_fixed_output and b.is_fixed_output
+        change = InputChange(
+            Derivation.name_from_path(new_path),
             ChangeKind.CHANGED,
             old_path,
             new_path,
             old_outs,
             new_outs,
-            old_name,
+            Derivation.name_from_path(old_path),
             equivalent=same,
             fixed_output=fixed,
         )
         if a is None or b is None:
-            return _with(base, folded=FoldReason.MISSING, missing=missing)
+            return replace(change, folded=FoldReason.MISSING, missing=missing), None
         if fetch_tools:
-            return _with(base, folded=FoldReason.FETCH_TOOL)
+            return replace(change, folded=FoldReason.FETCH_TOOL), None
         if (old_path, new_path) in self._expanded:
-            return _with(base, folded=FoldReason.EXPLAINED)
+            return replace(change, folded=FoldReason.EXPLAINED), None
         if depth + 1 > self._max_depth:
-            return _with(base, folded=FoldReason.DEPTH)
-        return _with(base, diff=self.diff(old_path, a, new_path, b, depth + 1))
+            return replace(change, folded=FoldReason.DEPTH), None
+        return change, _Frame(old_path, a, new_path, b, depth + 1)
 
 
-def _with(change: InputChange, **fields: object) -> InputChange:
-    return replace(change, **fields)  # type: ignore[arg-type]
+def _input_entries(old: Derivation, new: Derivation) -> tuple[list[_Entry], int]:
+    """The input listing of a pair, sorted by name, and how many inputs are unchanged."""
+    new_outs = dict(new.input_drvs)
+    old_outs = dict(old.input_drvs)
+    name_of = Derivation.name_from_path
+    keyed: list[tuple[tuple[str, int, str], _Entry]] = []
+    unchanged = 0
+    for path, outs in old.input_drvs:
+        if path in new_outs:
+            if new_outs[path] == outs:
+                unchanged += 1
+                continue
+            # The same derivation, with other outputs used.
+            name = name_of(path)
+            change = InputChange(name, ChangeKind.CHANGED, path, path, outs, new_outs[path], name)
+            keyed.append(((name, 2, path), change))
+    pairs, removed, added = _match(
+        [i for i in old.input_drvs if i[0] not in new_outs],
+        [i for i in new.input_drvs if i[0] not in old_outs],
+        lambda i: name_of(i[0]),
+        lambda a, b: a[1] == b[1],
+    )
+    for path, outs in removed:
+        name = name_of(path)
+        keyed.append(
+            ((name, 0, path), InputChange(name, ChangeKind.REMOVED, path, None, outs, (), name))
+        )
+    for path, outs in added:
+        name = name_of(path)
+        keyed.append(
+            ((name, 1, path), InputChange(name, ChangeKind.ADDED, None, path, (), outs, name))
+        )
+    for pair in pairs:
+        keyed.append(((name_of(pair[1][0]), 2, pair[1][0]), pair))
+    # Pairs are explained in listing order, so that the first occurrence of
+    # a pair (the one expanded) is also the first one shown.
+    keyed.sort(key=lambda item: item[0])
+    return [entry for _, entry in keyed], unchanged
+
+
+def _finish(frame: _Frame) -> DerivationDiff:
+    """The diff of a pair whose input pairs are all explained (or folded)."""
+    old, new = frame.old, frame.new
+    same_outputs = equivalent(old, new)
+    fixed = old.is_fixed_output and new.is_fixed_output
+    if old == new:
+        summary = DiffSummary(
+            identical=True,
+            equivalent=same_outputs,
+            fixed_output=fixed,
+            inputs_unchanged=len(old.input_drvs),
+        )
+        return DerivationDiff(frame.old_path, frame.new_path, old, new, summary, depth=frame.depth)
+    name = _field("name", old.name, new.name)
+    outputs = _diff_outputs(old.outputs, new.outputs)
+    inputs = tuple(frame.done)
+    sources = _diff_sources(old.input_srcs, new.input_srcs)
+    system = _field("system", old.system, new.system)
+    builder = _field("builder", old.builder, new.builder)
+    args = _diff_args(old.args, new.args)
+    env = _diff_env(old.env, new.env)
+    summary = DiffSummary(
+        identical=False,
+        equivalent=same_outputs,
+        fixed_output=fixed,
+        outputs_changed=len(outputs),
+        inputs_added=_count(inputs, ChangeKind.ADDED),
+        inputs_removed=_count(inputs, ChangeKind.REMOVED),
+        inputs_changed=_count(inputs, ChangeKind.CHANGED),
+        inputs_equivalent=sum(1 for i in inputs if i.equivalent),
+        inputs_unchanged=frame.unchanged,
+        sources_added=_count(sources, ChangeKind.ADDED),
+        sources_removed=_count(sources, ChangeKind.REMOVED),
+        sources_changed=_count(sources, ChangeKind.CHANGED),
+        env_added=_count(env, ChangeKind.ADDED),
+        env_removed=_count(env, ChangeKind.REMOVED),
+        env_changed=_count(env, ChangeKind.CHANGED),
+        args_changed=bool(args),
+        system_changed=system is not None,
+        builder_changed=builder is not None,
+        name_changed=name is not None,
+    )
+    return DerivationDiff(
+        frame.old_path,
+        frame.new_path,
+        old,
+        new,
+        summary,
+        name=name,
+        outputs=outputs,
+        inputs=inputs,
+        sources=sources,
+        system=system,
+        builder=builder,
+        args=args,
+        env=env,
+        depth=frame.depth,
+    )
 
 
 def _count(items: Iterable[InputChange | SourceChange | EnvChange], kind: ChangeKind) -> int:
@@ -899,7 +964,7 @@ def diff_derivations(
     """
     if max_depth < 0:
         raise ValueError(f"max_depth must be 0 or more, not {max_depth}")
-    return _Differ(lookup_old, lookup_new, max_depth).diff(old_path, old, new_path, new, 0)
+    return _Differ(lookup_old, lookup_new, max_depth).run(old_path, old, new_path, new)
 
 
 def walk(diff: DerivationDiff) -> Iterator[DerivationDiff]:
@@ -940,7 +1005,23 @@ def _output_json(out: Output | None) -> dict[str, str] | None:
 
 
 def diff_as_dict(diff: DerivationDiff) -> dict[str, object]:
-    """``diff`` as plain JSON-ready values (the ``--json`` output of ``guix-revive diff``)."""
+    """``diff`` as plain JSON-ready values (the ``--json`` output of ``guix-revive diff``).
+
+    The tree is flattened so that a deep one stays shallow JSON: ``pairs``
+    lists every explained pair in pre-order (``pairs[0]`` is ``diff``
+    itself), and a changed input's ``diff`` is the index of its pair in
+    ``pairs`` (``null`` when folded). The top-level ``old``, ``new``,
+    ``verdict``, ``equivalent``, ``identical`` and ``summary`` repeat
+    ``pairs[0]``'s.
+    """
+    pairs = list(walk(diff))
+    index = {id(pair): n for n, pair in enumerate(pairs)}
+    top = _pair_json(diff, index)
+    head = {k: top[k] for k in ("old", "new", "verdict", "identical", "equivalent", "summary")}
+    return {**head, "pairs": [_pair_json(pair, index) for pair in pairs]}
+
+
+def _pair_json(diff: DerivationDiff, index: dict[int, int]) -> dict[str, object]:
     s = diff.summary
     return {
         "old": diff.old_path,
@@ -975,7 +1056,7 @@ def diff_as_dict(diff: DerivationDiff) -> dict[str, object]:
                 "fixed_output": i.fixed_output,
                 "folded": i.folded.value if i.folded is not None else None,
                 "missing": list(i.missing),
-                "diff": diff_as_dict(i.diff) if i.diff is not None else None,
+                "diff": index[id(i.diff)] if i.diff is not None else None,
             }
             for i in diff.inputs
         ],

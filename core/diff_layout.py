@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
@@ -309,6 +309,14 @@ def _fold_runs(count: int, context: int, at_start: bool, at_end: bool) -> tuple[
     return head, tail
 
 
+@dataclass(frozen=True, slots=True)
+class _Nested:
+    """An input pair whose rows go at the current place, at ``depth``."""
+
+    diff: DerivationDiff
+    depth: int
+
+
 class _Layout:
     """Accumulates the rows of one diff."""
 
@@ -431,7 +439,23 @@ class _Layout:
 
     # --- the derivation --------------------------------------------------------
 
-    def derivation(self, diff: DerivationDiff, depth: int, title: bool) -> None:
+    def render(self, diff: DerivationDiff) -> None:
+        """All rows of ``diff``, nested pairs in place.
+
+        Each pair's rows come from a generator that yields a nested pair
+        where its rows belong; the generators are driven from an explicit
+        stack, so a chain of pairs hundreds of levels deep needs no recursion.
+        """
+        stack = [self.derivation(diff, 0, title=True)]
+        while stack:
+            nested = next(stack[-1], None)
+            if nested is None:
+                stack.pop()
+            else:
+                stack.append(self.derivation(nested.diff, nested.depth, title=False))
+
+    def derivation(self, diff: DerivationDiff, depth: int, title: bool) -> Iterator[_Nested]:
+        """Add the rows of one pair; yield each explained input pair where it goes."""
         if title:
             self.add(
                 RowKind.TITLE,
@@ -446,7 +470,7 @@ class _Layout:
         item = depth + 1
         self.field(diff.name, "name", depth)
         self.outputs(diff, depth)
-        self.inputs(diff, depth)
+        yield from self.inputs(diff, depth)
         self.sources(diff, depth)
         self.field(diff.system, "system", depth)
         self.field(diff.builder, "builder", depth)
@@ -508,7 +532,7 @@ class _Layout:
             kind = RowKind.REMOVED if change.kind is ChangeKind.REMOVED else RowKind.ADDED
             self.one_side(kind, _label(change.name), value, item)
 
-    def inputs(self, diff: DerivationDiff, depth: int) -> None:
+    def inputs(self, diff: DerivationDiff, depth: int) -> Iterator[_Nested]:
         if not diff.inputs:
             return
         self.heading("input derivations", depth)
@@ -529,12 +553,15 @@ class _Layout:
                     item,
                 )
             else:
-                self.input_pair(change, item)
+                nested = self.input_pair(change, item)
+                if nested is not None:
+                    yield nested
         same = diff.summary.inputs_unchanged
         if same:
             self.note(f"{same} unchanged input derivation{'' if same == 1 else 's'}", item)
 
-    def input_pair(self, change: InputChange, depth: int) -> None:
+    def input_pair(self, change: InputChange, depth: int) -> _Nested | None:
+        """Add the header rows of a changed input; the pair to explain under them, if any."""
         kind = RowKind.EQUIVALENT if change.equivalent else RowKind.MODIFIED
         remark: Segments = ()
         if change.equivalent:
@@ -567,12 +594,13 @@ class _Layout:
             inner,
         )
         if change.diff is not None:
-            self.derivation(change.diff, inner, title=False)
-        elif change.folded is not None:
+            return _Nested(change.diff, inner)
+        if change.folded is not None:
             text_ = _FOLD_TEXT[change.folded]
             if change.folded is FoldReason.MISSING:
                 text_ += ", ".join(change.missing)
             self.fold(text_, inner, change.key)
+        return None
 
     def sources(self, diff: DerivationDiff, depth: int) -> None:
         if not diff.sources:
@@ -670,7 +698,7 @@ def side_by_side(
             that paths fit in narrow columns.
     """
     layout = _Layout(max(0, context))
-    layout.derivation(diff, 0, title=True)
+    layout.render(diff)
     if not short_hashes:
         return tuple(layout.rows)
     return tuple(

@@ -87,11 +87,11 @@ def test_inputs_looked_up_next_to_each_file_and_in_the_store(
     data = json.loads(capsys.readouterr().out)
     assert status == 0
     assert data["verdict"] == "equivalent"
-    [change] = data["inputs"]
+    [change] = data["pairs"][0]["inputs"]
     assert change["name"] == "hello-2.10.tar.gz"
     assert change["equivalent"] and change["fixed_output"]
     assert change["folded"] is None
-    assert [e["name"] for e in change["diff"]["env"]] == ["url"]
+    assert [e["name"] for e in data["pairs"][change["diff"]]["env"]] == ["url"]
 
 
 def test_side_by_side_plain_columns(
@@ -174,7 +174,7 @@ def test_file_not_named_like_a_store_item(
     main(["diff", "--json", str(guix2020_store / HELLO), str(tmp_path / "new.drv")])
     data = json.loads(capsys.readouterr().out)
     assert data["new"] == drv_path(fod)
-    assert data["name"] is None
+    assert data["pairs"][0]["name"] is None
 
 
 @pytest.mark.parametrize(

@@ -474,14 +474,20 @@ def test_sources_matched_by_name() -> None:
 
 
 def test_json_form(corpus_drv: CorpusDrv, corpus_lookup: Lookup) -> None:
-    data = diff_as_dict(gmp_diff(corpus_drv, corpus_lookup))
-    again = json.loads(json.dumps(data))
-    assert again["verdict"] == "different"
-    assert again["inputs_unchanged"] == 8
-    source = next(i for i in again["inputs"] if i["name"] == "gmp-6.1.2.tar.xz")
-    assert source["diff"]["depth"] == 1
-    assert source["diff"]["builder"]["new"].endswith("guile-bootstrap-2.0/bin/guile")
-    m4 = next(i for i in again["inputs"] if i["name"] == "m4-1.4.18")
-    m4_source = next(i for i in m4["diff"]["inputs"] if i["name"] == "m4-1.4.18.tar.xz")
-    folded = next(i for i in m4_source["diff"]["inputs"] if i["name"] == "module-import-compiled")
+    diff = gmp_diff(corpus_drv, corpus_lookup)
+    data = json.loads(json.dumps(diff_as_dict(diff)))
+    assert data["verdict"] == "different" and data["old"] == diff.old_path
+    # Every explained pair once, in the order shown; inputs refer to them by index.
+    pairs = data["pairs"]
+    assert [p["old"] for p in pairs] == [d.old_path for d in walk(diff)]
+    assert pairs[0]["inputs_unchanged"] == 8
+    source = next(i for i in pairs[0]["inputs"] if i["name"] == "gmp-6.1.2.tar.xz")
+    assert source["diff"] == 1
+    assert pairs[1]["depth"] == 1
+    assert pairs[1]["builder"]["new"].endswith("guile-bootstrap-2.0/bin/guile")
+    m4 = next(i for i in pairs[0]["inputs"] if i["name"] == "m4-1.4.18")
+    m4_source = next(i for i in pairs[m4["diff"]]["inputs"] if i["name"] == "m4-1.4.18.tar.xz")
+    folded = next(
+        i for i in pairs[m4_source["diff"]]["inputs"] if i["name"] == "module-import-compiled"
+    )
     assert folded["folded"] == "explained" and folded["diff"] is None
