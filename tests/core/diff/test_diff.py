@@ -491,3 +491,36 @@ def test_json_form(corpus_drv: CorpusDrv, corpus_lookup: Lookup) -> None:
         i for i in pairs[m4_source["diff"]]["inputs"] if i["name"] == "module-import-compiled"
     )
     assert folded["folded"] == "explained" and folded["diff"] is None
+
+
+def test_deep_chains_need_no_recursion() -> None:
+    # GIVEN a chain of 600 derivations over a FOD (deeper than recursion
+    # allows), and the same chain re-pointed at a rewrite of that FOD (what a
+    # closure rewrite gives)
+    fod_out = Output("out", "/gnu/store/" + "f" * 32 + "-src.tar.gz", "sha256", "ab" * 32)
+    fod = Derivation("src.tar.gz", (fod_out,), (), (), "s", "builtin:download")
+    tables: list[dict[str, Derivation]] = []
+    tops: list[tuple[str, Derivation]] = []
+    for url in ("old", "new"):
+        table: dict[str, Derivation] = {}
+        drv = fod.evolve(env=(("url", url),))
+        path = drv_path(drv)
+        table[path] = drv
+        for n in range(600):
+            out = Output("out", f"/gnu/store/{'0' * 32}-n{n}")
+            drv = Derivation(f"n{n}", (out,), ((path, ("out",)),), (), "s", "b")
+            path = drv_path(drv)
+            table[path] = drv
+        tables.append(table)
+        tops.append((path, drv))
+    (old_path, old), (new_path, new) = tops
+    # WHEN diffed without a depth limit
+    diff = diff_derivations(
+        old_path, old, new_path, new, tables[0].get, tables[1].get, max_depth=10_000
+    )
+    # THEN every level is explained, down to the FOD, all equivalent
+    pairs = list(walk(diff))
+    assert len(pairs) == 601
+    assert all(p.equivalent for p in pairs)
+    assert pairs[-1].depth == 600 and pairs[-1].summary.fixed_output
+    assert len(json.dumps(diff_as_dict(diff))) > 0

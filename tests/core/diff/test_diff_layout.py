@@ -309,3 +309,24 @@ def test_short_hashes_option_spares_the_title(doc_examples: Examples, doc_lookup
     rows = side_by_side(diff, short_hashes=True)
     assert segments_text(rows[0].left) == old_path
     assert segments_text(rows[4].left) == "    /gnu/store/j28gm48k…-hello-2.12.1.tar.gz.drv [out]"
+
+
+def test_deep_chains_lay_out_without_recursion() -> None:
+    tables: list[dict[str, Derivation]] = []
+    tops: list[tuple[str, Derivation]] = []
+    for variant in ("old", "new"):
+        table: dict[str, Derivation] = {}
+        drv = BASE.evolve(name="leaf", env=(("v", variant),))
+        path = f"/gnu/store/{variant}-leaf.drv"
+        table[path] = drv
+        for n in range(600):
+            drv = BASE.evolve(name=f"n{n}", input_drvs=((path, ("out",)),))
+            path = f"/gnu/store/{variant}-n{n}.drv"
+            table[path] = drv
+        tables.append(table)
+        tops.append((path, drv))
+    (old_path, old), (new_path, new) = tops
+    diff = diff_derivations(old_path, old, new_path, new, tables[0].get, tables[1].get, 5000)
+    rows = side_by_side(diff)
+    assert max(r.depth for r in rows) == 2 * 600 + 1
+    assert segments_text(rows[-1].right).strip() == "v = new"
