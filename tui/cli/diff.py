@@ -22,7 +22,7 @@ from rich.text import Text
 from revive.core.aterm import read_derivation
 from revive.core.derivation import Derivation
 from revive.core.derivation_hash import drv_path
-from revive.core.diff import DEFAULT_MAX_DEPTH, diff_as_dict, diff_derivations
+from revive.core.diff import DEFAULT_MAX_DEPTH, DerivationDiff, diff_as_dict, diff_derivations
 from revive.core.diff_layout import (
     DEFAULT_CONTEXT,
     SIDE_MARKERS,
@@ -36,7 +36,7 @@ from revive.core.diff_layout import (
 from revive.core.store_path import DEFAULT_STORE_DIR, is_store_path, store_dir_of
 from revive.tui.cli.common import add_store_option, console, is_terminal, print_json
 
-__all__ = ["add_parser", "run", "locate", "directory_lookup"]
+__all__ = ["add_parser", "run", "print_diff", "locate", "directory_lookup"]
 
 _EPILOG = """\
 exit status:
@@ -205,15 +205,35 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(diff_as_dict(diff))
     else:
-        short = args.side_by_side and not args.full_paths
-        rows = side_by_side(diff, context=args.context, short_hashes=short)
-        if args.side_by_side:
-            _print_columns(rows)
-        else:
-            _print_unified(rows)
+        print_diff(
+            diff,
+            columns=args.side_by_side,
+            context=args.context,
+            full_paths=args.full_paths,
+        )
     if args.exit_code and not diff.equivalent:
         return 1
     return 0
+
+
+def print_diff(
+    diff: DerivationDiff,
+    *,
+    columns: bool = False,
+    context: int = DEFAULT_CONTEXT,
+    full_paths: bool = False,
+) -> None:
+    """Print ``diff`` on standard output (also used by ``rewrite --diff``).
+
+    Unified, or in two columns with ``columns`` (store hashes cut to 8
+    characters unless ``full_paths``); styled on a terminal, plain text with
+    markers when piped.
+    """
+    rows = side_by_side(diff, context=context, short_hashes=columns and not full_paths)
+    if columns:
+        _print_columns(rows)
+    else:
+        _print_unified(rows)
 
 
 def _style(segment: Segment, old_side: bool) -> str:
