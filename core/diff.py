@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Final, TypeVar
@@ -45,6 +45,8 @@ __all__ = [
     "DiffSummary",
     "DerivationDiff",
     "DEFAULT_MAX_DEPTH",
+    "Opcode",
+    "align",
     "diff_text",
     "diff_derivations",
     "equivalent",
@@ -65,6 +67,8 @@ _TOKEN: Final = re.compile(r"\w+|\s+|[^\w\s]")
 _CHAR_RATIO: Final = 0.5
 # Character-level refinement is quadratic; long rewritten runs stay whole.
 _CHAR_LIMIT: Final = 600
+# Past this many items, difflib's "popular item" heuristic is turned on.
+_JUNK_AFTER: Final = 400
 # A version-like component of a name: after '-', starting with a digit, up to
 # the next '-', an archive extension or the end (``gmp-6.1.2.tar.xz``).
 _VERSION: Final = re.compile(
@@ -399,6 +403,38 @@ class DerivationDiff:
 
 # --- text -----------------------------------------------------------------------
 
+Opcode = tuple[str, int, int, int, int]
+"""``(tag, i1, i2, j1, j2)`` as in :meth:`difflib.SequenceMatcher.get_opcodes`."""
+
+
+def align(old: Sequence[Hashable], new: Sequence[Hashable]) -> list[Opcode]:
+    """Opcodes turning ``old`` into ``new`` (``equal``, ``replace``, ``delete``, ``insert``).
+
+    The common head and tail are matched first, so one change in a long
+    value costs nothing; what is left is aligned by :mod:`difflib`, which
+    ignores very frequent items (a space, ``/``) as anchors only in long
+    sequences, where matching on them would take quadratic time.
+    """
+    n = min(len(old), len(new))
+    head = 0
+    while head < n and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < n - head and old[len(old) - 1 - tail] == new[len(new) - 1 - tail]:
+        tail += 1
+    a = old[head : len(old) - tail]
+    b = new[head : len(new) - tail]
+    ops: list[Opcode] = [("equal", 0, head, 0, head)] if head else []
+    if a or b:
+        matcher = difflib.SequenceMatcher(None, a, b, autojunk=len(b) > _JUNK_AFTER)
+        ops += [
+            (tag, i1 + head, i2 + head, j1 + head, j2 + head)
+            for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+        ]
+    if tail:
+        ops.append(("equal", len(old) - tail, len(old), len(new) - tail, len(new)))
+    return ops
+
 
 def diff_text(old: str, new: str) -> TextDiff:
     """Highlight the differences between two strings.
@@ -418,8 +454,7 @@ def diff_text(old: str, new: str) -> TextDiff:
     old_lines = old.splitlines(keepends=True)
     new_lines = new.splitlines(keepends=True)
     if len(old_lines) > 1 or len(new_lines) > 1:
-        matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        for tag, i1, i2, j1, j2 in align(old_lines, new_lines):
             a = "".join(old_lines[i1:i2])
             b = "".join(new_lines[j1:j2])
             if tag == "equal":
@@ -439,8 +474,7 @@ def diff_text(old: str, new: str) -> TextDiff:
 def _diff_words(old: str, new: str, old_out: list[TextSegment], new_out: list[TextSegment]) -> None:
     a = _TOKEN.findall(old)
     b = _TOKEN.findall(new)
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    chunks = [(tag, a[i1:i2], b[j1:j2]) for tag, i1, i2, j1, j2 in matcher.get_opcodes()]
+    chunks = [(tag, a[i1:i2], b[j1:j2]) for tag, i1, i2, j1, j2 in align(a, b)]
     for tag, xs, ys in _slide(chunks):
         x = "".join(xs)
         y = "".join(ys)
@@ -897,8 +931,7 @@ def _diff_args(old: Sequence[str], new: Sequence[str]) -> tuple[ArgChange, ...]:
     if tuple(old) == tuple(new):
         return ()
     changes: list[ArgChange] = []
-    matcher = difflib.SequenceMatcher(None, list(old), list(new), autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in align(old, new):
         if tag == "equal":
             for k in range(i2 - i1):
                 changes.append(

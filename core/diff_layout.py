@@ -19,7 +19,6 @@ found) and runs of unchanged lines are rows of kind :attr:`RowKind.FOLDED`.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from revive.core.diff import (
     SegmentKind,
     TextDiff,
     TextSegment,
+    align,
     diff_text,
 )
 
@@ -397,8 +397,7 @@ class _Layout:
     ) -> None:
         """Rows for two aligned sequences of lines, folding long unchanged runs."""
         pad = _indent(depth)
-        matcher = difflib.SequenceMatcher(None, list(old_keys), list(new_keys), autojunk=False)
-        opcodes = matcher.get_opcodes()
+        opcodes = align(old_keys, new_keys)
         for n, (tag, i1, i2, j1, j2) in enumerate(opcodes):
             if tag == "equal":
                 head, tail = _fold_runs(i2 - i1, self.context, n == 0, n == len(opcodes) - 1)

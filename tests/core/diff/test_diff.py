@@ -18,6 +18,7 @@ from revive.core.diff import (
     SegmentKind,
     TextDiff,
     TextSegment,
+    align,
     diff_as_dict,
     diff_derivations,
     diff_text,
@@ -133,6 +134,28 @@ def test_text_diff_sides_rebuild_both_texts(old: str, new: str) -> None:
     assert "".join(s.text for s in diff.old if s.kind is EQ) == "".join(
         s.text for s in diff.new if s.kind is EQ
     )
+
+
+def test_align_matches_head_and_tail_first() -> None:
+    assert align("abcxdef", "abcydef") == [
+        ("equal", 0, 3, 0, 3),
+        ("replace", 3, 4, 3, 4),
+        ("equal", 4, 7, 4, 7),
+    ]
+    assert align("", "ab") == [("insert", 0, 0, 0, 2)]
+    assert align("ab", "ab") == [("equal", 0, 2, 0, 2)]
+    assert align("", "") == []
+
+
+def test_one_word_changed_in_a_long_value() -> None:
+    # Thousands of equal blanks between words: the popular-item case that
+    # makes an unguarded difflib quadratic.
+    words = [f"w{n % 97}x{n}" for n in range(4000)]
+    old = " ".join(words)
+    new = " ".join([*words[:2000], "changed", *words[2001:]])
+    diff = diff_text(old, new)
+    assert [(s.kind, s.text) for s in diff.old if s.kind is not EQ] == [(DEL, "w60x2000")]
+    assert [(s.kind, s.text) for s in diff.new if s.kind is not EQ] == [(INS, "changed")]
 
 
 def test_name_stems_mask_versions() -> None:
