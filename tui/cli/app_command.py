@@ -2,17 +2,74 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Sequence
+from contextlib import ExitStack
 
-__all__ = ["run_app"]
+from revive.core.store_path import DEFAULT_STORE_DIR
+from revive.tui.session import LoadPlan
+
+__all__ = ["run_app", "build_parser", "plan_from_args"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The app's own command line."""
+    parser = argparse.ArgumentParser(
+        prog="guix-revive",
+        description="Open the app on ROOT.drv… (with none and no Guix store: the demo).",
+        epilog="Report commands: guix-revive --help.",
+    )
+    parser.add_argument("roots", nargs="*", metavar="ROOT.drv", help="root derivations")
+    parser.add_argument(
+        "--store",
+        metavar="DIR",
+        default=None,
+        help=f"directory holding the .drv files (default: {DEFAULT_STORE_DIR})",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=("auto", "embedded", "guix"),
+        default="auto",
+        help="what builds and fetches: guix-revive's own fetchers or the Guix daemon",
+    )
+    parser.add_argument("--demo", action="store_true", help="open the bundled demo environment")
+    parser.add_argument(
+        "--demo-serve",
+        action="store_true",
+        help="with the demo: serve its sources on loopback so that fetching works offline",
+    )
+    return parser
+
+
+def plan_from_args(args: argparse.Namespace) -> LoadPlan:
+    """The :class:`~revive.tui.session.LoadPlan` the arguments ask for."""
+    # With no root there is nothing of the user's to open (whether or not a
+    # Guix store exists): the demo is more useful than an error.
+    demo = bool(args.demo or args.demo_serve or not args.roots)
+    return LoadPlan(
+        roots=tuple(args.roots),
+        store=args.store,
+        backend=args.backend,
+        demo=demo,
+        demo_dir=None,
+    )
 
 
 def run_app(argv: Sequence[str]) -> int:
     """Parse the app's arguments and run it; returns the exit status."""
-    print(
-        "guix-revive: the interactive app is not built yet (issue 5); "
-        "use a report command: guix-revive --help",
-        file=sys.stderr,
-    )
-    return 2
+    args = build_parser().parse_args(list(argv))
+    plan = plan_from_args(args)
+    from revive.tui.app import ReviveApp
+
+    with ExitStack() as stack:
+        if args.demo_serve:
+            plan = _serve_demo(plan, stack)
+        ReviveApp(plan).run()
+    return 0
+
+
+def _serve_demo(plan: LoadPlan, stack: ExitStack) -> LoadPlan:
+    """Start the demo's loopback servers for the app's lifetime."""
+    print("guix-revive: --demo-serve is not available yet", file=sys.stderr)
+    return plan

@@ -1,0 +1,128 @@
+"""Messages that travel between the app's widgets and screens.
+
+Events are named in the past tense (``NodeFocused``), requests in the
+imperative (``RevealNode``). Widgets post them upwards; the graph screen
+handles them and sets attributes on its children (messages up, attributes
+down). Messages posted in loops define ``can_replace`` so they coalesce.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from revive.core.closure import LoadProgress
+
+__all__ = [
+    "NodeFocused",
+    "RevealNode",
+    "RewriteRequested",
+    "BuildRequested",
+    "CancelRequested",
+    "WhyRequested",
+    "LoadProgressed",
+    "SearchChanged",
+    "SearchStep",
+    "SearchClosed",
+    "StatusChanged",
+]
+
+
+@dataclass
+class NodeFocused(Message):
+    """The cursor moved onto a node (tree, FOD list, referrers…)."""
+
+    path: str
+    """The node's ``.drv`` path."""
+
+    def can_replace(self, message: Message) -> bool:
+        # Holding a key down moves the cursor faster than the detail pane
+        # renders; only the last position matters.
+        return isinstance(message, NodeFocused)
+
+
+@dataclass
+class RevealNode(Message):
+    """Show this node in the tree (expanding its first-occurrence chain) and focus it."""
+
+    path: str
+    """The node's ``.drv`` path."""
+
+
+@dataclass
+class RewriteRequested(Message):
+    """The user asked to rewrite this fixed-output node."""
+
+    path: str
+    """The node's ``.drv`` path."""
+
+
+@dataclass
+class BuildRequested(Message):
+    """The user asked to build (fetch) this node."""
+
+    path: str
+    """The node's ``.drv`` path."""
+
+
+@dataclass
+class CancelRequested(Message):
+    """The user asked to cancel the build of this node."""
+
+    path: str
+    """The node's ``.drv`` path."""
+
+
+@dataclass
+class WhyRequested(Message):
+    """The user asked why this node is in the closure."""
+
+    path: str
+    """The node's ``.drv`` path."""
+
+
+@dataclass
+class LoadProgressed(Message):
+    """Loading the closure went on (posted from the loading thread)."""
+
+    progress: LoadProgress
+    """How many nodes are read, out of how many known so far."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, LoadProgressed)
+
+
+@dataclass
+class SearchChanged(Message):
+    """The search text changed (incremental search)."""
+
+    query: str
+    """The text typed so far."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, SearchChanged)
+
+
+@dataclass
+class SearchStep(Message):
+    """Move to the next (or previous) search match."""
+
+    backwards: bool = False
+    """Step to the previous match instead."""
+
+
+@dataclass
+class SearchClosed(Message):
+    """The search bar closed; ``accepted`` if the user kept the current match."""
+
+    accepted: bool
+    """True for enter (stay on the match), false for escape (go back)."""
+
+
+@dataclass
+class StatusChanged(Message):
+    """The status of some nodes changed (fetch started, finished, rewritten…)."""
+
+    paths: tuple[str, ...]
+    """The nodes whose status changed."""

@@ -1,0 +1,643 @@
+"""The main screen: the closure as a tree (or a list of downloads) and the selected node."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import ClassVar, Protocol
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import (
+    Footer,
+    Header,
+    Label,
+    ProgressBar,
+    Static,
+    TabbedContent,
+    TabPane,
+)
+from textual.worker import Worker, get_current_worker
+
+from revive.core.closure import LoadProgress
+from revive.core.node_status import FetchState
+from revive.core.search import SearchMatch
+from revive.tui.messages import (
+    BuildRequested,
+    CancelRequested,
+    LoadProgressed,
+    NodeFocused,
+    RevealNode,
+    RewriteRequested,
+    SearchChanged,
+    SearchClosed,
+    SearchStep,
+    StatusChanged,
+    WhyRequested,
+)
+from revive.tui.session import LoadPlan, RewritePreview, RootsRead, Session, open_session
+from revive.tui.widgets.build_log import BuildLog
+from revive.tui.widgets.diff_view import DiffView
+from revive.tui.widgets.drv_tree import DerivationTree
+from revive.tui.widgets.drv_view import DerivationView
+from revive.tui.widgets.fod_list import FodList
+from revive.tui.widgets.node_actions import NODE_ACTION_BINDINGS, NodeActions
+from revive.tui.widgets.referrers import ReferrersList
+from revive.tui.widgets.search_bar import SearchBar
+
+__all__ = ["GraphScreen", "TABS"]
+
+TABS: tuple[str, ...] = ("tab-derivation", "tab-diff", "tab-log", "tab-referrers")
+"""The detail tabs, in order (keys 1–4)."""
+
+_PARALLEL_FETCHES = 4
+"""Fetches run at once by "fetch all": enough to overlap network waits, few
+enough that one slow mirror does not starve the others."""
+
+
+class GraphScreen(NodeActions, Screen[None]):
+    """Tree (or FOD list) on the left, the selected node's details on the right."""
+
+    CSS_PATH = "graph.tcss"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "search", "Search", tooltip="Search names, URLs, hashes, store paths"),
+        Binding("f", "toggle_fod_only", "FODs only", tooltip="Flat list of every source download"),
+        Binding("bracketright", "search_step(False)", "Next match", show=False),
+        Binding("bracketleft", "search_step(True)", "Prev match", show=False),
+        Binding("1", "show_tab('tab-derivation')", "Derivation", show=False),
+        Binding("2", "show_tab('tab-diff')", "Diff", show=False),
+        Binding("3", "show_tab('tab-log')", "Log", show=False),
+        Binding("4", "show_tab('tab-referrers')", "Referrers", show=False),
+        Binding("u", "toggle_unified", "Unified diff", show=False),
+        Binding("z", "toggle_zoom", "Zoom details", show=False),
+        Binding("R", "rewrite_all", "Rewrite all", show=False),
+        Binding("B", "fetch_all", "Fetch all", show=False),
+        # The node actions also work while the detail pane has the focus.
+        *NODE_ACTION_BINDINGS,
+    ]
+    """
+    | Key(s) | Description |
+    | :- | :- |
+    | / | Search the whole closure (names, URLs, hashes, store paths). |
+    | ] / [ | Next / previous search match. |
+    | f | Toggle the flat list of fixed-output nodes. |
+    | 1 2 3 4 | Derivation, Diff, Log, Referrers tab. |
+    | u | Side-by-side or unified diff. |
+    | z | Give the details the whole width. |
+    | R / B | Rewrite all / fetch all fixed-output nodes. |
+    """
+
+    fod_only: reactive[bool] = reactive(False, init=False)
+    """Show the flat list of fixed-output nodes instead of the tree."""
+    zoomed: reactive[bool] = reactive(False, init=False)
+    """Hide the tree so the details use the whole width."""
+
+    def __init__(self, plan: LoadPlan, session: Session | None = None) -> None:
+        super().__init__()
+        self.plan = plan
+        """What to open."""
+        self.session: Session | None = session
+        """The model, once loaded."""
+        self.focused_path: str | None = None
+        """The node shown in the detail pane."""
+        self.matches: tuple[SearchMatch, ...] = ()
+        """The matches of the current search."""
+        self.match_index = -1
+        """The current match in :attr:`matches`."""
+        self._search_origin: str | None = None
+        self._builds: dict[str, Worker[None]] = {}
+        self._previews: dict[str, RewritePreview] = {}
+        self._drawn_tabs: set[str] = set()
+
+    # --- layout ----------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False, icon="")
+        with Horizontal(id="main"):
+            with Vertical(id="left-pane"):
+                yield SearchBar(id="search")
+                with Vertical(id="loading"):
+                    yield Label("Reading the roots…", id="loading-label")
+                    yield ProgressBar(total=1, show_eta=False, id="loading-progress")
+                yield DerivationTree(id="drv-tree")
+                yield FodList(id="fod-list")
+                yield Static("", id="summary")
+            with TabbedContent(id="detail", initial="tab-derivation"):
+                with TabPane("Derivation", id="tab-derivation"):
+                    yield DerivationView(id="drv-view")
+                with TabPane("Diff", id="tab-diff"):
+                    yield Label("", id="diff-title")
+                    yield DiffView(id="diff-view")
+                with TabPane("Log", id="tab-log"):
+                    yield BuildLog(id="build-log")
+                with TabPane("Referrers", id="tab-referrers"):
+                    yield ReferrersList(id="referrers")
+        yield Footer()
+
+    @property
+    def drv_tree(self) -> DerivationTree:
+        """The tree pane."""
+        return self.query_one(DerivationTree)
+
+    @property
+    def fod_list(self) -> FodList:
+        """The flat list of fixed-output nodes."""
+        return self.query_one(FodList)
+
+    def on_mount(self) -> None:
+        self.drv_tree.focus()
+        if self.session is not None:
+            self._show_session(self.session)
+        else:
+            self.add_class("-loading")
+            self.load_closure()
+
+    # --- loading ---------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="load", description="Loading")
+    def load_closure(self) -> None:
+        """Read the roots, then their whole closure (in a thread, with progress)."""
+        worker = get_current_worker()
+
+        def progressed(progress: LoadProgress) -> None:
+            self.post_message(LoadProgressed(progress))
+
+        session = open_session(
+            self.plan,
+            on_roots=lambda roots: self.app.call_from_thread(self._show_roots, roots),
+            on_progress=progressed,
+            cancel=worker.cancelled_event,
+        )
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._show_session, session)
+
+    def _show_roots(self, roots: RootsRead) -> None:
+        self.sub_title = roots.title
+        self.query_one("#loading-label", Label).update("Reading the closure…")
+        self.drv_tree.show_roots(roots.roots)
+
+    @on(LoadProgressed)
+    def _loading(self, event: LoadProgressed) -> None:
+        bar = self.query_one("#loading-progress", ProgressBar)
+        bar.update(total=max(1, event.progress.discovered), progress=event.progress.done)
+        self.query_one("#loading-label", Label).update(
+            f"Reading the closure: {event.progress.done:,} of {event.progress.discovered:,} "
+            "derivations known so far"
+        )
+
+    def _show_session(self, session: Session) -> None:
+        self.session = session
+        self.sub_title = session.title
+        self.remove_class("-loading")
+        self.drv_tree.attach(session)
+        self.fod_list.attach(session)
+        self._update_summary()
+        self.index_closure()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="index", description="Indexing")
+    def index_closure(self) -> None:
+        """Build the search index and check which outputs are already in the store."""
+        session = self.session
+        if session is None:
+            return
+        session.build_search_index()
+        changed = session.check_outputs()
+        if changed:
+            self.post_message(StatusChanged(changed))
+
+    def _update_summary(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        counts = {state: 0 for state in FetchState}
+        for path in session.fods:
+            counts[session.node_status(path).state] += 1
+        problems = len(session.graph.problems)
+        text = Text()
+        text.append(f"{len(session.graph):,} derivations · {len(session.fods):,} downloads")
+        if counts[FetchState.VALID]:
+            text.append(f" · {counts[FetchState.VALID]} ✔", "green")
+        if counts[FetchState.FAILED]:
+            text.append(f" · {counts[FetchState.FAILED]} ✘", "red")
+        if counts[FetchState.FETCHING]:
+            text.append(f" · {counts[FetchState.FETCHING]} ⇣", "yellow")
+        if problems:
+            text.append(f" · {problems} unreadable", "red")
+        self.query_one("#summary", Static).update(text)
+
+    # --- the selected node -----------------------------------------------------------
+
+    @on(NodeFocused)
+    def _focus_node(self, event: NodeFocused) -> None:
+        self.show_node(event.path)
+
+    def show_node(self, path: str) -> None:
+        """Show ``path`` in the detail pane (only the visible tab is drawn now)."""
+        if self.session is None:
+            return
+        self.focused_path = path
+        self._drawn_tabs.clear()
+        self._draw_tab(self.query_one(TabbedContent).active)
+        self.refresh_actions()
+
+    @on(TabbedContent.TabActivated, "#detail")
+    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        self._draw_tab(event.pane.id or "")
+
+    def _draw_tab(self, tab: str) -> None:
+        # Hidden tabs are drawn when they are shown: holding "j" down must
+        # not re-layout four panes per line.
+        session, path = self.session, self.focused_path
+        if session is None or path is None or tab in self._drawn_tabs:
+            return
+        self._drawn_tabs.add(tab)
+        if tab == "tab-derivation":
+            node = session.node(path)
+            view = self.query_one(DerivationView)
+            if node.derivation is None:
+                view.show_error(path, node.error or "unavailable")
+            else:
+                view.show_text(session.record_text(path))
+        elif tab == "tab-diff":
+            self._show_diff(path)
+        elif tab == "tab-log":
+            self.query_one(BuildLog).show(path, session.log(path), session.status[path].fetching)
+        elif tab == "tab-referrers":
+            self.query_one(ReferrersList).show_referrers(path, session.referrers(path))
+
+    def _redraw(self, path: str, tab: str) -> None:
+        """``path``'s ``tab`` changed: redraw it now if it is on screen, else when shown."""
+        if path != self.focused_path:
+            return
+        self._drawn_tabs.discard(tab)
+        if self.query_one(TabbedContent).active == tab:
+            self._draw_tab(tab)
+
+    def _show_diff(self, path: str) -> None:
+        session = self.session
+        assert session is not None
+        title = self.query_one("#diff-title", Label)
+        diff = self.query_one(DiffView)
+        preview = self._previews.get(path)
+        if preview is not None:
+            title.update(Text(preview.title))
+            diff.show_rows(preview.rows)
+            return
+        diff.show_rows(())
+        if not session.can_rewrite(path):
+            title.update("Only fixed-output (source download) nodes are rewritten.")
+            return
+        title.update("Computing the rewritten form…")
+        self.preview_rewrite(path)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="diff", description="Rewriting")
+    def preview_rewrite(self, path: str) -> None:
+        """Compute ``path``'s rewritten form and its diff (nothing is written)."""
+        session = self.session
+        assert session is not None
+        preview = session.preview_rewrite(path)
+        self.app.call_from_thread(self._preview_ready, path, preview)
+
+    def _preview_ready(self, path: str, preview: RewritePreview) -> None:
+        self._previews[path] = preview
+        self._redraw(path, "tab-diff")
+
+    # --- search ----------------------------------------------------------------------
+
+    def action_search(self) -> None:
+        """Open the search bar."""
+        self._search_origin = self.drv_tree.cursor_path
+        if self.fod_only:
+            self.fod_only = False
+        self.query_one(SearchBar).open()
+
+    @on(SearchChanged)
+    def _search(self, event: SearchChanged) -> None:
+        session = self.session
+        bar = self.query_one(SearchBar)
+        if session is None or session.search_index is None:
+            bar.set_count(0, 0)
+            return
+        self.matches = session.search_index.search(event.query)
+        self.match_index = -1
+        if self.matches:
+            self._goto_match(0)
+        else:
+            self.drv_tree.set_match(None)
+            bar.set_count(0, 0)
+
+    def _goto_match(self, index: int) -> None:
+        self.match_index = index % len(self.matches)
+        match = self.matches[self.match_index]
+        self.drv_tree.set_match(match.path)
+        self.drv_tree.reveal(match.path)
+        detail = f"{match.field.kind}: {match.field.text}"
+        self.query_one(SearchBar).set_count(self.match_index + 1, len(self.matches), detail)
+
+    @on(SearchStep)
+    def _search_step(self, event: SearchStep) -> None:
+        self.action_search_step(event.backwards)
+
+    def action_search_step(self, backwards: bool) -> None:
+        """Go to the next (or previous) match of the last search."""
+        if self.matches:
+            self._goto_match(self.match_index + (-1 if backwards else 1))
+
+    @on(SearchClosed)
+    def _search_closed(self, event: SearchClosed) -> None:
+        self.query_one(SearchBar).close()
+        if not event.accepted and self._search_origin is not None:
+            self.drv_tree.reveal(self._search_origin)
+            self.matches = ()
+            self.drv_tree.set_match(None)
+        self.drv_tree.focus()
+
+    # --- tree / list -----------------------------------------------------------------
+
+    def action_toggle_fod_only(self) -> None:
+        """Switch between the tree and the flat list of fixed-output nodes."""
+        self.fod_only = not self.fod_only
+
+    def watch_fod_only(self, fod_only: bool) -> None:
+        self.set_class(fod_only, "-fod-only")
+        if fod_only:
+            if self.focused_path is not None:
+                self.fod_list.select_path(self.focused_path)
+            self.fod_list.focus()
+        else:
+            self.drv_tree.focus()
+
+    @on(RevealNode)
+    def _reveal(self, event: RevealNode) -> None:
+        self.action_reveal(event.path)
+
+    def action_reveal(self, path: str) -> None:
+        """Show ``path`` in the tree (its first occurrence) and focus the tree."""
+        self.fod_only = False
+        if self.drv_tree.reveal(path):
+            self.drv_tree.focus()
+
+    def action_show_tab(self, tab: str) -> None:
+        """Switch the detail pane to ``tab``."""
+        self.query_one(TabbedContent).active = tab
+
+    def action_toggle_unified(self) -> None:
+        """Switch the diff between side by side and unified."""
+        diff = self.query_one(DiffView)
+        diff.unified = not diff.unified
+
+    def action_toggle_zoom(self) -> None:
+        """Give the detail pane the whole width (or give the tree back)."""
+        self.zoomed = not self.zoomed
+
+    def watch_zoomed(self, zoomed: bool) -> None:
+        self.set_class(zoomed, "-zoomed")
+        if not zoomed:
+            self._focus_left()
+
+    def _focus_left(self) -> None:
+        if self.fod_only:
+            self.fod_list.focus()
+        else:
+            self.drv_tree.focus()
+
+    def current_path(self) -> str | None:
+        """The node the screen's node actions apply to: the one in the detail pane."""
+        return self.focused_path
+
+    @on(WhyRequested)
+    def _why(self, event: WhyRequested) -> None:
+        from revive.tui.screens.why import WhyScreen
+
+        session = self.session
+        if session is not None:
+            self.app.push_screen(WhyScreen(event.path, session.why(event.path)))
+
+    # --- status ----------------------------------------------------------------------
+
+    @on(StatusChanged)
+    def _status_changed(self, event: StatusChanged) -> None:
+        self.refresh_status(event.paths)
+
+    def refresh_status(self, paths: tuple[str, ...]) -> None:
+        """Repaint what shows the status of ``paths``."""
+        self.drv_tree.refresh_paths(paths)
+        self.fod_list.refresh_paths(paths)
+        self._update_summary()
+        if self.focused_path in paths and self.session is not None:
+            self.query_one(BuildLog).set_running(self.session.status[self.focused_path].fetching)
+
+    # --- rewrite ---------------------------------------------------------------------
+
+    @on(RewriteRequested)
+    def _rewrite(self, event: RewriteRequested) -> None:
+        self.request_rewrite(event.path)
+
+    @work(
+        thread=True, exclusive=True, exit_on_error=False, group="rewrite", description="Rewriting"
+    )
+    def request_rewrite(self, path: str) -> None:
+        """Compute the rewrite of ``path``, then ask before writing it."""
+        session = self.session
+        assert session is not None
+        preview = self._previews.get(path) or session.preview_rewrite(path)
+        self.app.call_from_thread(self._confirm_rewrite, path, preview)
+
+    def _confirm_rewrite(self, path: str, preview: RewritePreview) -> None:
+        from revive.tui.screens.rewrite import RewriteScreen
+
+        self._previews[path] = preview
+        self._redraw(path, "tab-diff")
+
+        def written(confirmed: bool | None) -> None:
+            if confirmed:
+                self.write_rewrite(path, preview)
+
+        self.app.push_screen(RewriteScreen(preview), written)
+
+    @work(thread=True, exclusive=False, exit_on_error=False, group="write", description="Writing")
+    def write_rewrite(self, path: str, preview: RewritePreview) -> None:
+        """Write the rewritten ``.drv`` of ``path`` into the store."""
+        session = self.session
+        assert session is not None
+        drv_path = session.write_rewrite(path, preview)
+        self.post_message(StatusChanged((path,)))
+        self.app.call_from_thread(
+            self.notify, f"Wrote {drv_path}. Press b to fetch it.", title="Rewritten"
+        )
+
+    # --- build -----------------------------------------------------------------------
+
+    @on(BuildRequested)
+    def _build(self, event: BuildRequested) -> None:
+        self.start_build(event.path)
+
+    @on(CancelRequested)
+    def _cancel(self, event: CancelRequested) -> None:
+        worker = self._builds.get(event.path)
+        if worker is not None:
+            worker.cancel()
+
+    def start_build(self, path: str) -> Worker[None] | None:
+        """Start fetching ``path`` (its rewritten form if written) in a worker."""
+        session = self.session
+        if session is None or not session.can_build(path):
+            return None
+        session.clear_log(path)
+        session.status.started(path)
+        if path == self.focused_path:
+            self.query_one(TabbedContent).active = "tab-log"
+            self._redraw(path, "tab-log")
+        self.refresh_status((path,))
+        worker = self.run_worker(
+            self._run_build(path),
+            name=path,
+            group="build",
+            exit_on_error=False,
+            description=f"Fetching {session.kind(path).name}",
+        )
+        self._builds[path] = worker
+        return worker
+
+    async def _run_build(self, path: str) -> None:
+        session = self.session
+        assert session is not None
+        log = self.query_one(BuildLog)
+        finished = False
+        try:
+            store = await asyncio.to_thread(session.backend)
+            target = session.build_target(path)
+            async for event in store.build(target):
+                line = session.record_event(path, event)
+                if line is not None:
+                    log.append(path, line)
+                progress = session.event_progress(event)
+                if progress is not None:
+                    log.set_progress(path, *progress)
+                if session.event_ends(event):
+                    finished = True
+                    self.refresh_status((path,))
+        except asyncio.CancelledError:
+            line = session.record_cancel(path)
+            log.append(path, line)
+            raise
+        except Exception as error:
+            session.record_failure(path, error)
+            log.append(path, session.log(path)[-1])
+            raise
+        finally:
+            if not finished:
+                session.status.stopped(path)
+            self._builds.pop(path, None)
+            self.refresh_status((path,))
+
+    # --- batches ---------------------------------------------------------------------
+
+    def action_fetch_all(self) -> None:
+        """Fetch every fixed-output node that is not in the store yet."""
+        from revive.tui.screens.batch import BatchScreen
+
+        session = self.session
+        if session is None:
+            return
+        todo = tuple(
+            p for p in session.fods if session.can_build(p) and not session.status[p].valid
+        )
+        screen = BatchScreen("Fetch all downloads", len(todo), self.cancel_batch)
+        self.app.push_screen(screen)
+        self.fetch_all(todo, screen)
+
+    @work(exclusive=True, exit_on_error=False, group="batch", description="Fetching all")
+    async def fetch_all(self, paths: tuple[str, ...], screen: BatchScreenLike) -> None:
+        """Fetch ``paths``, a few at a time, reporting to ``screen``."""
+        session = self.session
+        assert session is not None
+        limit = asyncio.Semaphore(_PARALLEL_FETCHES)
+
+        async def one(path: str) -> None:
+            async with limit:
+                worker = self.start_build(path)
+                if worker is not None:
+                    await _settled(worker)
+                status = session.status[path]
+                result = "fetched" if status.valid else f"failed: {status.failure or 'cancelled'}"
+                screen.advance(session.kind(path).name, session.kind(path).badge, result)
+
+        try:
+            await asyncio.gather(*(one(p) for p in paths))
+        finally:
+            screen.finish()
+
+    def action_rewrite_all(self) -> None:
+        """Rewrite every fixed-output node and write the rewritten forms."""
+        from revive.tui.screens.batch import BatchScreen
+
+        session = self.session
+        if session is None:
+            return
+        todo = tuple(p for p in session.fods if session.can_rewrite(p))
+        screen = BatchScreen("Rewrite all downloads", len(todo), self.cancel_batch)
+        self.app.push_screen(screen)
+        self.rewrite_all(todo, screen)
+
+    @work(
+        thread=True, exclusive=True, exit_on_error=False, group="batch", description="Rewriting all"
+    )
+    def rewrite_all(self, paths: tuple[str, ...], screen: BatchScreenLike) -> None:
+        """Rewrite and write ``paths`` one by one, reporting to ``screen``."""
+        session = self.session
+        assert session is not None
+        worker = get_current_worker()
+        try:
+            for path in paths:
+                if worker.is_cancelled:
+                    break
+                kind = session.kind(path)
+                try:
+                    preview = session.preview_rewrite(path)
+                    if preview.unchanged:
+                        result = "already in today's form"
+                    else:
+                        drv_path = session.write_rewrite(path, preview)
+                        result = f"rewritten → {drv_path.rsplit('/', 1)[-1][:32]}"
+                    self._previews[path] = preview
+                except Exception as error:  # noqa: BLE001 - reported in the summary
+                    result = f"failed: {_one_line(error)}"
+                self.app.call_from_thread(screen.advance, kind.name, kind.badge, result)
+                self.post_message(StatusChanged((path,)))
+        finally:
+            self.app.call_from_thread(screen.finish)
+
+    def cancel_batch(self) -> None:
+        """Stop the running batch (and the fetches it started)."""
+        self.workers.cancel_group(self, "batch")
+        for worker in list(self._builds.values()):
+            worker.cancel()
+
+
+class BatchScreenLike(Protocol):
+    """What a batch reports to (the batch screen)."""
+
+    def advance(self, name: str, badge: str, result: str) -> None:
+        """One more node done."""
+
+    def finish(self) -> None:
+        """The batch ended."""
+
+
+async def _settled(worker: Worker[None]) -> None:
+    """Wait until ``worker`` ends, however it ends."""
+    try:
+        await worker.wait()
+    except Exception:  # noqa: BLE001 - the outcome is read from the status board
+        pass
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__

@@ -1,0 +1,266 @@
+"""Old against rewritten, side by side (or unified), changed words highlighted."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from rich.segment import Segment as RichSegment
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from revive.core.diff_layout import Row, RowKind, Segment, Tag, unified_lines
+
+__all__ = ["DiffView"]
+
+_GUTTER: dict[RowKind, tuple[str, str]] = {
+    RowKind.CHANGED: ("-", "+"),
+    RowKind.REMOVED: ("-", " "),
+    RowKind.ADDED: (" ", "+"),
+    RowKind.MODIFIED: ("~", "~"),
+    RowKind.EQUIVALENT: ("=", "="),
+}
+_OLD_ROWS = frozenset({RowKind.CHANGED, RowKind.REMOVED})
+_NEW_ROWS = frozenset({RowKind.CHANGED, RowKind.ADDED})
+_SEPARATOR = " │ "
+
+
+class DiffView(ScrollView, can_focus=True):
+    """A structured derivation diff: two columns that always scroll together.
+
+    Both sides are drawn in one scrolling view, row by row, so a line of the
+    old derivation is always beside its counterpart; long values wrap inside
+    their column instead of hiding behind a horizontal scroll bar. ``unified``
+    switches to one column (for narrow terminals).
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j,down", "scroll_down", "Down", show=False),
+        Binding("k,up", "scroll_up", "Up", show=False),
+        Binding("space,pagedown", "page_down", "Page down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+    ]
+    """
+    | Key(s) | Description |
+    | :- | :- |
+    | up, k / down, j | Scroll a line. |
+    | space, pagedown / pageup | Scroll a page. |
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "diff-view--heading",
+        "diff-view--key",
+        "diff-view--dim",
+        "diff-view--old",
+        "diff-view--new",
+        "diff-view--removed",
+        "diff-view--added",
+        "diff-view--changed-word",
+        "diff-view--equivalent",
+        "diff-view--different",
+        "diff-view--old-line",
+        "diff-view--new-line",
+        "diff-view--separator",
+    }
+    """
+    | Class | Description |
+    | :- | :- |
+    | `diff-view--heading` | Section titles and the two paths. |
+    | `diff-view--key` | Variable, output and input names. |
+    | `diff-view--dim` | Notes, counts, folded parts. |
+    | `diff-view--old` / `--new` | Unchanged text of a changed line, each side. |
+    | `diff-view--removed` / `--added` | Words only on one side (strong). |
+    | `diff-view--changed-word` | Unchanged letters inside a changed word. |
+    | `diff-view--equivalent` / `--different` | The verdict. |
+    | `diff-view--old-line` / `--new-line` | Background of changed lines. |
+    | `diff-view--separator` | The line between the two columns. |
+    """
+
+    DEFAULT_CSS = """
+    DiffView {
+        background: $surface;
+        & > .diff-view--heading { text-style: bold; color: $text-primary; }
+        & > .diff-view--key { color: $text-accent; }
+        & > .diff-view--dim { color: $text-muted; }
+        & > .diff-view--old { color: $text-error; }
+        & > .diff-view--new { color: $text-success; }
+        & > .diff-view--removed { color: $text; background: $error 45%; text-style: bold; }
+        & > .diff-view--added { color: $text; background: $success 45%; text-style: bold; }
+        & > .diff-view--changed-word { text-style: underline; }
+        & > .diff-view--equivalent { color: $text-success; text-style: bold; }
+        & > .diff-view--different { color: $text-error; text-style: bold; }
+        & > .diff-view--old-line { background: $error 12%; }
+        & > .diff-view--new-line { background: $success 12%; }
+        & > .diff-view--separator { color: $surface-lighten-3; }
+    }
+    """
+
+    unified: reactive[bool] = reactive(False)
+    """Show one column with ``-``/``+`` markers instead of two columns."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._rows: tuple[Row, ...] = ()
+        self._strips: list[Strip] = []
+        self._laid_out_for: tuple[int, bool] | None = None
+        self._styles: dict[str, Style] = {}
+
+    # --- public ----------------------------------------------------------------------
+
+    @property
+    def rows(self) -> tuple[Row, ...]:
+        """The rows shown."""
+        return self._rows
+
+    def show_rows(self, rows: Sequence[Row]) -> None:
+        """Show a new diff (rows from :func:`revive.core.diff_layout.side_by_side`)."""
+        self._rows = tuple(rows)
+        self._laid_out_for = None
+        self.scroll_to(0, 0, animate=False)
+        self._relayout()
+
+    def plain_lines(self) -> list[str]:
+        """What is on screen as plain text, one string per visual line (for tests)."""
+        self._relayout()
+        return [strip.text.rstrip() for strip in self._strips]
+
+    # --- layout ----------------------------------------------------------------------
+
+    def watch_unified(self) -> None:
+        self._laid_out_for = None
+        self._relayout()
+
+    def on_resize(self) -> None:
+        self._relayout()
+
+    def notify_style_update(self) -> None:
+        self._styles.clear()
+        self._laid_out_for = None
+        super().notify_style_update()
+        if self.is_mounted:
+            self._relayout()
+
+    def _style(self, name: str) -> Style:
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self._component_style(name)
+        return style
+
+    def _component_style(self, name: str) -> Style:
+        # Rich styles have no alpha: blend translucent backgrounds (``$error
+        # 12%``) over the widget's own background here, once per theme.
+        styles = self.get_component_styles(name)
+        style = self.get_component_rich_style(name, partial=True)
+        background = styles.background
+        if background.a > 0:
+            _, base = self.background_colors
+            style = style + Style(bgcolor=(base + background).rich_color)
+        return style
+
+    def _tag_style(self, tag: Tag) -> Style:
+        if tag is Tag.PLAIN:
+            return Style()
+        return self._style(f"diff-view--{tag.value}")
+
+    def _text(self, segments: Sequence[Segment]) -> Text:
+        text = Text(no_wrap=False, overflow="fold", end="")
+        for seg in segments:
+            text.append(seg.text, self._tag_style(seg.tag))
+        return text
+
+    def _wrap(self, segments: Sequence[Segment], width: int, fill: Style) -> list[Strip]:
+        console = self.app.console
+        text = self._text(segments)
+        if not text.plain:
+            return [Strip([RichSegment(" " * width, fill)], width)]
+        strips = []
+        for line in text.wrap(console, width, overflow="fold"):
+            line.stylize_before(fill)
+            segs = list(line.render(console))
+            strips.append(Strip(segs).adjust_cell_length(width, fill))
+        return strips
+
+    def _relayout(self) -> None:
+        width = self.scrollable_content_region.width or self.size.width
+        if width <= 0:
+            return
+        key = (width, self.unified)
+        if self._laid_out_for == key:
+            return
+        self._laid_out_for = key
+        self._strips = self._unified(width) if self.unified else self._side_by_side(width)
+        self.virtual_size = Size(width, len(self._strips))
+        self.refresh()
+
+    def _side_by_side(self, width: int) -> list[Strip]:
+        column = max(8, (width - len(_SEPARATOR) - 4) // 2)
+        separator = Strip([RichSegment(_SEPARATOR, self._style("diff-view--separator"))])
+        old_fill, new_fill = self._style("diff-view--old-line"), self._style("diff-view--new-line")
+        strips: list[Strip] = []
+        for row in self._rows:
+            left_fill = old_fill if row.kind in _OLD_ROWS else Style()
+            right_fill = new_fill if row.kind in _NEW_ROWS else Style()
+            left = self._wrap(row.left, column, left_fill)
+            right = self._wrap(row.right, column, right_fill)
+            marks = _GUTTER.get(row.kind, (" ", " "))
+            for n in range(max(len(left), len(right))):
+                lm, rm = marks if n == 0 else (" ", " ")
+                lpart = left[n] if n < len(left) else Strip.blank(column, left_fill)
+                rpart = right[n] if n < len(right) else Strip.blank(column, right_fill)
+                strips.append(
+                    Strip.join(
+                        [
+                            Strip([RichSegment(f"{lm} ", left_fill + self._mark_style(lm))]),
+                            lpart,
+                            separator,
+                            Strip([RichSegment(f"{rm} ", right_fill + self._mark_style(rm))]),
+                            rpart,
+                        ]
+                    )
+                )
+        return strips
+
+    def _unified(self, width: int) -> list[Strip]:
+        old_fill, new_fill = self._style("diff-view--old-line"), self._style("diff-view--new-line")
+        strips: list[Strip] = []
+        for line in unified_lines(self._rows):
+            marker = line.marker
+            fill = (
+                old_fill
+                if marker in ("-", "---")
+                else new_fill
+                if marker in ("+", "+++")
+                else Style()
+            )
+            if line.kind not in (RowKind.CHANGED, RowKind.REMOVED, RowKind.ADDED):
+                fill = Style()
+            gutter = f"{marker:<3} "
+            body = self._wrap(line.segments, max(8, width - len(gutter)), fill)
+            for n, part in enumerate(body):
+                mark = gutter if n == 0 else " " * len(gutter)
+                strips.append(
+                    Strip.join([Strip([RichSegment(mark, fill + self._mark_style(marker))]), part])
+                )
+        return strips
+
+    def _mark_style(self, mark: str) -> Style:
+        if mark.startswith("-"):
+            return self._style("diff-view--old")
+        if mark.startswith("+"):
+            return self._style("diff-view--new")
+        return self._style("diff-view--dim")
+
+    # --- rendering -------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.scrollable_content_region.width
+        if index >= len(self._strips):
+            return Strip.blank(width, self.rich_style)
+        return self._strips[index].crop(scroll_x, scroll_x + width).apply_style(self.rich_style)

@@ -1,0 +1,456 @@
+"""The derivation graph as a collapsible tree, children added on expansion."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual import on
+from textual.binding import Binding, BindingType
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from revive.core.derivation import Derivation
+from revive.core.node_status import FetchState, NodeStatus
+from revive.tui.messages import NodeFocused, RevealNode, WhyRequested
+from revive.tui.widgets.node_actions import NODE_ACTION_BINDINGS, NodeActions
+
+if TYPE_CHECKING:
+    from revive.tui.session import Session
+
+__all__ = ["NodeRef", "DerivationTree", "STATUS_ICONS"]
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRef:
+    """What a tree line shows: a node, the outputs its parent uses, and whether it is the first."""
+
+    path: str
+    """The node's ``.drv`` path."""
+    outputs: tuple[str, ...]
+    """Outputs the parent uses (``()`` at the top level)."""
+    first: bool
+    """True at the node's first occurrence (the only expandable one)."""
+
+
+STATUS_ICONS: dict[FetchState, str] = {
+    FetchState.NOT_FETCHED: "○",
+    FetchState.VALID: "✔",
+    FetchState.REWRITTEN: "↻",
+    FetchState.FETCHING: "⇣",
+    FetchState.FAILED: "✘",
+}
+"""One glyph per fetch state, each one cell wide."""
+
+_STATUS_CLASS: dict[FetchState, str] = {
+    FetchState.NOT_FETCHED: "drv-tree--pending",
+    FetchState.VALID: "drv-tree--valid",
+    FetchState.REWRITTEN: "drv-tree--rewritten",
+    FetchState.FETCHING: "drv-tree--fetching",
+    FetchState.FAILED: "drv-tree--failed",
+}
+
+
+class DerivationTree(NodeActions, Tree[NodeRef]):
+    """The closure as a tree: one line per derivation, fixed-output ones highlighted.
+
+    A node is expandable only at its first occurrence (depth-first, in file
+    order); elsewhere it is a reference marked ``↑`` whose ``enter`` (or
+    ``g``) jumps to the first occurrence. Children are added when a node is
+    first expanded, so a 50,000-node closure opens instantly.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("l,right", "expand_or_enter", "Expand", show=False),
+        Binding("h,left", "collapse_or_leave", "Collapse", show=False),
+        Binding(
+            "g",
+            "goto_first",
+            "First occurrence",
+            show=False,
+            tooltip="Jump to where it is expanded",
+        ),
+        Binding("n", "next_fod", "Next FOD", tooltip="Next fixed-output (source) node"),
+        Binding("N", "previous_fod", "Prev FOD", show=False),
+        Binding("e", "next_failing", "Next failing", tooltip="Next node that failed"),
+        Binding("E", "previous_failing", "Prev failing", show=False),
+        Binding("w", "why", "Why?", show=False, tooltip="Dependency paths from the root"),
+        *NODE_ACTION_BINDINGS,
+    ]
+    """
+    | Key(s) | Description |
+    | :- | :- |
+    | up, k / down, j | Move the cursor. |
+    | right, l | Expand the node, or go to its first child. |
+    | left, h | Collapse the node, or go to its parent. |
+    | enter, space | Expand or collapse; on a ``↑`` reference, jump to the first occurrence. |
+    | g | Jump to the first occurrence of this node. |
+    | n / N | Next / previous fixed-output node. |
+    | e / E | Next / previous failing node. |
+    | w | Why is this node here (paths from the root). |
+    | y | Copy the store path. |
+    | r / b / x | Rewrite / build / cancel (fixed-output nodes). |
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "drv-tree--fod",
+        "drv-tree--infra",
+        "drv-tree--error",
+        "drv-tree--outputs",
+        "drv-tree--seen",
+        "drv-tree--badge-builtin",
+        "drv-tree--badge-script",
+        "drv-tree--pending",
+        "drv-tree--valid",
+        "drv-tree--rewritten",
+        "drv-tree--fetching",
+        "drv-tree--failed",
+        "drv-tree--match",
+    }
+    """
+    | Class | Description |
+    | :- | :- |
+    | `drv-tree--fod` | Name of a fixed-output node. |
+    | `drv-tree--infra` | Name of a plumbing node (dimmed). |
+    | `drv-tree--error` | A node whose ``.drv`` is missing or broken. |
+    | `drv-tree--outputs` | The outputs used, after the name. |
+    | `drv-tree--seen` | The ``↑`` marker of a repeated node. |
+    | `drv-tree--badge-builtin` | Fetch badge of a FOD the daemon fetches itself. |
+    | `drv-tree--badge-script` | Fetch badge of a FOD fetched by an old builder script. |
+    | `drv-tree--pending` … `drv-tree--failed` | Status icons. |
+    | `drv-tree--match` | The name of the current search match. |
+    """
+
+    DEFAULT_CSS = """
+    DerivationTree {
+        & > .drv-tree--fod { text-style: bold; color: $text-accent; }
+        & > .drv-tree--infra { color: $text-disabled; }
+        & > .drv-tree--error { color: $text-error; }
+        & > .drv-tree--outputs { color: $text-muted; }
+        & > .drv-tree--seen { color: $text-muted; text-style: italic; }
+        & > .drv-tree--badge-builtin { color: $text-success; background: $success-muted; }
+        & > .drv-tree--badge-script { color: $text-warning; background: $warning-muted; }
+        & > .drv-tree--pending { color: $text-muted; }
+        & > .drv-tree--valid { color: $text-success; }
+        & > .drv-tree--rewritten { color: $text-accent; }
+        & > .drv-tree--fetching { color: $text-warning; text-style: bold; }
+        & > .drv-tree--failed { color: $text-error; text-style: bold; }
+        & > .drv-tree--match { text-style: bold reverse; }
+    }
+    """
+
+    STATEFUL_ACTIONS = (
+        *NodeActions.STATEFUL_ACTIONS,
+        "goto_first",
+        "next_fod",
+        "next_failing",
+        "why",
+    )
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__("closure", id=id, classes=classes)
+        self.show_root = False
+        self.guide_depth = 3
+        self.session: Session | None = None
+        """The model; set by the screen once the closure is loaded."""
+        self.match_path: str | None = None
+        """The current search match, drawn highlighted."""
+        self._populated: set[int] = set()
+        self._by_path: dict[str, list[TreeNode[NodeRef]]] = {}
+        self._styles: dict[str, Style] = {}
+
+    # --- public ----------------------------------------------------------------------
+
+    def show_roots(self, roots: Iterable[str]) -> None:
+        """Show the roots while the closure is still loading (not yet expandable)."""
+        self.clear()
+        self._populated.clear()
+        self._by_path.clear()
+        for path in roots:
+            self._add(self.root, NodeRef(path, (), True), expandable=False)
+
+    def attach(self, session: Session) -> None:
+        """Show ``session``'s closure: the roots, the first one expanded."""
+        self.session = session
+        self.clear()
+        self._populated.clear()
+        self._by_path.clear()
+        for path in session.outline.roots:
+            node = self._add(self.root, NodeRef(path, (), True), expandable=True)
+            if len(session.outline.roots) == 1 or path == session.outline.roots[0]:
+                self._expand(node)
+        self._sync_lines()
+        first = self.root.children[0] if self.root.children else None
+        if first is not None:
+            self.move_cursor(first)
+        self.refresh_actions()
+
+    @property
+    def cursor_path(self) -> str | None:
+        """The ``.drv`` path under the cursor."""
+        node = self.cursor_node
+        return node.data.path if node is not None and node.data is not None else None
+
+    def current_path(self) -> str | None:
+        """The node the actions apply to (see :class:`NodeActions`)."""
+        return self.cursor_path
+
+    def reveal(self, path: str) -> bool:
+        """Expand the chain of first occurrences down to ``path`` and put the cursor on it."""
+        session = self.session
+        if session is None:
+            return False
+        chain = session.outline.path_from_root(path)
+        if not chain:
+            return False
+        node: TreeNode[NodeRef] = self.root
+        for depth, step in enumerate(chain):
+            child = next(
+                (
+                    c
+                    for c in node.children
+                    if c.data is not None and c.data.path == step and c.data.first
+                ),
+                None,
+            )
+            if child is None:
+                return False
+            node = child
+            if depth < len(chain) - 1:
+                self._expand(node)
+        self._sync_lines()
+        self.move_cursor(node)
+        self.scroll_to_node(node, animate=False)
+        return True
+
+    def refresh_paths(self, paths: Iterable[str]) -> None:
+        """Repaint the lines showing ``paths`` (their status changed)."""
+        for path in paths:
+            for node in self._by_path.get(path, ()):
+                node.refresh()
+        self.refresh_actions()
+
+    def set_match(self, path: str | None) -> None:
+        """Highlight ``path`` as the current search match."""
+        previous, self.match_path = self.match_path, path
+        self.refresh_paths([p for p in (previous, path) if p is not None])
+
+    # --- building --------------------------------------------------------------------
+
+    def _add(
+        self, parent: TreeNode[NodeRef], ref: NodeRef, *, expandable: bool
+    ) -> TreeNode[NodeRef]:
+        node = parent.add(ref.path, ref, allow_expand=expandable)
+        self._by_path.setdefault(ref.path, []).append(node)
+        return node
+
+    def _populate(self, node: TreeNode[NodeRef]) -> None:
+        """Add ``node``'s children, once."""
+        session, ref = self.session, node.data
+        if session is None or ref is None or not ref.first or node.id in self._populated:
+            return
+        self._populated.add(node.id)
+        outline = session.outline
+        graph = session.graph
+        for child, outputs in session.children(ref.path):
+            first = outline.is_first_occurrence(child, ref.path)
+            expandable = first and bool(graph.inputs(child))
+            self._add(node, NodeRef(child, outputs, first), expandable=expandable)
+
+    def _expand(self, node: TreeNode[NodeRef]) -> None:
+        self._populate(node)
+        if not node.is_expanded:
+            node.expand()
+
+    def _sync_lines(self) -> None:
+        # The line numbers of nodes are computed lazily; moving the cursor to
+        # a node added in this same call needs them now. `last_line` builds them.
+        _ = self.last_line
+
+    def _toggle_node(self, node: TreeNode[NodeRef]) -> None:
+        # Populate before Tree toggles, so the expanded node never paints empty.
+        self._populate(node)
+        super()._toggle_node(node)
+
+    # --- labels ----------------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        self._styles.clear()
+        super().notify_style_update()
+
+    def _style(self, component: str) -> Style:
+        style = self._styles.get(component)
+        if style is None:
+            style = self._styles[component] = self.get_component_rich_style(component, partial=True)
+        return style
+
+    def process_label(self, label: str | Text) -> Text:
+        # Labels are drawn by render_label from the node's data; the stored
+        # label is only the path (Tree's markup parsing would be wasted work).
+        return Text(label) if isinstance(label, str) else label
+
+    def render_label(self, node: TreeNode[NodeRef], base_style: Style, style: Style) -> Text:
+        ref = node.data
+        if ref is None:
+            return super().render_label(node, base_style, style)
+        text = self.label_text(ref)
+        text.stylize(style)
+        if node.allow_expand:
+            icon = self.ICON_NODE_EXPANDED if node.is_expanded else self.ICON_NODE
+        else:
+            icon = "  "
+        return Text.assemble((icon, base_style), text)
+
+    def label_text(self, ref: NodeRef) -> Text:
+        """The label of one line (without the expand icon)."""
+        session = self.session
+        if session is None:
+            return Text.assemble(
+                ("  ", ""), (Derivation.name_from_path(ref.path), self._style("drv-tree--infra"))
+            )
+        kind = session.kind(ref.path)
+        text = Text()
+        if kind.error is not None:
+            text.append("! ", self._style("drv-tree--failed"))
+            text.append(kind.name, self._style("drv-tree--error"))
+            text.append(
+                "  malformed" if session.node(ref.path).malformed else "  missing",
+                self._style("drv-tree--error"),
+            )
+        else:
+            status = session.node_status(ref.path)
+            if kind.fod or status != _NO_STATUS:
+                state = status.state
+                text.append(STATUS_ICONS[state], self._style(_STATUS_CLASS[state]))
+                text.append(" ")
+            else:
+                text.append("  ")
+            if not ref.first:
+                name_style = self._style("drv-tree--seen")
+            elif kind.fod:
+                name_style = self._style("drv-tree--fod")
+            elif kind.infrastructure:
+                name_style = self._style("drv-tree--infra")
+            else:
+                name_style = Style()
+            if ref.path == self.match_path:
+                name_style = name_style + self._style("drv-tree--match")
+            text.append(kind.name, name_style)
+            if kind.badge:
+                text.append(" ")
+                badge_class = (
+                    "drv-tree--badge-builtin" if kind.era_builtin else "drv-tree--badge-script"
+                )
+                text.append(f" {kind.badge} ", self._style(badge_class))
+        if ref.outputs:
+            text.append(f" [{','.join(ref.outputs)}]", self._style("drv-tree--outputs"))
+        if not ref.first:
+            text.append(" ↑", self._style("drv-tree--seen"))
+        return text
+
+    # --- handlers --------------------------------------------------------------------
+
+    @on(Tree.NodeExpanded)
+    def _populate_expanded(self, event: Tree.NodeExpanded[NodeRef]) -> None:
+        self._populate(event.node)
+
+    @on(Tree.NodeHighlighted)
+    def _announce_cursor(self, event: Tree.NodeHighlighted[NodeRef]) -> None:
+        if event.node.data is not None:
+            self.post_message(NodeFocused(event.node.data.path))
+        self.refresh_actions()
+
+    @on(Tree.NodeSelected)
+    def _jump_from_reference(self, event: Tree.NodeSelected[NodeRef]) -> None:
+        ref = event.node.data
+        if ref is not None and not ref.first:
+            event.stop()
+            self.action_goto_first()
+
+    # --- actions ---------------------------------------------------------------------
+
+    def action_expand_or_enter(self) -> None:
+        """Expand the node; if it is already expanded, go to its first child."""
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.allow_expand and not node.is_expanded:
+            self._expand(node)
+        elif node.is_expanded and node.children:
+            self._sync_lines()
+            self.move_cursor(node.children[0])
+
+    def action_collapse_or_leave(self) -> None:
+        """Collapse the node; if it is collapsed, go to its parent."""
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.is_expanded:
+            node.collapse()
+        elif node.parent is not None and node.parent is not self.root:
+            self.move_cursor(node.parent)
+
+    def action_goto_first(self) -> None:
+        """Jump to the first (expandable) occurrence of the node under the cursor."""
+        path = self.cursor_path
+        if path is not None:
+            self.post_message(RevealNode(path))
+
+    def action_next_fod(self) -> None:
+        """Go to the next fixed-output node in tree order."""
+        self._step(self._fod_positions(), backwards=False)
+
+    def action_previous_fod(self) -> None:
+        """Go to the previous fixed-output node in tree order."""
+        self._step(self._fod_positions(), backwards=True)
+
+    def action_next_failing(self) -> None:
+        """Go to the next failing node in tree order."""
+        self._step(self._failing_positions(), backwards=False)
+
+    def action_previous_failing(self) -> None:
+        """Go to the previous failing node in tree order."""
+        self._step(self._failing_positions(), backwards=True)
+
+    def action_why(self) -> None:
+        """Ask why the node under the cursor is in the closure."""
+        path = self.cursor_path
+        if path is not None:
+            self.post_message(WhyRequested(path))
+
+    def _fod_positions(self) -> tuple[int, ...]:
+        return self.session.fod_positions if self.session is not None else ()
+
+    def _failing_positions(self) -> tuple[int, ...]:
+        return self.session.failing_positions() if self.session is not None else ()
+
+    def _step(self, positions: tuple[int, ...], *, backwards: bool) -> None:
+        session = self.session
+        if session is None:
+            return
+        target = session.outline.neighbour(self.cursor_path, positions, backwards=backwards)
+        if target is None:
+            self.notify("No such node in this closure.", severity="warning", timeout=3)
+            return
+        self.reveal(target)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Grey out what makes no sense for the node under the cursor."""
+        if action in ("next_fod", "previous_fod"):
+            return bool(self._fod_positions()) or None
+        if action in ("next_failing", "previous_failing"):
+            return self.session is not None and bool(self._failing_positions()) or None
+        if action == "goto_first":
+            node = self.cursor_node
+            return (node is not None and node.data is not None and not node.data.first) or None
+        if action == "why":
+            return self.cursor_path is not None or None
+        return super().check_action(action, parameters)
+
+
+_NO_STATUS = NodeStatus()
