@@ -25,6 +25,7 @@ import sys
 from typing import Final
 
 from revive.core.derivation import Derivation, InputDrv, Output
+from revive.core.drv_scan import scan_derivation
 from revive.core.errors import DerivationError, position_of
 
 __all__ = [
@@ -92,6 +93,16 @@ def parse_derivation(text: str, path: str = "<string>", name: str | None = None)
     Raises:
         DerivationError: the text is not a valid ``Derive(...)`` term.
     """
+    # Fast path for whole closures (revive.core.drv_scan); it declines
+    # anything unusual, which the regex parser below then reads or rejects.
+    fast = scan_derivation(text, name if name is not None else _store_drv_name(path) or "")
+    if fast is not None:
+        return fast if name is not None or fast.name else _named(fast, path)
+    return _parse_careful(text, path, name)
+
+
+def _parse_careful(text: str, path: str, name: str | None) -> Derivation:
+    """:func:`parse_derivation` without the fast path (the reference it is tested against)."""
     match = _TERM.fullmatch(text)
     if match is None:
         _locate_error(text, path)
@@ -172,6 +183,12 @@ def _store_drv_name(path: str) -> str | None:
     if len(base) > 37 and base[32] == "-" and base.endswith(".drv"):
         return base[33:-4]
     return None
+
+
+def _named(drv: Derivation, path: str) -> Derivation:
+    """``drv`` with the name :func:`parse_derivation` gives when none is known."""
+    name = _name_for(path, drv.outputs)
+    return drv.evolve(name=name) if name else drv
 
 
 def _name_for(path: str, outputs: tuple[Output, ...]) -> str:
