@@ -62,7 +62,7 @@ class DemoSource:
     status: str
     """``ok``, ``gone`` (no server has it) or ``moved`` (repository moved)."""
     wrapper: str = ""
-    """For a tarbomb/zipbomb inner FOD, the ``.drv`` of the outer derivation."""
+    """For the FOD inside a ``url-fetch/tarbomb`` or ``/zipbomb``: the outer ``.drv``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -140,8 +140,7 @@ def make_hg_repo(dest: Path, history: Sequence[Revision], scratch: Path) -> None
     for revision in history:
         write_tree(dest, revision.tree)
         date = f"{revision.timestamp} 0"
-        _run(["hg", "addremove", "-q"], dest, env)
-        _run(["hg", "commit", "-q", "-m", revision.message, "-d", date], dest, env)
+        _run(["hg", "commit", "-q", "--addremove", "-m", revision.message, "-d", date], dest, env)
         if revision.tag:
             _run(["hg", "tag", "-d", date, revision.tag], dest, env)
 
@@ -240,13 +239,15 @@ def make_bzr_repo(dest: Path, history: Sequence[Revision], scratch: Path) -> Non
         "BRZ_LOG": os.devnull,
     }
     dest.parent.mkdir(parents=True, exist_ok=True)
-    _run(["brz", "init", "-q", str(dest)], scratch, env)
+    # --no-plugins: nothing the demo needs, and plugins slow every start-up.
+    _run(["brz", "--no-plugins", "init", "-q", str(dest)], scratch, env)
     for revision in history:
         write_tree(dest, revision.tree)
-        _run(["brz", "add", "-q"], dest, env)
+        _run(["brz", "--no-plugins", "add", "-q"], dest, env)
         _run(
             [
                 "brz",
+                "--no-plugins",
                 "commit",
                 "-q",
                 "-m",
@@ -258,7 +259,7 @@ def make_bzr_repo(dest: Path, history: Sequence[Revision], scratch: Path) -> Non
             env,
         )
         if revision.tag:
-            _run(["brz", "tag", "-q", revision.tag], dest, env)
+            _run(["brz", "--no-plugins", "tag", "-q", revision.tag], dest, env)
 
 
 # --- CVS ---------------------------------------------------------------------------

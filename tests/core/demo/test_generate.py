@@ -6,6 +6,8 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from revive.core.demo.model import MANIFEST_NAME, DemoEnvironment, DemoSource
 from revive.core.derivation import Derivation
 from revive.core.derivation_hash import DerivationHasher, drv_path
 from revive.core.errors import ReviveError
+from revive.core.fetch.classify import DerivationKind, classify
 from revive.core.fetch.spec import FetchMethod
 from revive.core.nar import nar_hash
 from revive.core.store_path import source_path, text_path
@@ -96,20 +99,38 @@ def test_every_method_and_era_is_present(demo_env: DemoEnvironment) -> None:
     """The demo covers every fetch method and every era of guix-derivations.md §6."""
     forms = {s.form for s in demo_env.sources}
     assert forms == {"U1", "U2", "U3", "G1", "G2", "G4", "S1", "svn-multi", "H1", "bzr", "cvs"}
-    methods = {s.method for s in demo_env.sources}
-    assert methods == {m.value for m in FetchMethod} - {FetchMethod.UNKNOWN.value}
     drvs = _derivations(demo_env)
-    builders = {drvs[s.drv_path].builder for s in demo_env.sources}
-    assert {"builtin:download", "builtin:git-download"} <= builders
-    executables = [s for s in demo_env.sources if drvs[s.drv_path].getenv("executable") == "1"]
-    assert executables and all(drvs[s.drv_path].outputs[0].recursive for s in executables)
+
+    def read(path: str) -> bytes:
+        return demo_env.physical(path).read_bytes()
+
+    found = {path: classify(drv, read) for path, drv in drvs.items()}
+    methods = {c.method for c in found.values() if c.method is not None}
+    assert methods == set(FetchMethod) - {FetchMethod.UNKNOWN}
+    fods = {(c.method, c.era) for c in found.values() if c.kind is DerivationKind.FOD}
+    assert {(FetchMethod.URL, e) for e in ("builtin", "in-band", "script")} <= fods
+    assert {(FetchMethod.GIT, e) for e in ("builtin", "in-band", "script")} <= fods
+    kinds = {c.kind for c in found.values()}
+    assert kinds >= {
+        DerivationKind.FOD,
+        DerivationKind.PATCHED_SOURCE,
+        DerivationKind.TARBOMB,
+        DerivationKind.ZIPBOMB,
+        DerivationKind.MODULE_IMPORT,
+        DerivationKind.MODULE_IMPORT_COMPILED,
+        DerivationKind.PROFILE,
+        DerivationKind.PACKAGE,
+    }
+    # The manifest agrees with the classification.
     for source in demo_env.sources:
-        if source.method in (FetchMethod.URL_TARBOMB, FetchMethod.URL_ZIPBOMB):
-            outer = drvs[source.wrapper]
-            assert not outer.is_fixed_output
-            assert drvs[source.drv_path].name == source.method[-7:] + "-" + outer.name
-    patched = [d for d in drvs.values() if "(type . origin)" in (d.getenv("guix properties") or "")]
-    assert len(patched) == 1 and len(patched[0].input_srcs) == 4
+        assert found[source.drv_path].kind is DerivationKind.FOD
+        assert found[source.drv_path].method == source.method
+        if source.wrapper:
+            assert found[source.wrapper].wraps == source.drv_path
+    executables = [s for s in demo_env.sources if found[s.drv_path].executable]
+    assert executables and all(drvs[s.drv_path].outputs[0].recursive for s in executables)
+    patched = [p for p, c in found.items() if c.kind is DerivationKind.PATCHED_SOURCE]
+    assert len(patched) == 1 and len(drvs[patched[0]].input_srcs) == 4
 
 
 def test_special_nodes(demo_env: DemoEnvironment) -> None:
@@ -198,39 +219,20 @@ def _checkout(source: DemoSource, drv: Derivation, upstream: Path, into: Path) -
 def test_vcs_checkouts_hash_to_their_fods(demo_env: DemoEnvironment, tmp_path: Path) -> None:
     """A real checkout of each repository (VCS files excluded) has the FOD's hash."""
     drvs = _derivations(demo_env)
-    checked = set()
-    for index, source in enumerate(demo_env.sources):
-        if source.urls:
-            continue
+    vcs = [(i, s) for i, s in enumerate(demo_env.sources) if not s.urls]
+
+    def check(index: int, source: DemoSource) -> str:
         drv = drvs[source.drv_path]
         into = tmp_path / str(index) / "checkout"
         into.parent.mkdir()
         _checkout(source, drv, demo_env.upstream_dir, into)
         assert nar_hash(into, exclude_vcs=True).hex() == drv.outputs[0].hash, source.drv_path
-        checked.add(source.method)
+        return source.method
+
+    # The tools mostly wait: check every repository at once.
+    with ThreadPoolExecutor(max_workers=len(vcs)) as pool:
+        checked = set(pool.map(lambda item: check(*item), vcs))
     assert len(checked) == 6
-
-
-def test_generation_is_deterministic_and_replaces_old_versions(
-    demo_env: DemoEnvironment, tmp_path: Path
-) -> None:
-    """GIVEN a demo of an older generator WHEN generating THEN it is replaced by the same bytes."""
-    other = tmp_path / "demo"
-    (other / "store").mkdir(parents=True)
-    stale = other / "store" / "stale-item"
-    stale.write_text("old")
-    (other / "store").chmod(0o555)
-    old = demo_env.to_json().replace(
-        f'"version": {GENERATOR_VERSION}', f'"version": {GENERATOR_VERSION - 1}'
-    )
-    (other / MANIFEST_NAME).write_text(old)
-    again = generate_demo(other)
-    assert not stale.exists()
-    assert again.to_json() == demo_env.to_json()
-    for part in ("store", "upstream/files", "upstream/cas", "upstream/nar"):
-        assert _files(other / part) == _files(demo_env.demo_dir / part), part
-    assert (other / MANIFEST_NAME).read_bytes() == (demo_env.demo_dir / MANIFEST_NAME).read_bytes()
-    assert [p.name for p in tmp_path.iterdir()] == ["demo"]
 
 
 def test_existing_demo_is_reused(demo_env: DemoEnvironment) -> None:
@@ -264,3 +266,38 @@ def test_store_items_are_read_only_like_a_real_store(demo_env: DemoEnvironment) 
         info = item.stat()
         assert info.st_mtime == 1
         assert not info.st_mode & 0o222
+
+
+def test_generation_is_deterministic_concurrent_safe_and_replaces_old_versions(
+    demo_env: DemoEnvironment, tmp_path: Path
+) -> None:
+    """GIVEN a demo of an older generator WHEN two processes generate it at once
+    THEN both end with one complete demo, byte-identical to the session's."""
+    target = tmp_path / "shared" / "demo"
+    (target / "store").mkdir(parents=True)
+    stale = target / "store" / "stale-item"
+    stale.write_text("old")
+    (target / "store").chmod(0o555)
+    old = demo_env.to_json().replace(
+        f'"version": {GENERATOR_VERSION}', f'"version": {GENERATOR_VERSION - 1}'
+    )
+    (target / MANIFEST_NAME).write_text(old)
+    code = (
+        "import sys; from pathlib import Path; "
+        "from revive.core.demo.generate import generate_demo; "
+        "print(generate_demo(Path(sys.argv[1])).root_paths[0])"
+    )
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(target)], stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=120)[0].strip() for p in processes]
+    assert [p.returncode for p in processes] == [0, 0]
+    assert outputs == [demo_env.root_paths[0]] * 2
+    assert not stale.exists()
+    assert (target / MANIFEST_NAME).read_bytes() == (demo_env.demo_dir / MANIFEST_NAME).read_bytes()
+    for part in ("store", "upstream/files", "upstream/cas", "upstream/nar"):
+        assert _files(target / part) == _files(demo_env.demo_dir / part), part
+    assert sorted(p.name for p in target.parent.iterdir()) == [".demo.lock", "demo"]
