@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Final, TypeAlias
 
-from revive.core.demo.sexp import Datum, Sym, write_datum
+from revive.core.fetch.scheme import Datum, Symbol, write_datum
 
 __all__ = [
     "MirrorTable",
@@ -200,7 +200,7 @@ MIRRORS_2020: Final[MirrorTable] = (
 
 def mirrors_datum(table: MirrorTable) -> Datum:
     """The association list ``((kind "base" …) …)`` for ``table``."""
-    return tuple((Sym(kind), *bases) for kind, bases in table)
+    return tuple((Symbol(kind), *bases) for kind, bases in table)
 
 
 def mirrors_file(table: MirrorTable) -> str:
@@ -208,67 +208,76 @@ def mirrors_file(table: MirrorTable) -> str:
     return write_datum(mirrors_datum(table))
 
 
-def _nix32_url(prefix: str) -> Datum:
-    # (lambda (file algo hash) (string-append PREFIX (symbol->string algo) "/"
-    #   (bytevector->nix-base32-string hash)))
+def _nix32_url(prefix: str, with_file: bool) -> Datum:
+    # (lambda ([file] algo hash) (string-append PREFIX (symbol->string algo) "/"
+    #   (bytevector->nix-base32-string hash))); the file name argument came later.
+    params = (
+        (Symbol("file"), Symbol("algo"), Symbol("hash"))
+        if with_file
+        else (Symbol("algo"), Symbol("hash"))
+    )
     return (
-        Sym("lambda"),
-        (Sym("file"), Sym("algo"), Sym("hash")),
+        Symbol("lambda"),
+        params,
         (
-            Sym("string-append"),
+            Symbol("string-append"),
             prefix,
-            (Sym("symbol->string"), Sym("algo")),
+            (Symbol("symbol->string"), Symbol("algo")),
             "/",
-            (Sym("bytevector->nix-base32-string"), Sym("hash")),
+            (Symbol("bytevector->nix-base32-string"), Symbol("hash")),
         ),
     )
 
 
 CA_MIRRORS_2016: Final = write_datum(
     (
-        Sym("begin"),
-        (Sym("use-modules"), (Sym("guix"), Sym("base32"))),
-        (Sym("list"), _nix32_url("http://tarballs.nixos.org/")),
+        Symbol("begin"),
+        (Symbol("use-modules"), (Symbol("guix"), Symbol("base32"))),
+        (Symbol("list"), _nix32_url("http://tarballs.nixos.org/", with_file=False)),
     )
 )
-"""The ``content-addressed-mirrors`` text item of a 2016 Guix (one mirror)."""
+"""The ``content-addressed-mirrors`` text item of a 2016 Guix (one two-argument procedure)."""
 
 CA_MIRRORS_2020: Final = write_datum(
     (
-        Sym("begin"),
-        (Sym("use-modules"), (Sym("guix"), Sym("base16")), (Sym("guix"), Sym("base32"))),
+        Symbol("begin"),
         (
-            Sym("define"),
-            (Sym("guix-publish"), Sym("host")),
+            Symbol("use-modules"),
+            (Symbol("guix"), Symbol("base16")),
+            (Symbol("guix"), Symbol("base32")),
+        ),
+        (
+            Symbol("define"),
+            (Symbol("guix-publish"), Symbol("host")),
             (
-                Sym("lambda"),
-                (Sym("file"), Sym("type"), Sym("hash")),
+                Symbol("lambda"),
+                (Symbol("file"), Symbol("type"), Symbol("hash")),
                 (
-                    Sym("string-append"),
+                    Symbol("string-append"),
                     "https://",
-                    Sym("host"),
+                    Symbol("host"),
                     "/file/",
-                    Sym("file"),
+                    Symbol("file"),
                     "/",
-                    (Sym("symbol->string"), Sym("type")),
+                    (Symbol("symbol->string"), Symbol("type")),
                     "/",
-                    (Sym("bytevector->nix-base32-string"), Sym("hash")),
+                    (Symbol("bytevector->nix-base32-string"), Symbol("hash")),
                 ),
             ),
         ),
         (
-            Sym("list"),
-            (Sym("guix-publish"), "ci.guix.gnu.org"),
-            _nix32_url("https://tarballs.nixos.org/"),
+            Symbol("list"),
+            (Symbol("guix-publish"), "ci.guix.gnu.org"),
+            _nix32_url("https://tarballs.nixos.org/", with_file=True),
             (
-                Sym("lambda"),
-                (Sym("file"), Sym("type"), Sym("hash")),
+                Symbol("lambda"),
+                (Symbol("file"), Symbol("type"), Symbol("hash")),
                 (
-                    Sym("string-append"),
+                    Symbol("string-append"),
                     "https://archive.softwareheritage.org/api/1/content/",
-                    (Sym("symbol->string"), Sym("type")),
+                    (Symbol("symbol->string"), Symbol("type")),
                     ":",
-                    (Sym("bytevector->base16-string"), Sym("hash")),
+                    (Symbol("bytevector->base16-string"), Symbol("hash")),
                     "/raw/",
                 ),
             ),

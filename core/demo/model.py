@@ -135,6 +135,15 @@ class DemoEnvironment:
         return self.demo_dir / "upstream"
 
     @property
+    def fetched_dir(self) -> Path:
+        """A suggested root for the embedded store that fetches the demo's sources.
+
+        Kept apart from :attr:`store_dir` (the generated, read-only past
+        store): deleting it resets every fetch; regenerating the demo does too.
+        """
+        return self.demo_dir / "fetched"
+
+    @property
     def root_paths(self) -> tuple[str, ...]:
         """The roots' ``.drv`` paths."""
         return tuple(root.drv_path for root in self.roots)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from revive.core.demo.eras import MirrorTable, mirrors_datum
-from revive.core.demo.sexp import Datum, Dotted, Kw, Sym, getenv_out, quote, write_datum
+from revive.core.fetch.scheme import Datum, DottedList, Keyword, Symbol, write_datum
 
 __all__ = [
     "guile_builder",
@@ -36,20 +36,31 @@ __all__ = [
     "build_bootstrap_guile_sh",
 ]
 
+
+def quote(value: Datum) -> Datum:
+    """``(quote value)``: how ``write`` prints ``'value``."""
+    return (Symbol("quote"), value)
+
+
+def getenv_out(output: str = "out") -> Datum:
+    """``((@ (guile) getenv) "out")``: how a gexp refers to its own output."""
+    return ((Symbol("@"), (Symbol("guile"),), Symbol("getenv")), output)
+
+
 _OUT = getenv_out()
 
 
 def _use(*modules: str) -> Datum:
-    return (Sym("use-modules"), *(tuple(Sym(p) for p in m.split()) for m in modules))
+    return (Symbol("use-modules"), *(tuple(Symbol(p) for p in m.split()) for m in modules))
 
 
 def _program(package_out: str, program: str) -> Datum:
-    return (Sym("string-append"), package_out, "/bin/" + program)
+    return (Symbol("string-append"), package_out, "/bin/" + program)
 
 
 def _set_path(inputs: Sequence[str]) -> Datum:
     return (
-        Sym("set-path-environment-variable"),
+        Symbol("set-path-environment-variable"),
         "PATH",
         quote(("bin",)),
         quote(tuple(inputs)),
@@ -65,61 +76,65 @@ def guile_builder(
     (labels to store paths); the two data are written with no separator.
     """
     prologue = (
-        Sym("begin"),
+        Symbol("begin"),
         _use("guix build utils"),
-        (Sym("define"), Sym("%output"), (Sym("getenv"), "out")),
+        (Symbol("define"), Symbol("%output"), (Symbol("getenv"), "out")),
         (
-            Sym("define"),
-            Sym("%outputs"),
+            Symbol("define"),
+            Symbol("%outputs"),
             (
-                Sym("map"),
-                (Sym("lambda"), (Sym("o"),), (Sym("cons"), Sym("o"), (Sym("getenv"), Sym("o")))),
+                Symbol("map"),
+                (
+                    Symbol("lambda"),
+                    (Symbol("o"),),
+                    (Symbol("cons"), Symbol("o"), (Symbol("getenv"), Symbol("o"))),
+                ),
                 quote(tuple(outputs)),
             ),
         ),
         (
-            Sym("define"),
-            Sym("%build-inputs"),
+            Symbol("define"),
+            Symbol("%build-inputs"),
             quote(tuple(_pair(label, path) for label, path in build_inputs)),
         ),
-        (Sym("define"), Sym("%build-target-inputs"), quote(())),
-        (Sym("unsetenv"), "LD_LIBRARY_PATH"),
+        (Symbol("define"), Symbol("%build-target-inputs"), quote(())),
+        (Symbol("unsetenv"), "LD_LIBRARY_PATH"),
     )
-    return write_datum(prologue) + write_datum((Sym("exit"), (Sym("begin"), body)))
+    return write_datum(prologue) + write_datum((Symbol("exit"), (Symbol("begin"), body)))
 
 
 def _pair(label: str, path: str) -> Datum:
-    return Dotted((label,), path)
+    return DottedList((label,), path)
 
 
 def gnu_build_body(source: str, system: str, phases_note: str) -> Datum:
     """The body of a ``gnu-build-system`` package's ``-guile-builder``."""
     return (
-        Sym("begin"),
+        Symbol("begin"),
         _use("guix build gnu-build-system", "guix build utils"),
         (
-            Sym("gnu-build"),
-            Kw("source"),
+            Symbol("gnu-build"),
+            Keyword("source"),
             source,
-            Kw("system"),
+            Keyword("system"),
             system,
-            Kw("outputs"),
-            Sym("%outputs"),
-            Kw("inputs"),
-            Sym("%build-inputs"),
-            Kw("search-paths"),
+            Keyword("outputs"),
+            Symbol("%outputs"),
+            Keyword("inputs"),
+            Symbol("%build-inputs"),
+            Keyword("search-paths"),
             quote(()),
-            Kw("phases"),
-            Sym("%standard-phases"),
-            Kw("locale"),
+            Keyword("phases"),
+            Symbol("%standard-phases"),
+            Keyword("locale"),
             "en_US.utf8",
-            Kw("configure-flags"),
+            Keyword("configure-flags"),
             quote((phases_note,) if phases_note else ()),
-            Kw("make-flags"),
+            Keyword("make-flags"),
             quote(()),
-            Kw("tests?"),
+            Keyword("tests?"),
             True,
-            Kw("strip-binaries?"),
+            Keyword("strip-binaries?"),
             True,
         ),
     )
@@ -128,18 +143,18 @@ def gnu_build_body(source: str, system: str, phases_note: str) -> Datum:
 def module_import_script(files: Sequence[tuple[str, str]], gexp: bool) -> str:
     """Copies each module file to its place under ``out`` (``module-import``)."""
     body = (
-        Sym("begin"),
+        Symbol("begin"),
         _use("ice-9 match"),
-        (Sym("mkdir"), _OUT if gexp else Sym("%output")),
-        (Sym("chdir"), _OUT if gexp else Sym("%output")),
+        (Symbol("mkdir"), _OUT if gexp else Symbol("%output")),
+        (Symbol("chdir"), _OUT if gexp else Symbol("%output")),
         (
-            Sym("for-each"),
+            Symbol("for-each"),
             (
-                Sym("match-lambda"),
+                Symbol("match-lambda"),
                 (
                     _pair_pattern(),
-                    (Sym("mkdir-p"), (Sym("dirname"), Sym("final-path"))),
-                    (Sym("copy-file"), Sym("store-path"), Sym("final-path")),
+                    (Symbol("mkdir-p"), (Symbol("dirname"), Symbol("final-path"))),
+                    (Symbol("copy-file"), Symbol("store-path"), Symbol("final-path")),
                 ),
             ),
             quote(tuple(_pair(final, store) for final, store in files)),
@@ -151,31 +166,31 @@ def module_import_script(files: Sequence[tuple[str, str]], gexp: bool) -> str:
 
 
 def _pair_pattern() -> Datum:
-    return Dotted((Sym("final-path"),), Sym("store-path"))
+    return DottedList((Symbol("final-path"),), Symbol("store-path"))
 
 
 def module_import_compiled_script(modules: Sequence[str], module_import: str) -> str:
     """Compiles every imported module into ``out`` (``module-import-compiled``)."""
     return write_datum(
         (
-            Sym("begin"),
+            Symbol("begin"),
             _use("system base compile", "guix build utils"),
-            (Sym("add-to-load-path"), module_import),
-            (Sym("mkdir"), _OUT),
+            (Symbol("add-to-load-path"), module_import),
+            (Symbol("mkdir"), _OUT),
             (
-                Sym("for-each"),
+                Symbol("for-each"),
                 (
-                    Sym("lambda"),
-                    (Sym("file"),),
+                    Symbol("lambda"),
+                    (Symbol("file"),),
                     (
-                        Sym("compile-file"),
-                        (Sym("string-append"), module_import, "/", Sym("file")),
-                        Kw("output-file"),
+                        Symbol("compile-file"),
+                        (Symbol("string-append"), module_import, "/", Symbol("file")),
+                        Keyword("output-file"),
                         (
-                            Sym("string-append"),
+                            Symbol("string-append"),
                             _OUT,
                             "/",
-                            (Sym("string-drop-right"), Sym("file"), 4),
+                            (Symbol("string-drop-right"), Symbol("file"), 4),
                             ".go",
                         ),
                     ),
@@ -191,14 +206,14 @@ def url_fetch_u1(urls: Sequence[str], mirrors: MirrorTable) -> str:
     url: Datum = urls[0] if len(urls) == 1 else tuple(urls)
     return write_datum(
         (
-            Sym("begin"),
+            Symbol("begin"),
             True,
             _use("guix build download"),
             (
-                Sym("url-fetch"),
+                Symbol("url-fetch"),
                 quote(url),
                 _OUT,
-                Kw("mirrors"),
+                Keyword("mirrors"),
                 quote(mirrors_datum(mirrors)),
             ),
         )
@@ -207,43 +222,46 @@ def url_fetch_u1(urls: Sequence[str], mirrors: MirrorTable) -> str:
 
 def download_u2(mirrors_file: str, ca_mirrors_file: str) -> str:
     """Era U2 (2015-08 → 2017-08): the shared in-band ``download`` script."""
-    from_env = Sym("value-from-environment")
+    from_env = Symbol("value-from-environment")
     return write_datum(
         (
-            Sym("begin"),
+            Symbol("begin"),
             _use("guix build download", "guix base32"),
             (
-                Sym("let*"),
+                Symbol("let*"),
                 (
                     (
                         from_env,
                         (
-                            Sym("lambda"),
-                            (Sym("variable"),),
+                            Symbol("lambda"),
+                            (Symbol("variable"),),
                             (
-                                Sym("call-with-input-string"),
-                                (Sym("getenv"), Sym("variable")),
-                                Sym("read"),
+                                Symbol("call-with-input-string"),
+                                (Symbol("getenv"), Symbol("variable")),
+                                Symbol("read"),
                             ),
                         ),
                     ),
-                    (Sym("url"), (from_env, "guix download url")),
-                    (Sym("output"), _OUT),
-                    (Sym("mirrors"), (Sym("call-with-input-file"), mirrors_file, Sym("read"))),
+                    (Symbol("url"), (from_env, "guix download url")),
+                    (Symbol("output"), _OUT),
                     (
-                        Sym("content-addressed-mirrors"),
-                        (Sym("primitive-load"), ca_mirrors_file),
+                        Symbol("mirrors"),
+                        (Symbol("call-with-input-file"), mirrors_file, Symbol("read")),
+                    ),
+                    (
+                        Symbol("content-addressed-mirrors"),
+                        (Symbol("primitive-load"), ca_mirrors_file),
                     ),
                 ),
                 (
-                    Sym("url-fetch"),
-                    Sym("url"),
-                    Sym("output"),
-                    Kw("mirrors"),
-                    Sym("mirrors"),
-                    Kw("content-addressed-mirrors"),
-                    Sym("content-addressed-mirrors"),
-                    Kw("hashes"),
+                    Symbol("url-fetch"),
+                    Symbol("url"),
+                    Symbol("output"),
+                    Keyword("mirrors"),
+                    Symbol("mirrors"),
+                    Keyword("content-addressed-mirrors"),
+                    Symbol("content-addressed-mirrors"),
+                    Keyword("hashes"),
                     (from_env, "guix download hashes"),
                 ),
             ),
@@ -253,10 +271,10 @@ def download_u2(mirrors_file: str, ca_mirrors_file: str) -> str:
 
 def git_download_g2(path_inputs: Sequence[str], git: str) -> str:
     """Era G2 (2016-12 →): the shared ``git-download`` script (params in env)."""
-    getenv = Sym("getenv")
+    getenv = Symbol("getenv")
     return write_datum(
         (
-            Sym("begin"),
+            Symbol("begin"),
             _use(
                 "guix build git",
                 "guix build utils",
@@ -265,34 +283,34 @@ def git_download_g2(path_inputs: Sequence[str], git: str) -> str:
                 "ice-9 match",
             ),
             (
-                Sym("define"),
-                Sym("recursive?"),
+                Symbol("define"),
+                Symbol("recursive?"),
                 (
-                    Sym("call-with-input-string"),
+                    Symbol("call-with-input-string"),
                     (getenv, "git recursive?"),
-                    Sym("read"),
+                    Symbol("read"),
                 ),
             ),
-            (Sym("setvbuf"), (Sym("current-output-port"),), quote(Sym("line"))),
-            (Sym("setvbuf"), (Sym("current-error-port"),), quote(Sym("line"))),
+            (Symbol("setvbuf"), (Symbol("current-output-port"),), quote(Symbol("line"))),
+            (Symbol("setvbuf"), (Symbol("current-error-port"),), quote(Symbol("line"))),
             _set_path(path_inputs),
             (
-                Sym("or"),
+                Symbol("or"),
                 (
-                    Sym("git-fetch"),
+                    Symbol("git-fetch"),
                     (getenv, "git url"),
                     (getenv, "git commit"),
                     _OUT,
-                    Kw("recursive?"),
-                    Sym("recursive?"),
-                    Kw("git-command"),
+                    Keyword("recursive?"),
+                    Symbol("recursive?"),
+                    Keyword("git-command"),
                     _program(git, "git"),
                 ),
-                (Sym("download-nar"), _OUT),
+                (Symbol("download-nar"), _OUT),
                 (
-                    Sym("and"),
-                    (Sym("not"), Sym("recursive?")),
-                    (Sym("swh-download"), (getenv, "git url"), (getenv, "git commit"), _OUT),
+                    Symbol("and"),
+                    (Symbol("not"), Symbol("recursive?")),
+                    (Symbol("swh-download"), (getenv, "git url"), (getenv, "git commit"), _OUT),
                 ),
             ),
         )
@@ -303,17 +321,17 @@ def git_builder_g1(url: str, commit: str, git: str, path_inputs: Sequence[str]) 
     """Era G1 (2014-08 → 2016-12): ``<name>-builder`` with URL and commit quoted."""
     return write_datum(
         (
-            Sym("begin"),
+            Symbol("begin"),
             _use("guix build git", "guix build utils"),
             _set_path(path_inputs),
             (
-                Sym("git-fetch"),
+                Symbol("git-fetch"),
                 quote(url),
                 quote(commit),
                 _OUT,
-                Kw("recursive?"),
+                Keyword("recursive?"),
                 quote(False),
-                Kw("git-command"),
+                Keyword("git-command"),
                 _program(git, "git"),
             ),
         )
@@ -322,13 +340,13 @@ def git_builder_g1(url: str, commit: str, git: str, path_inputs: Sequence[str]) 
 
 def _svn_keywords(svn: str) -> tuple[Datum, ...]:
     return (
-        Kw("svn-command"),
+        Keyword("svn-command"),
         _program(svn, "svn"),
-        Kw("recursive?"),
+        Keyword("recursive?"),
         True,
-        Kw("user-name"),
+        Keyword("user-name"),
         False,
-        Kw("password"),
+        Keyword("password"),
         False,
     )
 
@@ -337,52 +355,52 @@ def svn_builder_s1(url: str, revision: int, svn: str) -> str:
     """Era S1 (2014-08 → 2024): ``(svn-fetch (quote URL) (quote REV) OUT …)``."""
     return write_datum(
         (
-            Sym("begin"),
+            Symbol("begin"),
             _use("guix build svn", "guix build utils"),
-            (Sym("svn-fetch"), quote(url), quote(revision), _OUT, *_svn_keywords(svn)),
+            (Symbol("svn-fetch"), quote(url), quote(revision), _OUT, *_svn_keywords(svn)),
         )
     )
 
 
 def svn_multi_builder(url: str, revision: int, locations: Sequence[str], svn: str) -> str:
     """``svn-multi-fetch`` (2019-07 → 2024): one ``svn-fetch`` per location."""
-    location = Sym("location")
+    location = Symbol("location")
     return write_datum(
         (
-            Sym("begin"),
+            Symbol("begin"),
             _use("guix build svn", "guix build utils", "srfi srfi-1"),
             (
-                Sym("every"),
+                Symbol("every"),
                 (
-                    Sym("lambda"),
+                    Symbol("lambda"),
                     (location,),
                     (
-                        Sym("let"),
+                        Symbol("let"),
                         (
                             (
-                                Sym("dir"),
+                                Symbol("dir"),
                                 (
-                                    Sym("string-append"),
+                                    Symbol("string-append"),
                                     _OUT,
                                     "/",
-                                    (Sym("dirname"), location),
+                                    (Symbol("dirname"), location),
                                 ),
                             ),
                         ),
-                        (Sym("mkdir-p"), Sym("dir")),
+                        (Symbol("mkdir-p"), Symbol("dir")),
                         (
-                            Sym("svn-fetch"),
-                            (Sym("string-append"), quote(url), "/", location),
+                            Symbol("svn-fetch"),
+                            (Symbol("string-append"), quote(url), "/", location),
                             quote(revision),
                             (
-                                Sym("if"),
-                                (Sym("string-suffix?"), "/", location),
-                                (Sym("string-append"), _OUT, "/", location),
+                                Symbol("if"),
+                                (Symbol("string-suffix?"), "/", location),
+                                (Symbol("string-append"), _OUT, "/", location),
                                 (
-                                    Sym("string-append"),
-                                    Sym("dir"),
+                                    Symbol("string-append"),
+                                    Symbol("dir"),
                                     "/",
-                                    (Sym("basename"), location),
+                                    (Symbol("basename"), location),
                                 ),
                             ),
                             *_svn_keywords(svn),
@@ -399,19 +417,19 @@ def hg_builder_h1(url: str, changeset: str, hg: str) -> str:
     """Era H1 (2016-06 → 2024): ``(hg-fetch (quote URL) (quote CHANGESET) OUT …)``."""
     return write_datum(
         (
-            Sym("begin"),
+            Symbol("begin"),
             _use("guix build hg", "guix build download-nar"),
             (
-                Sym("or"),
+                Symbol("or"),
                 (
-                    Sym("hg-fetch"),
+                    Symbol("hg-fetch"),
                     quote(url),
                     quote(changeset),
                     _OUT,
-                    Kw("hg-command"),
+                    Keyword("hg-command"),
                     _program(hg, "hg"),
                 ),
-                (Sym("download-nar"), _OUT),
+                (Symbol("download-nar"), _OUT),
             ),
         )
     )
@@ -421,14 +439,14 @@ def bzr_download(bzr: str) -> str:
     """``bzr-fetch`` (2019-05 →): the shared ``bzr-download`` script (params in env)."""
     return write_datum(
         (
-            Sym("begin"),
+            Symbol("begin"),
             _use("guix build bzr"),
             (
-                Sym("bzr-fetch"),
-                (Sym("getenv"), "bzr url"),
-                (Sym("getenv"), "bzr reference"),
+                Symbol("bzr-fetch"),
+                (Symbol("getenv"), "bzr url"),
+                (Symbol("getenv"), "bzr reference"),
                 _OUT,
-                Kw("bzr-command"),
+                Keyword("bzr-command"),
                 _program(bzr, "bzr"),
             ),
         )
@@ -439,20 +457,20 @@ def cvs_builder(root: str, module: str, revision: str, cvs: str) -> str:
     """``cvs-fetch`` (2015-02 →): ``(cvs-fetch (quote ROOT) (quote MODULE) (quote REV) OUT …)``."""
     return write_datum(
         (
-            Sym("begin"),
+            Symbol("begin"),
             _use("guix build cvs", "guix build download-nar"),
             (
-                Sym("or"),
+                Symbol("or"),
                 (
-                    Sym("cvs-fetch"),
+                    Symbol("cvs-fetch"),
                     quote(root),
                     quote(module),
                     quote(revision),
                     _OUT,
-                    Kw("cvs-command"),
+                    Keyword("cvs-command"),
                     _program(cvs, "cvs"),
                 ),
-                (Sym("download-nar"), _OUT),
+                (Symbol("download-nar"), _OUT),
             ),
         )
     )
@@ -462,12 +480,12 @@ def tarbomb_builder(tar: str, gzip: str, archive: str) -> str:
     """Outer derivation of ``url-fetch/tarbomb``: unpack into a fresh directory."""
     return write_datum(
         (
-            Sym("begin"),
+            Symbol("begin"),
             _use("guix build utils"),
-            (Sym("mkdir"), _OUT),
-            (Sym("setenv"), "PATH", (Sym("string-append"), gzip, "/bin")),
-            (Sym("chdir"), _OUT),
-            (Sym("invoke"), _program(tar, "tar"), "xf", archive),
+            (Symbol("mkdir"), _OUT),
+            (Symbol("setenv"), "PATH", (Symbol("string-append"), gzip, "/bin")),
+            (Symbol("chdir"), _OUT),
+            (Symbol("invoke"), _program(tar, "tar"), "xf", archive),
         )
     )
 
@@ -476,11 +494,11 @@ def zipbomb_builder(unzip: str, archive: str) -> str:
     """Outer derivation of ``url-fetch/zipbomb``: unzip into a fresh directory."""
     return write_datum(
         (
-            Sym("begin"),
+            Symbol("begin"),
             _use("guix build utils"),
-            (Sym("mkdir"), _OUT),
-            (Sym("chdir"), _OUT),
-            (Sym("invoke"), _program(unzip, "unzip"), archive),
+            (Symbol("mkdir"), _OUT),
+            (Symbol("chdir"), _OUT),
+            (Symbol("invoke"), _program(unzip, "unzip"), archive),
         )
     )
 
@@ -491,51 +509,51 @@ def patch_and_repack_builder(
     """A patched origin (``patch-and-repack``): unpack, patch, repack as ``.tar.xz``."""
     return write_datum(
         (
-            Sym("begin"),
+            Symbol("begin"),
             _use("ice-9 ftw", "srfi srfi-1", "guix build utils"),
             (
-                Sym("define"),
-                (Sym("apply-patch"), Sym("patch")),
+                Symbol("define"),
+                (Symbol("apply-patch"), Symbol("patch")),
                 (
-                    Sym("format"),
-                    (Sym("current-error-port"),),
+                    Symbol("format"),
+                    (Symbol("current-error-port"),),
                     "applying '~a'...~%",
-                    Sym("patch"),
+                    Symbol("patch"),
                 ),
                 (
-                    Sym("invoke"),
+                    Symbol("invoke"),
                     _program(patch, "patch"),
                     "--force",
                     "--no-backup-if-mismatch",
                     "-p1",
                     "--input",
-                    Sym("patch"),
+                    Symbol("patch"),
                 ),
             ),
-            (Sym("setenv"), "GUIX_LOCPATH", (Sym("string-append"), locales, "/lib/locale")),
-            (Sym("setlocale"), Sym("LC_ALL"), "en_US.utf8"),
+            (Symbol("setenv"), "GUIX_LOCPATH", (Symbol("string-append"), locales, "/lib/locale")),
+            (Symbol("setlocale"), Symbol("LC_ALL"), "en_US.utf8"),
             (
-                Sym("setenv"),
+                Symbol("setenv"),
                 "PATH",
-                (Sym("string-append"), xz, "/bin", ":", tar, "/bin"),
+                (Symbol("string-append"), xz, "/bin", ":", tar, "/bin"),
             ),
-            (Sym("invoke"), _program(tar, "tar"), "xvf", source),
+            (Symbol("invoke"), _program(tar, "tar"), "xvf", source),
             (
-                Sym("let"),
+                Symbol("let"),
                 (
                     (
-                        Sym("directory"),
+                        Symbol("directory"),
                         (
-                            Sym("car"),
+                            Symbol("car"),
                             (
-                                Sym("scandir"),
+                                Symbol("scandir"),
                                 ".",
                                 (
-                                    Sym("lambda"),
-                                    (Sym("name"),),
+                                    Symbol("lambda"),
+                                    (Symbol("name"),),
                                     (
-                                        Sym("not"),
-                                        (Sym("member"), Sym("name"), quote((".", ".."))),
+                                        Symbol("not"),
+                                        (Symbol("member"), Symbol("name"), quote((".", ".."))),
                                     ),
                                 ),
                             ),
@@ -543,12 +561,12 @@ def patch_and_repack_builder(
                     ),
                 ),
                 (
-                    Sym("with-directory-excursion"),
-                    Sym("directory"),
-                    (Sym("for-each"), Sym("apply-patch"), quote(tuple(patches))),
+                    Symbol("with-directory-excursion"),
+                    Symbol("directory"),
+                    (Symbol("for-each"), Symbol("apply-patch"), quote(tuple(patches))),
                 ),
                 (
-                    Sym("invoke"),
+                    Symbol("invoke"),
                     _program(tar, "tar"),
                     "cvfa",
                     _OUT,
@@ -556,7 +574,7 @@ def patch_and_repack_builder(
                     "--owner=root:0",
                     "--group=root:0",
                     "--sort=name",
-                    Sym("directory"),
+                    Symbol("directory"),
                 ),
             ),
         )
@@ -567,14 +585,14 @@ def profile_builder(packages: Sequence[str]) -> str:
     """A 2020 ``profile`` derivation's script: the union of the packages."""
     return write_datum(
         (
-            Sym("begin"),
+            Symbol("begin"),
             _use("guix build profiles", "guix search-paths", "srfi srfi-1"),
-            (Sym("setvbuf"), (Sym("current-output-port"),), quote(Sym("line"))),
+            (Symbol("setvbuf"), (Symbol("current-output-port"),), quote(Symbol("line"))),
             (
-                Sym("build-profile"),
+                Symbol("build-profile"),
                 _OUT,
                 quote(tuple(packages)),
-                Kw("search-paths"),
+                Keyword("search-paths"),
                 quote(()),
             ),
         )

@@ -19,6 +19,7 @@ from revive.core.derivation import Derivation
 from revive.core.derivation_hash import DerivationHasher, drv_path
 from revive.core.errors import ReviveError
 from revive.core.fetch.classify import DerivationKind, classify
+from revive.core.fetch.mirrors import content_addressed_urls, parse_mirrors
 from revive.core.fetch.spec import FetchMethod
 from revive.core.nar import nar_hash
 from revive.core.store_path import source_path, text_path
@@ -301,3 +302,26 @@ def test_generation_is_deterministic_concurrent_safe_and_replaces_old_versions(
     for part in ("store", "upstream/files", "upstream/cas", "upstream/nar"):
         assert _files(target / part) == _files(demo_env.demo_dir / part), part
     assert sorted(p.name for p in target.parent.iterdir()) == [".demo.lock", "demo"]
+
+
+def test_mirror_files_are_readable_as_their_era_wrote_them(demo_env: DemoEnvironment) -> None:
+    """The 2016 and 2020 mirror lists parse, and their CA procedures give real hosts."""
+    drvs = _derivations(demo_env)
+    mirror_files = {
+        value
+        for drv in drvs.values()
+        for name, value in drv.env
+        if name in ("mirrors", "content-addressed-mirrors")
+    }
+    mirror_files |= {s for drv in drvs.values() for s in drv.input_srcs if s.endswith("mirrors")}
+    assert len(mirror_files) == 4  # mirrors and CA mirrors of 2016 and of 2020
+    for path in sorted(mirror_files):
+        text = demo_env.physical(path).read_text()
+        if path.endswith("-content-addressed-mirrors"):
+            urls = content_addressed_urls(text, "f-1.0.tar.gz", "sha256", bytes(32))
+            assert urls and all(
+                "tarballs.nixos.org" in u or "guix" in u or "swh" in u or "softwareheritage" in u
+                for u in urls
+            )
+        else:
+            assert "gnu" in parse_mirrors(text)
