@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from revive.core.aterm import read_derivation, serialize_derivation
+from revive.core.closure import load_closure
 from revive.core.demo.generate import GENERATOR_VERSION, default_demo_dir, generate_demo
 from revive.core.demo.model import MANIFEST_NAME, DemoEnvironment, DemoSource
 from revive.core.derivation import Derivation
@@ -22,6 +23,7 @@ from revive.core.fetch.classify import DerivationKind, classify
 from revive.core.fetch.mirrors import content_addressed_urls, parse_mirrors
 from revive.core.fetch.spec import FetchMethod
 from revive.core.nar import nar_hash
+from revive.core.store_dir import StoreDir
 from revive.core.store_path import source_path, text_path
 
 STORE_PATH = re.compile(r"/gnu/store/[0-9a-df-np-sv-z]{32}-[A-Za-z0-9+\-._?=]+")
@@ -325,3 +327,12 @@ def test_mirror_files_are_readable_as_their_era_wrote_them(demo_env: DemoEnviron
             )
         else:
             assert "gnu" in parse_mirrors(text)
+
+
+def test_the_closure_loader_reads_the_whole_demo(demo_env: DemoEnvironment) -> None:
+    """load_closure on the roots finds every .drv of the store and no problem."""
+    graph = load_closure(
+        demo_env.root_paths, StoreDir.open(demo_env.store_dir, demo_env.logical_store_dir)
+    )
+    assert not graph.problems
+    assert len(graph) == len(_derivations(demo_env))
