@@ -207,6 +207,12 @@ _ARCHIVE_SUFFIXES: Final = tuple(
     )
 )  # fmt: skip
 _CHECKOUT_SUFFIXES: Final = ("-checkout", "-svn", "-hg", "-bzr", "-cvs")
+# The shortest stem wins, hence the longest suffix (".tar.gz" over ".gz").
+_SOURCE_NAME_RE: Final = re.compile(
+    r"(.+?)(?:"
+    + "|".join(re.escape(suffix) for suffix in (*_ARCHIVE_SUFFIXES, *_CHECKOUT_SUFFIXES))
+    + ")"
+)
 _PATCH_RE: Final = re.compile(r"\.(?:patch|diff)(?:\.[a-z0-9]+)?$")
 _VERSIONED_RE: Final = re.compile(r"-[0-9]")
 _PROFILE_HOOKS: Final = frozenset(
@@ -226,12 +232,19 @@ def source_stem(name: str) -> str | None:
     ``hello-2.10.tar.gz`` → ``hello-2.10``; ``foo-1.0-checkout`` → ``foo-1.0``.
     Used to match a patched source with the FOD it wraps.
     """
-    for suffix in _ARCHIVE_SUFFIXES:
-        if name.endswith(suffix) and len(name) > len(suffix):
-            return name[: -len(suffix)]
-    for suffix in _CHECKOUT_SUFFIXES:
-        if name.endswith(suffix) and len(name) > len(suffix):
-            return name[: -len(suffix)]
+    match = _SOURCE_NAME_RE.fullmatch(name)
+    return match.group(1) if match is not None else None
+
+
+def _env(drv: Derivation, name: str) -> str | None:
+    """``drv.getenv(name)`` without building the derivation's env index.
+
+    Classification reads two or three variables of each of tens of thousands
+    of derivations once; a scan of the (short) list is cheaper than the dict.
+    """
+    for key, value in drv.env:
+        if key == name:
+            return value
     return None
 
 
@@ -269,7 +282,7 @@ def classify(drv: Derivation, read_item: Callable[[str], bytes] | None = None) -
 def _classify_fod(drv: Derivation, read_item: Callable[[str], bytes] | None) -> Classification:
     builder = drv.builder
     if builder == "builtin:download":
-        if drv.getenv("executable") == "1":
+        if _env(drv, "executable") == "1":
             return _fod(
                 FetchMethod.URL,
                 Era.BUILTIN,
@@ -281,7 +294,7 @@ def _classify_fod(drv: Derivation, read_item: Callable[[str], bytes] | None) -> 
         return _fod(FetchMethod.GIT, Era.BUILTIN, "builder builtin:git-download")
     if builder.startswith("builtin:"):
         method = REVIVE_BUILTINS.get(builder)
-        marker = drv.getenv(REVIVE_BUILDER_VAR)
+        marker = _env(drv, REVIVE_BUILDER_VAR)
         if method is not None and marker is not None:
             return Classification(
                 DerivationKind.FOD,
@@ -304,14 +317,16 @@ def _classify_fod(drv: Derivation, read_item: Callable[[str], bytes] | None) -> 
     shared = _SHARED_SCRIPTS.get(sname)
     if shared is not None:
         reason = f"Guile runs the shared script {sname!r}"
-        if shared is FetchMethod.GIT and (drv.has_env("git lfs?") or drv.has_env("hash")):
+        if shared is FetchMethod.GIT and (
+            _env(drv, "git lfs?") is not None or _env(drv, "hash") is not None
+        ):
             reason += " (2023–2024 form: env has 'git lfs?'/'hash')"
         return _fod(shared, Era.IN_BAND, reason)
-    if sname == "download" and drv.has_env("guix download url"):
+    if sname == "download" and _env(drv, "guix download url") is not None:
         return _fod(
             FetchMethod.URL, Era.IN_BAND, "shared script 'download' with env 'guix download url'"
         )
-    if drv.has_env("hg ref url"):
+    if _env(drv, "hg ref url") is not None:
         return _fod(FetchMethod.HG, Era.IN_BAND, "env has 'hg ref url'")
     if sname.endswith("-guile-builder"):
         era = Era.GUILE_BUILDER
@@ -363,46 +378,46 @@ def _classify_by_script(
 
 
 def _classify_regular(drv: Derivation, read_item: Callable[[str], bytes] | None) -> Classification:
+    # Ordered so that the common case (a package) costs a few look-ups: the
+    # input names are only computed for source-like derivations.
     name = drv.name
-    properties = drv.getenv("guix properties") or ""
     if name == "module-import":
         return _regular(DerivationKind.MODULE_IMPORT, "named module-import")
     if name == "module-import-compiled":
         return _regular(DerivationKind.MODULE_IMPORT_COMPILED, "named module-import-compiled")
-    input_names = {path: Derivation.name_from_path(path) for path, _ in drv.input_drvs}
-    for bomb, kind, method in (
-        ("tarbomb", DerivationKind.TARBOMB, FetchMethod.URL_TARBOMB),
-        ("zipbomb", DerivationKind.ZIPBOMB, FetchMethod.URL_ZIPBOMB),
-    ):
-        inner = f"{bomb}-{name}"
-        for path, input_name in input_names.items():
-            if input_name == inner:
-                return Classification(
-                    kind,
-                    method,
-                    "",
-                    f"url-fetch/{bomb}: unpacks a downloaded archive (Guix 2016 → today)",
-                    f"its input {inner}.drv is the download it unpacks",
-                    wraps=path,
-                )
-    if "(type . origin)" in properties:
-        return _patched(drv, input_names, read_item, "'guix properties' says (type . origin)")
-    if "(type . graft)" in properties:
-        return _regular(DerivationKind.GRAFT, "'guix properties' says (type . graft)")
-    if "(type . profile-hook)" in properties:
-        return _regular(DerivationKind.PROFILE, "'guix properties' says (type . profile-hook)")
+    properties = _env(drv, "guix properties")
+    if properties:
+        if "(type . origin)" in properties:
+            return _patched(drv, read_item, "'guix properties' says (type . origin)")
+        if "(type . graft)" in properties:
+            return _regular(DerivationKind.GRAFT, "'guix properties' says (type . graft)")
+        if "(type . profile-hook)" in properties:
+            return _regular(DerivationKind.PROFILE, "'guix properties' says (type . profile-hook)")
     if name in _PROFILE_HOOKS:
         return _regular(DerivationKind.PROFILE, f"named {name} (a profile or one of its hooks)")
     stem = source_stem(name)
-    if stem is not None and is_guile_builder(drv) and script_name(drv) == f"{name}-builder":
-        # Before 2019 patched origins carried no 'guix properties': a
-        # source-like name built from an input with the same stem is one.
-        candidates = _wrap_candidates(name, stem, input_names)
-        if candidates:
-            return _patched(
-                drv, input_names, read_item, "a source name built from the download of " + stem
-            )
-    if drv.getenv("allowSubstitutes") == "0":
+    if stem is not None:
+        for bomb, kind, method in (
+            ("tarbomb", DerivationKind.TARBOMB, FetchMethod.URL_TARBOMB),
+            ("zipbomb", DerivationKind.ZIPBOMB, FetchMethod.URL_ZIPBOMB),
+        ):
+            suffix = f"-{bomb}-{name}.drv"
+            for path, _ in drv.input_drvs:
+                if path.endswith(suffix):
+                    return Classification(
+                        kind,
+                        method,
+                        "",
+                        f"url-fetch/{bomb}: unpacks a downloaded archive (Guix 2016 → today)",
+                        f"its input {bomb}-{name}.drv is the download it unpacks",
+                        wraps=path,
+                    )
+        if is_guile_builder(drv) and script_name(drv) == f"{name}-builder":
+            # Before 2019 patched origins carried no 'guix properties': a
+            # source-like name built from an input with the same stem is one.
+            if _wrap_candidates(name, stem, _input_names(drv)):
+                return _patched(drv, read_item, "a source name built from the download of " + stem)
+    if _env(drv, "allowSubstitutes") == "0":
         return _regular(
             DerivationKind.BUILDER_FILE,
             "built locally and never substituted (allowSubstitutes=0): a generated file",
@@ -410,6 +425,10 @@ def _classify_regular(drv: Derivation, read_item: Callable[[str], bytes] | None)
     if _VERSIONED_RE.search(name) and not drv.builder.startswith("builtin:"):
         return _regular(DerivationKind.PACKAGE, "an ordinary build of a name-version")
     return _regular(DerivationKind.OTHER, f"no rule recognises {name!r}")
+
+
+def _input_names(drv: Derivation) -> dict[str, str]:
+    return {path: Derivation.name_from_path(path) for path, _ in drv.input_drvs}
 
 
 def _regular(kind: DerivationKind, reason: str) -> Classification:
@@ -430,10 +449,10 @@ def _wrap_candidates(name: str, stem: str, input_names: dict[str, str]) -> list[
 
 def _patched(
     drv: Derivation,
-    input_names: dict[str, str],
     read_item: Callable[[str], bytes] | None,
     why: str,
 ) -> Classification:
+    input_names = _input_names(drv)
     description = "an origin with patches or a snippet (patch-and-repack), not fixed-output"
     stem = source_stem(drv.name) or drv.name
     candidates = _wrap_candidates(drv.name, stem, input_names)

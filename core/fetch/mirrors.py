@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from typing import Final, NamedTuple
 
 from revive.core import base32
@@ -107,6 +108,9 @@ class MirrorConfig:
     _files: dict[str, MirrorFiles] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
+    _table: dict[str, tuple[str, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> MirrorConfig:
@@ -146,9 +150,11 @@ class MirrorConfig:
             "disarchive": list(self.disarchive),
         }
 
-    def mirror_table(self) -> dict[str, tuple[str, ...]]:
-        """Base URLs by kind, as a dict (for :func:`expand_url`)."""
-        return dict(self.mirrors)
+    def mirror_table(self) -> Mapping[str, tuple[str, ...]]:
+        """Base URLs by kind, as a read-only mapping (for :func:`expand_url`)."""
+        if not self._table and self.mirrors:
+            self._table.update(self.mirrors)
+        return MappingProxyType(self._table)
 
     def replace(
         self,

@@ -213,8 +213,9 @@ def modern_derivation(
     notes: tuple[str, ...] = ()
     if isinstance(spec, UrlFetch):
         builder = "builtin:download"
-        files = (config or default_mirror_config()).files(store_dir_of(expected.output_path))
-        urls, notes = _resolvable_urls(spec, config or default_mirror_config(), read_item)
+        config = config or default_mirror_config()
+        files = config.files(store_dir_of(expected.output_path))
+        urls, notes = _resolvable_urls(spec, config, read_item)
         env["url"] = _scheme_value(previous, "url", urls[0] if len(urls) == 1 else urls)
         env["mirrors"] = files.mirrors.path
         env["content-addressed-mirrors"] = files.content_addressed.path
@@ -271,7 +272,8 @@ def modern_derivation(
         system=system,
         builder=builder,
         args=(),
-        env=tuple(sorted(env.items(), key=lambda pair: pair[0].encode())),
+        # Code-point order is UTF-8 byte order: the canonical .drv order (§2.3).
+        env=tuple(sorted(env.items())),
     )
     return derivation, items, notes
 
@@ -303,6 +305,8 @@ def _resolvable_urls(
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The URLs to write: a ``mirror://`` kind today's table lacks is expanded
     with the derivation's own old table, so that the daemon can resolve it."""
+    if not any(url.startswith("mirror://") for url in spec.urls):
+        return spec.urls, ()
     today = config.mirror_table()
     old_table: dict[str, tuple[str, ...]] | None = None
     urls: list[str] = []

@@ -182,6 +182,8 @@ _STRING_ESCAPE_RE: Final = re.compile(
     r"\\(?:x([0-9a-fA-F]+);|x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{6})"
     r"|\n[ \t]*|([\s\S]))"
 )
+_SIMPLE_STRING_RE: Final = re.compile(r'"([^"\\]*)"')
+_SIMPLE_STRING_LIST_RE: Final = re.compile(r'\((?:[ \t\n]*"[^"\\]*")*[ \t\n]*\)')
 _DELIMITERS: Final = frozenset(" \t\n\r\f\v()[]\";'`,|")
 
 
@@ -445,6 +447,13 @@ def read_one(text: str, path: str = "<string>") -> Datum:
     Raises:
         SchemeError: unreadable, empty, or more than one datum.
     """
+    # Fast path for the values read over and over (the `url` of every
+    # download): a plain string, or a list of plain strings, without escapes.
+    match = _SIMPLE_STRING_RE.fullmatch(text)
+    if match is not None:
+        return match.group(1)
+    if _SIMPLE_STRING_LIST_RE.fullmatch(text) is not None:
+        return tuple(_SIMPLE_STRING_RE.findall(text))
     data = read_all(text, path)
     if len(data) != 1:
         what = "no datum" if not data else f"{len(data)} data"
