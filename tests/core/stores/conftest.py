@@ -77,3 +77,261 @@ def loopback_config(http_server) -> MirrorConfig:
     return default_mirror_config().replace(
         content_addressed=[http_server.url("/ca/{algo}/{nix32}")], disarchive=[]
     )
+
+
+# --- a `guix` that replays real recordings -------------------------------------------
+
+STANDIN = r'''#!{python}
+"""A stand-in for `guix`: replays the real transcripts of shared/corpus/guix-cli.
+
+The case is chosen from the command line: `guix build [--no-grafts] DRV` and
+`guix gc …` by the recorded `cmd`; `guix repl -t machine` answers each
+expression with the reply recorded for the same expression (case 09c);
+`guix repl SCRIPT` that builds one .drv with the extended trace replays the
+section of case 10b (or 12a) recorded for that .drv. Anything else was never
+recorded: exit 97.
+"""
+import os, re, shlex, sys
+from pathlib import Path
+
+CORPUS = Path({corpus!r})
+args = sys.argv[1:]
+log = os.environ.get("GUIX_STANDIN_LOG")
+if log:
+    with open(log, "a") as f:
+        f.write(repr([args, os.environ.get("GUIX_DAEMON_SOCKET"), os.getpid()]) + "\n")
+if os.environ.get("GUIX_STANDIN_DELAY"):  # lets a test cancel a running command
+    import time
+    time.sleep(float(os.environ["GUIX_STANDIN_DELAY"]))
+
+
+def out(data, stream):
+    stream.buffer.write(data)
+    stream.flush()
+
+
+def replay(case, stdout=None):
+    out((case / "stderr").read_bytes(), sys.stderr)
+    out(stdout if stdout is not None else (case / "stdout").read_bytes(), sys.stdout)
+    sys.exit(int((case / "exit").read_text().strip() or 0))
+
+
+def recorded_words(case):
+    words = shlex.split((case / "cmd").read_text())
+    while words and re.fullmatch(r"[A-Z_]+=.*", words[0]):
+        words.pop(0)
+    words = words[1:]  # "guix"
+    for stop in ("<", "|"):
+        if stop in words:
+            words = words[: words.index(stop)]
+    return words
+
+
+def missing():
+    sys.stderr.write("guix stand-in: no recording for: " + shlex.join(args) + "\n")
+    sys.exit(97)
+
+
+if args[:3] == ["repl", "-t", "machine"]:
+    case = CORPUS / "09c-repl-machine-protocol"
+    exprs = [l for l in (case / "stdin").read_text().splitlines() if l.strip()]
+    lines = (case / "stdout").read_text().splitlines(keepends=True)
+    banner, replies, printed = lines[0], [], []
+    for line in lines[1:]:
+        printed.append(line)
+        if line.startswith(("(values", "(exception")):
+            replies.append("".join(printed))
+            printed = []
+    answers = dict(zip(exprs, replies))
+    sys.stdout.write(banner)
+    for expr in (l for l in sys.stdin.read().splitlines() if l.strip()):
+        if expr not in answers:
+            sys.stdout.flush()
+            missing()
+        sys.stdout.write(answers[expr])
+    sys.exit(0)
+
+if len(args) == 2 and args[0] == "repl":
+    script = Path(args[1]).read_text()
+    found = re.search(r'\(build-derivations store \(list "([^"]+)"\)\)', script)
+    if found:
+        drv = found.group(1)
+        for name in ("10b-repl-extended-build-trace-verbosity0", "12a-repl-trace-slow-download"):
+            case = CORPUS / name
+            data = (case / "stdout").read_bytes()
+            marker = ("(build-derivations store '(\"%s\"))\n" % drv).encode()
+            at = data.find(marker)
+            if at >= 0:
+                start = data.rfind(b"\n", 0, at) + 1
+                end = data.find(b"\n;;; ---- ", at)
+                replay(case, data[start : len(data) if end < 0 else end + 1])
+    missing()
+
+wanted = [a for a in args if a != "--no-grafts"] if args[:1] == ["build"] else args
+for case in sorted(p for p in CORPUS.iterdir() if (p / "cmd").is_file()):
+    if recorded_words(case) == wanted:
+        replay(case)
+missing()
+'''
+
+
+class GuixStandIn:
+    """A ``bin`` directory with the replaying ``guix``, and the log of its calls."""
+
+    def __init__(self, root: Path, corpus: Path) -> None:
+        self.bin = root / "bin"
+        self.bin.mkdir(parents=True)
+        self.program = self.bin / "guix"
+        self.program.write_text(
+            STANDIN.replace("{python}", sys.executable).replace(
+                "{corpus!r}", repr(str(corpus / "guix-cli"))
+            )
+        )
+        self.program.chmod(0o755)
+        self.log = root / "guix-calls.log"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """An environment with the stand-in first on PATH, logging its calls."""
+        import os
+
+        return {
+            **os.environ,
+            "PATH": f"{self.bin}:{os.environ.get('PATH', '')}",
+            "GUIX_STANDIN_LOG": str(self.log),
+            **extra,
+        }
+
+    def calls(self) -> list[list[object]]:
+        """``[args, GUIX_DAEMON_SOCKET, pid]`` of every call so far."""
+        import ast
+
+        if not self.log.exists():
+            return []
+        return [ast.literal_eval(line) for line in self.log.read_text().splitlines()]
+
+
+@pytest.fixture
+def guix_standin(tmp_path: Path, corpus_dir: Path) -> GuixStandIn:
+    """A stand-in ``guix`` replaying the recorded transcripts."""
+    return GuixStandIn(tmp_path / "standin", corpus_dir)
+
+
+# The .drv files of the recordings, rebuilt from what the transcripts show
+# (URL, name, hash, the Feb 2022 mirror files): each gives exactly the .drv
+# path Guix printed, which the tests check.
+FEB_2022_SOURCES = (
+    "/gnu/store/0mxnx8l4fgigvd7gakwdk6hc6im4wnai-disarchive-mirrors",
+    "/gnu/store/hdprrnsaa40vl1k63hnq7l1f012jzq2y-mirrors",
+    "/gnu/store/lv7dc09895a2d7cn0m6ysrdlgkhx5ld8-content-addressed-mirrors",
+)
+RECORDED_DOWNLOADS = {
+    "hello.txt": (
+        "http://127.0.0.1:48979/hello.txt",
+        "08lpmfazqp4zqpaszpvw909r67mnnnlrkb58zmfcdylv32zwd9nz",
+    ),
+    "blob.bin": (
+        "http://127.0.0.1:48979/blob.bin",
+        "1538bi62ndwis8r0pnnaa5kwknndv577r0lxxkibd17b2xcf6hbc",
+    ),
+    "missing-1.0.tar.gz": (
+        "http://127.0.0.1:48979/missing-1.0.tar.gz",
+        "08lpmfazqp4zqpaszpvw909r67mnnnlrkb58zmfcdylv32zwd9nz",
+    ),
+    "mismatch.txt": (
+        "http://127.0.0.1:48979/wrong.txt",
+        "08lpmfazqp4zqpaszpvw909r67mnnnlrkb58zmfcdylv32zwd9nz",
+    ),
+    "x.tar.gz": (
+        "http://nonexistent.invalid/x.tar.gz",
+        "08lpmfazqp4zqpaszpvw909r67mnnnlrkb58zmfcdylv32zwd9nz",
+    ),
+    "hello-2.11.tar.gz": (
+        "mirror://gnu/hello/hello-2.11.tar.gz",
+        "1g84a3hqs4pgx3yzs99cysv3iq440ncdw77bf03fsi1w5mby174c",
+    ),
+    "trace0-hello.txt": (
+        "http://127.0.0.1:48979/hello.txt",
+        "08lpmfazqp4zqpaszpvw909r67mnnnlrkb58zmfcdylv32zwd9nz",
+    ),
+    "trace0-blob.bin": (
+        "http://127.0.0.1:48979/blob.bin",
+        "1538bi62ndwis8r0pnnaa5kwknndv577r0lxxkibd17b2xcf6hbc",
+    ),
+}
+IMPURE = "http_proxy https_proxy LC_ALL LC_MESSAGES LANG COLUMNS"
+
+
+def recorded_download(name: str) -> Derivation:
+    """The ``builtin:download`` derivation Guix made for ``name`` in the recordings."""
+    from revive.core import base32
+    from revive.core.derivation import Output
+    from revive.core.store_path import fixed_output_path
+
+    url, nix32 = RECORDED_DOWNLOADS[name]
+    digest = base32.decode(nix32, 32)
+    out = fixed_output_path(name, "sha256", digest, False)
+    disarchive, mirrors, ca = FEB_2022_SOURCES
+    env = (
+        ("content-addressed-mirrors", ca),
+        ("disarchive-mirrors", disarchive),
+        ("impureEnvVars", IMPURE),
+        ("mirrors", mirrors),
+        ("out", out),
+        ("preferLocalBuild", "1"),
+        ("url", f'"{url}"'),
+    )
+    return Derivation(
+        name,
+        (Output("out", out, "sha256", digest.hex()),),
+        (),
+        FEB_2022_SOURCES,
+        "x86_64-linux",
+        "builtin:download",
+        (),
+        env,
+    )
+
+
+def recorded_git_download() -> Derivation:
+    """Case 06a: the hand-made ``builtin:git-download`` FOD of ninja 1.10.2."""
+    from revive.core.derivation import Output
+    from revive.core.store_path import fixed_output_path
+
+    digest = bytes.fromhex("a5fcbb300a42e4ebd8fa6c68d40c77af74fb87178f7eb145cc3890be2bc15757")
+    out = fixed_output_path("ninja-1.10.2-checkout", "sha256", digest, True)
+    env = (
+        ("commit", "v1.10.2"),
+        ("impureEnvVars", IMPURE),
+        ("out", out),
+        ("preferLocalBuild", "1"),
+        ("recursive?", "#f"),
+        ("url", '"https://github.com/ninja-build/ninja"'),
+    )
+    return Derivation(
+        "ninja-1.10.2-checkout",
+        (Output("out", out, "r:sha256", digest.hex()),),
+        (),
+        (),
+        "x86_64-linux",
+        "builtin:git-download",
+        (),
+        env,
+    )
+
+
+@pytest.fixture
+def daemon_store(tmp_path: Path) -> StoreCopy:
+    """What this machine sees of the recording daemon's store: the recorded .drv files."""
+    copy = StoreCopy(tmp_path / "daemon-store")
+    for name in RECORDED_DOWNLOADS:
+        copy.add_drv(recorded_download(name))
+    copy.add_drv(recorded_git_download())
+    return copy
+
+
+@pytest.fixture
+def recorded_drvs() -> dict[str, str]:
+    """``{name: .drv path}`` of the recorded derivations."""
+    out = {name: drv_path(recorded_download(name)) for name in RECORDED_DOWNLOADS}
+    out["ninja-1.10.2-checkout"] = drv_path(recorded_git_download())
+    return out

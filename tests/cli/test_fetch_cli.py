@@ -1,0 +1,289 @@
+"""``guix-revive fetch``: a loopback closure with a FOD of every method, both backends."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from revive.core.derivation import Derivation, Output
+from revive.core.fetch.spec import (
+    BzrFetch,
+    CvsFetch,
+    Expected,
+    GitFetch,
+    HgFetch,
+    SvnFetch,
+    SvnMultiFetch,
+    UrlFetch,
+)
+from revive.core.store_path import fixed_output_path
+from revive.core.stores.embedded import EmbeddedStore
+from revive.tui.cli import main
+
+# Test modules cannot import each other: load the store tests' conftest (which
+# itself loads the builder tests' one) as a module, for its helpers.
+_CONFTEST = Path(__file__).resolve().parent.parent / "core" / "stores" / "conftest.py"
+_spec = importlib.util.spec_from_file_location("revive_test_store_fixtures", _CONFTEST)
+assert _spec is not None and _spec.loader is not None
+store_fixtures = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = store_fixtures
+_spec.loader.exec_module(store_fixtures)
+builders = store_fixtures.builder_fixtures
+
+guix_standin = store_fixtures.guix_standin
+daemon_store = store_fixtures.daemon_store
+recorded_drvs = store_fixtures.recorded_drvs
+
+FILES = {"README": b"project\n", "configure*": b"#!/bin/sh\n", "src/a.c": b"int a;\n"}
+OFFLINE = ["--methods", "upstream,nar", "--timeout", "5", "--retries", "0"]
+
+
+def expected(name: str, *, data: bytes | None = None, tree: Path | None = None) -> Expected:
+    if data is not None:
+        digest, recursive = hashlib.sha256(data).digest(), False
+    else:
+        assert tree is not None
+        digest, recursive = hashlib.sha256(builders.independent_nar(tree)).digest(), True
+    return Expected(
+        name, fixed_output_path(name, "sha256", digest, recursive), "sha256", digest, recursive
+    )
+
+
+@pytest.fixture(scope="module")
+def server():
+    srv = builders.LoopbackServer()
+    srv.thread.start()
+    yield srv
+    srv.close()
+
+
+@pytest.fixture(scope="module")
+def closure(tmp_path_factory, server):
+    """A store copy with one FOD per method (today's forms, and an original in-band
+    git FOD), two failing downloads, and roots depending on them."""
+    base = tmp_path_factory.mktemp("closure")
+    run, tree = builders.run, builders.write_tree
+    copy = store_fixtures.StoreCopy(base / "copy")
+    ref = base / "ref"
+    tree(ref, FILES)
+
+    server.files["/hello-1.0.tar.gz"] = b"hello tarball\n" * 100
+    server.files["/wrong.txt"] = b"not it\n"
+    ok: dict[str, str] = {}
+    ok["url"] = copy.add_spec(
+        UrlFetch(
+            expected("hello-1.0.tar.gz", data=server.files["/hello-1.0.tar.gz"]),
+            (server.url("/hello-1.0.tar.gz"),),
+        )
+    )
+    # git
+    env = builders.GIT_ENV
+    git = base / "git"
+    run(["git", "init", "-q", str(git)], **env)
+    tree(git, FILES)
+    run(["git", "-C", str(git), "add", "."], **env)
+    run(["git", "-C", str(git), "commit", "-qm", "one"], **env)
+    run(["git", "-C", str(git), "tag", "v1"], **env)
+    ok["git"] = copy.add_spec(GitFetch(expected("p-git-checkout", tree=ref), git.as_uri(), "v1"))
+    # svn
+    svn, wc = base / "svn", base / "wc"
+    run(["svnadmin", "create", str(svn)])
+    run(["svn", "checkout", "-q", svn.as_uri(), str(wc)])
+    tree(wc, FILES)
+    run(["svn", "add", "-q", "README", "configure", "src"], cwd=wc)
+    run(["svn", "commit", "-q", "-m", "r1"], cwd=wc)
+    ok["svn"] = copy.add_spec(SvnFetch(expected("p-svn-checkout", tree=ref), svn.as_uri(), 1))
+    src_only = base / "ref-src"
+    tree(src_only, {"src/a.c": FILES["src/a.c"]})
+    ok["svn-multi"] = copy.add_spec(
+        SvnMultiFetch(expected("p-svn-multi", tree=src_only), svn.as_uri(), 1, ("src/",))
+    )
+    # hg
+    hg = base / "hg"
+    run(["hg", "init", str(hg)], HGRCPATH="")
+    tree(hg, FILES)
+    run(["hg", "-R", str(hg), "commit", "-A", "-q", "-u", "t", "-m", "one"], HGRCPATH="")
+    changeset = run(["hg", "-R", str(hg), "id", "-i"], HGRCPATH="").strip()
+    ok["hg"] = copy.add_spec(HgFetch(expected("p-hg-checkout", tree=ref), hg.as_uri(), changeset))
+    # bzr
+    bzr = base / "bzr"
+    benv = {"BRZ_EMAIL": "T <t@example.org>", "BRZ_LOG": "/dev/null"}
+    run(["brz", "init", "-q", str(bzr)], **benv)
+    tree(bzr, FILES)
+    run(["brz", "add", "-q"], cwd=bzr, **benv)
+    run(["brz", "commit", "-q", "-m", "one"], cwd=bzr, **benv)
+    ok["bzr"] = copy.add_spec(BzrFetch(expected("p-bzr-branch", tree=ref), bzr.as_uri(), "1"))
+    # cvs
+    cvsroot, imp = base / "cvsroot", base / "import"
+    run(["cvs", "-d", str(cvsroot), "init"])
+    tree(imp, FILES)
+    run(["cvs", "-d", str(cvsroot), "import", "-m", "i", "p", "vendor", "start"], cwd=imp)
+    run(["cvs", "-d", str(cvsroot), "rtag", "v1", "p"])
+    ok["cvs"] = copy.add_spec(
+        CvsFetch(expected("p-cvs-checkout", tree=ref), str(cvsroot), "p", "v1")
+    )
+    # an original 2017-2024 git FOD (in-band `git-download` script form)
+    old = expected("p-old-checkout", tree=ref)
+    script = "/gnu/store/0d3x4bbkmxwr2vqp8wp4bnz3wj0s0dn9-git-download"
+    ok["git-old"] = copy.add_drv(
+        Derivation(
+            old.name,
+            (Output("out", old.output_path, "r:sha256", old.digest.hex()),),
+            (),
+            (script,),
+            "x86_64-linux",
+            "/gnu/store/18hp7flyb3yid3yp49i6qcdq0sbi5l1n-guile-3.0.2/bin/guile",
+            ("--no-auto-compile", script),
+            (
+                ("git commit", "v1"),
+                ("git recursive?", "#f"),
+                ("git url", git.as_uri()),
+                ("out", old.output_path),
+            ),
+        )
+    )
+    bad = {
+        "404": copy.add_spec(
+            UrlFetch(
+                expected("missing-1.0.tar.gz", data=b"x"), (server.url("/missing-1.0.tar.gz"),)
+            )
+        ),
+        "mismatch": copy.add_spec(
+            UrlFetch(expected("mismatch.txt", data=b"right\n"), (server.url("/wrong.txt"),))
+        ),
+    }
+
+    def root(name: str, inputs: list[str]) -> str:
+        out = (
+            "/gnu/store/"
+            + hashlib.sha256(name.encode())
+            .hexdigest()[:32]
+            .translate(str.maketrans("eotu", "abcd"))
+            + "-"
+            + name
+        )
+        return copy.add_drv(
+            Derivation(
+                name,
+                (Output("out", out),),
+                tuple((p, ("out",)) for p in sorted(inputs)),
+                (),
+                "x86_64-linux",
+                "/bin/sh",
+            )
+        )
+
+    return {
+        "copy": copy.root,
+        "good": root("everything-ok", list(ok.values())),
+        "mixed": root("everything", list(ok.values()) + list(bad.values())),
+        "old": ok["git-old"],
+        "ok": ok,
+    }
+
+
+def test_fetch_every_method_then_resume(closure, server, tmp_path, capsys):
+    target = tmp_path / "target"
+    args = [
+        "fetch",
+        "--store",
+        str(closure["copy"]),
+        "--target-store",
+        str(target),
+        "--backend",
+        "embedded",
+        *OFFLINE,
+    ]
+    # GIVEN a closure with 8 good FODs and two failing ones
+    status = main([*args, closure["mixed"]])
+    out = capsys.readouterr().out
+    # THEN everything but the two is fetched, and the failures are classified
+    assert status == 1
+    assert out.count("] fetched ") == 8, out
+    assert "FAILED missing-1.0.tar.gz: not found:" in out
+    assert "FAILED mismatch.txt: hash mismatch: sha256 hash mismatch" in out
+    assert "10 sources: 0 already valid, 8 fetched, 2 failed (embedded store" in out
+    assert "\n  missing-1.0.tar.gz: not found: http://" in out
+    store = EmbeddedStore(target, read_only=[closure["copy"]])
+    outputs = [store.read_derivation(p).fixed_output.path for p in closure["ok"].values()]
+    assert store.query_valid(outputs) == set(outputs)
+    # WHEN run again: nothing that is valid is fetched again
+    requests = len(server.requests)
+    status = main([*args, closure["good"]])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "8 sources: 8 already valid, 0 fetched, 0 failed" in out
+    assert len(server.requests) == requests
+
+
+def test_rewrite_builds_todays_form(closure, tmp_path, capsys):
+    target = tmp_path / "target"
+    status = main(
+        [
+            "fetch",
+            "--rewrite",
+            "--store",
+            str(closure["copy"]),
+            "--target-store",
+            str(target),
+            "--backend",
+            "embedded",
+            *OFFLINE,
+            closure["old"],
+        ]
+    )
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "fetching p-old-checkout (git-fetch)" in out
+    # The rewritten .drv was added to the target store, and built.
+    store = EmbeddedStore(target)
+    drvs = [p.name for p in target.iterdir() if p.name.endswith(".drv")]
+    assert len(drvs) == 1
+    drv = store.read_derivation("/gnu/store/" + drvs[0])
+    assert drv.builder == "builtin:git-download"
+    assert store.is_valid(drv.fixed_output.path)
+
+
+def test_bad_arguments(closure, capsys):
+    assert (
+        main(
+            ["fetch", "--store", str(closure["copy"]), "--url-rewrite", "nonsense", closure["good"]]
+        )
+        == 2
+    )
+    assert "--url-rewrite 'nonsense': expected OLD=NEW" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "fetch",
+                "--store",
+                str(closure["copy"]),
+                "--methods",
+                "carrier-pigeon",
+                closure["good"],
+            ]
+        )
+        == 2
+    )
+    assert "unknown method 'carrier-pigeon'" in capsys.readouterr().err
+
+
+def test_guix_backend_replays_a_recorded_build(
+    guix_standin, daemon_store, recorded_drvs, monkeypatch, capsys
+):
+    """The hello-2.11 source, offline: the recorded `guix build` fails on every mirror."""
+    for key, value in guix_standin.env().items():
+        monkeypatch.setenv(key, value)
+    drv = recorded_drvs["hello-2.11.tar.gz"]
+    status = main(["fetch", "--backend", "guix", "--store", str(daemon_store.root), drv])
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "FAILED hello-2.11.tar.gz: network unreachable:" in out
+    assert "(guix store" in out
+    calls = [c[0] for c in guix_standin.calls()]
+    assert ["gc", "--references", drv] in calls  # is the .drv in the daemon's store?
+    assert ["build", "--no-grafts", drv] in calls

@@ -1,0 +1,205 @@
+"""The Guix backend against a stand-in ``guix`` replaying real recordings."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+
+from revive.core.builders.options import DownloadMethod
+from revive.core.errors import MissingStoreItem
+from revive.core.fetch.spec import Expected, SvnFetch
+from revive.core.store_path import text_path
+from revive.core.stores.api import (
+    AttemptKind,
+    BuildAttempt,
+    BuildFailed,
+    BuildFinished,
+    BuildLog,
+    BuildProgress,
+    BuildStarted,
+    FailureReason,
+    Store,
+)
+from revive.core.stores.guix import GuixCommandError, GuixStore, recreate_script
+
+NOTE = "/gnu/store/abkvnhlnpphsm0zypzlfcvr69blp0x6s-corpus-note.txt"
+BLOB = "/gnu/store/wa3h40hwgr1x1bara35srwdrvq5kzyza-blob.bin"
+HELLO_DRV_HELLO211 = "/gnu/store/47372g9rw6bwj8fzxbpbx0l8rbzsm06q-hello-2.11.tar.gz.drv"
+MIRRORS = (
+    "/gnu/store/0mxnx8l4fgigvd7gakwdk6hc6im4wnai-disarchive-mirrors",
+    "/gnu/store/hdprrnsaa40vl1k63hnq7l1f012jzq2y-mirrors",
+    "/gnu/store/lv7dc09895a2d7cn0m6ysrdlgkhx5ld8-content-addressed-mirrors",
+)
+
+
+@pytest.fixture
+def guix(guix_standin, daemon_store, options):
+    return GuixStore(
+        physical_store=daemon_store.root,
+        env=guix_standin.env(GUIX_DAEMON_SOCKET="guix://build-farm.example:44146"),
+        options=options(methods=(DownloadMethod.UPSTREAM,)),
+    )
+
+
+async def collect(store, drv):
+    return [e async for e in store.build(drv)]
+
+
+def test_the_recorded_derivations_are_rebuilt_exactly(recorded_drvs):
+    """The .drv files written for the tests have the paths the recording printed."""
+    assert recorded_drvs["hello.txt"] == "/gnu/store/5aapxv5f48s86bijphjb58nn5l2pz09h-hello.txt.drv"
+    assert recorded_drvs["blob.bin"] == "/gnu/store/0cb5v7hcpf4g75zcbdvrcaw1magzrfrf-blob.bin.drv"
+    assert recorded_drvs["hello-2.11.tar.gz"] == HELLO_DRV_HELLO211
+    assert recorded_drvs["ninja-1.10.2-checkout"] == (
+        "/gnu/store/bv2r1hz12vxc0mmzh9rmmrfqi30dxdk9-ninja-1.10.2-checkout.drv"
+    )
+
+
+def test_is_a_store(guix):
+    assert isinstance(guix, Store)
+    assert guix.backend_name == "guix"
+
+
+def test_gc_queries(guix):
+    assert guix.is_valid(NOTE)
+    assert not guix.is_valid("/gnu/store/00000000000000000000000000000000-nope")
+    assert guix.references(NOTE) == (MIRRORS[1], BLOB)
+    assert guix.references(HELLO_DRV_HELLO211) == MIRRORS
+    assert guix.requisites("/gnu/store/5aapxv5f48s86bijphjb58nn5l2pz09h-hello.txt.drv") == (
+        MIRRORS[2],
+        MIRRORS[1],
+        MIRRORS[0],
+        "/gnu/store/5aapxv5f48s86bijphjb58nn5l2pz09h-hello.txt.drv",
+    )
+    assert guix.derivers(BLOB) == ("/gnu/store/0cb5v7hcpf4g75zcbdvrcaw1magzrfrf-blob.bin.drv",)
+    assert guix.derivers(NOTE) == ()
+    with pytest.raises(MissingStoreItem):
+        guix.references("/gnu/store/00000000000000000000000000000000-nope")
+
+
+def test_add_text_through_the_machine_repl(guix, guix_standin):
+    """09c: the expression sent is the recorded one, and the path guix gave back is
+    the one revive.core computes for a text item with that reference."""
+    path = guix.add_text("corpus-note2.txt", b"second note\n", [NOTE])
+    assert path == "/gnu/store/94bdbbs2qqf1p6rv3fvxzpr0cqcjqd0v-corpus-note2.txt"
+    assert path == text_path("corpus-note2.txt", b"second note\n", [NOTE])
+    assert guix_standin.calls()[-1][0] == ["repl", "-t", "machine"]
+
+
+def test_query_valid_through_the_machine_repl(guix):
+    assert guix.query_valid([BLOB]) == {BLOB}
+
+
+def test_an_unanswered_repl_expression_is_an_error(guix):
+    with pytest.raises(GuixCommandError) as info:
+        guix.query_valid(["/gnu/store/00000000000000000000000000000000-unrecorded"])
+    assert str(info.value).startswith("guix repl answered 1 of 2 expressions")
+
+
+def test_missing_guix(daemon_store, tmp_path):
+    store = GuixStore(physical_store=daemon_store.root, env={"PATH": str(tmp_path)})
+    with pytest.raises(GuixCommandError) as info:
+        store.is_valid(NOTE)
+    assert str(info.value) == "guix: not found on PATH (is Guix installed?)"
+
+
+async def test_build_ok_passes_the_daemon_socket_through(guix, guix_standin, recorded_drvs):
+    drv = recorded_drvs["hello.txt"]
+    out = "/gnu/store/n5ss0kg5rz46b06z4acj1h5km7qa9ilj-hello.txt"
+    events = await collect(guix, drv)
+    assert events[0] == BuildStarted(drv, out, "url-fetch")
+    assert BuildAttempt(drv, "http://127.0.0.1:48979/hello.txt", AttemptKind.UPSTREAM) in events
+    assert BuildLog(drv, f"Starting download of {out}") in events
+    assert events[-1] == BuildFinished(drv, out)
+    args, socket, _pid = guix_standin.calls()[-1]
+    assert args == ["build", "--no-grafts", drv]
+    assert socket == "guix://build-farm.example:44146"
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("missing-1.0.tar.gz", FailureReason.NOT_FOUND),
+        ("mismatch.txt", FailureReason.HASH_MISMATCH),
+        ("x.tar.gz", FailureReason.NETWORK_UNREACHABLE),
+        ("hello-2.11.tar.gz", FailureReason.NETWORK_UNREACHABLE),
+    ],
+)
+async def test_build_failures(guix, recorded_drvs, name, reason):
+    events = await collect(guix, recorded_drvs[name])
+    assert isinstance(events[-1], BuildFailed)
+    assert events[-1].reason is reason
+
+
+async def test_unsupported_builtin_falls_back_to_the_embedded_builder(
+    guix, recorded_drvs, tmp_path
+):
+    """06b: the 2022 daemon refuses builtin:git-download; guix-revive's git builder
+    takes over (here it finds no repository, as the test is offline)."""
+    guix.options = guix.options.__class__(
+        methods=(DownloadMethod.UPSTREAM,),
+        url_rewrites=(("https://github.com/", (tmp_path / "nowhere").as_uri() + "/"),),
+        retries=0,
+    )
+    drv = recorded_drvs["ninja-1.10.2-checkout"]
+    events = await collect(guix, drv)
+    lines = [e.line for e in events if isinstance(e, BuildLog)]
+    assert "error: unsupported builtin function 'git-download'" in lines
+    assert "fetching with guix-revive's own git-fetch builder" in lines
+    attempts = [e for e in events if isinstance(e, BuildAttempt)]
+    assert attempts == [
+        BuildAttempt(
+            drv, (tmp_path / "nowhere").as_uri() + "/ninja-build/ninja", AttemptKind.UPSTREAM
+        )
+    ]
+    assert events[-1].reason is FailureReason.NOT_FOUND
+
+
+async def test_trace_mode_reports_bytes(guix, recorded_drvs):
+    guix.build_mode = "trace"
+    drv = recorded_drvs["trace0-blob.bin"]
+    events = await collect(guix, drv)
+    assert [(e.done, e.total) for e in events if isinstance(e, BuildProgress)][-1] == (
+        3000000,
+        3000000,
+    )
+    assert events[-1] == BuildFinished(
+        drv, "/gnu/store/zawbz6ji13y2n13x3dh85kj9wn2gshh8-trace0-blob.bin"
+    )
+
+    failed = await collect(guix, recorded_drvs["missing-1.0.tar.gz"])
+    assert failed[-1].reason is FailureReason.NOT_FOUND
+
+
+async def test_cancelling_kills_guix(guix, guix_standin, recorded_drvs):
+    guix.env = guix_standin.env(GUIX_STANDIN_DELAY="30")
+    events = guix.build(recorded_drvs["hello.txt"])
+    first = await anext(events)
+    assert isinstance(first, BuildStarted)
+    while not guix_standin.calls():
+        await asyncio.sleep(0.02)
+    pid = guix_standin.calls()[-1][2]
+    await events.aclose()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_recreate_script_for_svn():
+    expected = Expected(
+        "proj-svn-checkout",
+        "/gnu/store/0a5sqrcrgq0b8n3gzj5c0v4hbrbfvdak-proj-svn-checkout",
+        "sha256",
+        bytes(range(32)),
+        True,
+    )
+    script = recreate_script(SvnFetch(expected, "https://svn.example.org/p/trunk", 12, False))
+    assert "(method svn-fetch)" in script
+    assert (
+        '(uri (svn-reference (url "https://svn.example.org/p/trunk") (revision 12) '
+        "(recursive? #f)))"
+    ) in script
+    assert f'(sha256 (base32 "{expected.nix32}"))' in script
+    assert '(file-name "proj-svn-checkout")' in script
+    assert f'(string=? out "{expected.output_path}")' in script

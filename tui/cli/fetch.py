@@ -1,0 +1,372 @@
+"""``guix-revive fetch [--rewrite] [--jobs N] [--backend …] ROOT.drv…``: fetch every FOD.
+
+Every fixed-output derivation of the roots' closure is built (rewritten into
+today's form first with ``--rewrite``), ``--jobs`` at a time, skipping those
+whose output is already valid, so running it again after an interruption
+resumes where it stopped. On a terminal: an overall bar and one line per
+running fetch; piped: one plain line per event that matters. A table of the
+failures, with their reason class, ends the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn
+from rich.table import Table
+
+from revive.core.aterm import serialize_derivation
+from revive.core.builders.options import ALL_METHODS, DownloadMethod, FetchOptions
+from revive.core.closure import load_closure
+from revive.core.derivation import Derivation
+from revive.core.errors import ReviveError
+from revive.core.fetch.mirrors import MirrorConfig, load_mirror_config
+from revive.core.fetch.rewrite import rewrite
+from revive.core.store_dir import StoreDir
+from revive.core.store_path import name_part
+from revive.core.stores.api import (
+    BuildAttempt,
+    BuildEvent,
+    BuildFailed,
+    BuildFinished,
+    BuildLog,
+    BuildProgress,
+    BuildStarted,
+    FailureReason,
+    Store,
+)
+from revive.core.stores.batch import FetchJob, FetchOutcome, OutcomeStatus, fetch_many
+from revive.core.stores.embedded import default_store_root
+from revive.core.stores.select import open_store
+from revive.tui.cli.common import add_store_option, console, is_terminal
+
+__all__ = ["add_parser", "run"]
+
+_EPILOG = """\
+exit status:
+  0  every fixed-output derivation of the closure has a valid output
+  1  some could not be fetched (see the table of failures)
+  2  bad arguments, or a root that cannot be read
+"""
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the ``fetch`` command."""
+    parser = subparsers.add_parser(
+        "fetch",
+        help="fetch every fixed-output derivation (source) of a closure",
+        description=__doc__.splitlines()[0].split(": ", 1)[1] if __doc__ else None,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("roots", nargs="+", metavar="ROOT.drv", help="root derivations")
+    add_store_option(parser)
+    parser.add_argument(
+        "--rewrite", action="store_true", help="rewrite each FOD into today's form first"
+    )
+    parser.add_argument(
+        "-j", "--jobs", type=_positive, default=4, metavar="N", help="fetches at once (default 4)"
+    )
+    parser.add_argument(
+        "--backend",
+        choices=("auto", "embedded", "guix"),
+        default="auto",
+        help="guix when installed, else embedded (default: auto)",
+    )
+    parser.add_argument(
+        "--target-store",
+        metavar="DIR",
+        default=None,
+        help=f"the embedded store's directory (default: {default_store_root()})",
+    )
+    parser.add_argument(
+        "--nar-mirror",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="a base URL serving <URL>/nar/<output basename> (may be repeated)",
+    )
+    parser.add_argument(
+        "--url-rewrite",
+        action="append",
+        default=[],
+        metavar="OLD=NEW",
+        help="replace the URL prefix OLD by NEW before fetching (may be repeated)",
+    )
+    parser.add_argument(
+        "--mirror-config",
+        metavar="FILE",
+        default=None,
+        help="mirror data (JSON, like guix-revive's own) for --rewrite and for "
+        "derivations whose mirror lists are missing",
+    )
+    parser.add_argument(
+        "--methods",
+        default=",".join(ALL_METHODS),
+        metavar="LIST",
+        help="kinds of source allowed, comma-separated (default: all of "
+        + ", ".join(ALL_METHODS)
+        + ")",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="connect and read timeout of downloads",
+    )
+    parser.add_argument(
+        "--retries", type=int, default=None, metavar="N", help="retries of a transient failure"
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="print build log lines (when piped)"
+    )
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _options(args: argparse.Namespace) -> FetchOptions:
+    rewrites: list[tuple[str, str]] = []
+    for item in args.url_rewrite:
+        old, sep, new = item.partition("=")
+        if not sep or not old:
+            raise ReviveError(f"--url-rewrite {item!r}: expected OLD=NEW")
+        rewrites.append((old, new))
+    methods: list[DownloadMethod] = []
+    for name in filter(None, (m.strip() for m in args.methods.split(","))):
+        try:
+            methods.append(DownloadMethod(name))
+        except ValueError:
+            raise ReviveError(
+                f"--methods: unknown method {name!r} (known: {', '.join(ALL_METHODS)})"
+            ) from None
+    changes: dict[str, object] = {
+        "url_rewrites": tuple(rewrites),
+        "nar_mirrors": tuple(args.nar_mirror),
+        "methods": tuple(methods),
+    }
+    if args.timeout is not None:
+        changes["connect_timeout"] = args.timeout
+        changes["read_timeout"] = args.timeout
+    if args.retries is not None:
+        changes["retries"] = max(0, args.retries)
+    return FetchOptions(**changes)  # type: ignore[arg-type]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Fetch the closure; 0 iff every FOD output is valid at the end."""
+    options = _options(args)
+    config = load_mirror_config(args.mirror_config) if args.mirror_config else None
+    source = StoreDir.open(args.store)
+    roots = [source.resolve_root(root) for root in args.roots]
+    graph = load_closure(roots, source)
+    out = console()
+    err = Console(stderr=True, highlight=False)
+    problems = dict(graph.problems)
+    for problem in problems.values():
+        err.print(f"warning: {problem}", markup=False)
+    fods = [p for p in graph.topological_order() if graph.is_fixed_output(p)]
+    store = open_store(
+        args.backend,
+        root=args.target_store,
+        store_dir=source.logical,
+        read_only=[source],
+        options=options,
+        mirror_config=config,
+    )
+    jobs, rewrite_failures = _jobs(fods, graph.derivations, store, args.rewrite, config)
+    display = _Display(out, is_terminal(), args.verbose, len(fods))
+    started = time.monotonic()
+    with display:
+        outcomes = asyncio.run(
+            fetch_many(
+                store,
+                jobs,
+                concurrency=args.jobs,
+                on_event=display.event,
+                on_skip=display.skip,
+            )
+        )
+    elapsed = time.monotonic() - started
+    all_outcomes = list(rewrite_failures) + list(outcomes)
+    _summary(out, all_outcomes, store, elapsed)
+    missing_roots = [r for r in roots if r in problems]
+    ok = all(o.status is not OutcomeStatus.FAILED for o in all_outcomes) and not missing_roots
+    return 0 if ok else 1
+
+
+def _jobs(
+    fods: Sequence[str],
+    derivations: Mapping[str, Derivation],
+    store: Store,
+    do_rewrite: bool,
+    config: MirrorConfig | None,
+) -> tuple[list[FetchJob], list[FetchOutcome]]:
+    """One job per FOD (its rewritten form with ``--rewrite``), and rewrite failures."""
+    jobs: list[FetchJob] = []
+    failures: list[FetchOutcome] = []
+    for path in fods:
+        drv = derivations[path]
+        out = drv.fixed_output
+        assert out is not None
+        label = name_part(out.path)
+        job = FetchJob(path, out.path, label)
+        if do_rewrite:
+            try:
+                result = rewrite(drv, store.read_item, config, original_path=path)
+                if not result.identity:
+                    for item in result.added_items:
+                        store.add_text(item.name, item.contents, item.references)
+                    new = store.add_text(
+                        result.derivation.name + ".drv",
+                        serialize_derivation(result.derivation).encode(),
+                        result.derivation.references,
+                    )
+                    job = FetchJob(new, out.path, label)
+            except ReviveError as error:
+                failures.append(
+                    FetchOutcome(
+                        job, OutcomeStatus.FAILED, FailureReason.BUILDER_UNSUPPORTED, str(error)
+                    )
+                )
+                continue
+        jobs.append(job)
+    return jobs, failures
+
+
+@dataclass
+class _Display:
+    """Renders build events: rich progress on a terminal, plain lines when piped."""
+
+    out: Console
+    rich: bool
+    verbose: bool
+    total: int
+    progress: Progress | None = None
+    overall: TaskID | None = None
+    lines: dict[str, TaskID] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    done: int = 0
+
+    def __enter__(self) -> _Display:
+        if self.rich:
+            self.progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.fields[note]}"),
+                console=self.out,
+                transient=False,
+            )
+            self.overall = self.progress.add_task(
+                "[bold]sources", total=self.total, note=f"0/{self.total}"
+            )
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def _plain(self, text: str) -> None:
+        self.out.print(text, markup=False, highlight=False)
+
+    def _advance(self) -> None:
+        self.done += 1
+        if self.progress is not None and self.overall is not None:
+            self.progress.update(
+                self.overall, completed=self.done, note=f"{self.done}/{self.total}"
+            )
+
+    def skip(self, job: FetchJob) -> None:
+        """An output that was already valid."""
+        self._advance()
+        if not self.rich:
+            self._plain(f"[{self.done}/{self.total}] valid {job.label}")
+
+    def event(self, event: BuildEvent) -> None:
+        """Show one event."""
+        drv = event.drv_path
+        if isinstance(event, BuildStarted):
+            label = name_part(event.output_path) if event.output_path else name_part(drv)
+            self.labels[drv] = label
+            if self.progress is not None:
+                self.lines[drv] = self.progress.add_task(f"  {label}", total=None, start=True)
+            else:
+                self._plain(f"fetching {label} ({event.method or 'unknown method'})")
+            return
+        label = self.labels.get(drv, name_part(drv))
+        if isinstance(event, BuildAttempt):
+            if self.progress is not None and drv in self.lines:
+                self.progress.update(self.lines[drv], description=f"  {label} ← {event.source}")
+            else:
+                self._plain(f"  {label}: trying {event.source} ({event.kind})")
+        elif isinstance(event, BuildProgress):
+            if self.progress is not None and drv in self.lines:
+                note = _size(event.done) + (f"/{_size(event.total)}" if event.total else "")
+                self.progress.update(
+                    self.lines[drv], completed=event.done, total=event.total, note=note
+                )
+        elif isinstance(event, BuildLog):
+            if self.verbose and not self.rich:
+                self._plain(f"  {label}| {event.line}")
+        elif isinstance(event, BuildFinished | BuildFailed):
+            task = self.lines.pop(drv, None)
+            if self.progress is not None and task is not None:
+                self.progress.remove_task(task)
+            self._advance()
+            if isinstance(event, BuildFinished):
+                word = "valid" if event.cached else "fetched"
+                line = f"[{self.done}/{self.total}] {word} {label}"
+            else:
+                line = f"[{self.done}/{self.total}] FAILED {label}: {event.reason}: {event.detail}"
+            if self.progress is not None:
+                self.progress.console.print(line, markup=False, highlight=False)
+            else:
+                self._plain(line)
+
+
+def _size(count: int) -> str:
+    if count < 1024 * 1024:
+        return f"{count / 1024:.0f} KiB"
+    return f"{count / (1024 * 1024):.1f} MiB"
+
+
+def _summary(out: Console, outcomes: Sequence[FetchOutcome], store: Store, elapsed: float) -> None:
+    counts = {status: 0 for status in OutcomeStatus}
+    for outcome in outcomes:
+        counts[outcome.status] += 1
+    failed = [o for o in outcomes if o.status is OutcomeStatus.FAILED]
+    if failed and is_terminal():
+        table = Table(title="failures", title_justify="left")
+        table.add_column("source")
+        table.add_column("reason")
+        table.add_column("detail", overflow="fold")
+        for outcome in failed:
+            table.add_row(outcome.job.label, str(outcome.reason), outcome.detail)
+        out.print(table)
+    elif failed:
+        out.print("failures:", markup=False, highlight=False)
+        for outcome in failed:
+            job = outcome.job
+            out.print(
+                f"  {job.label}: {outcome.reason}: {outcome.detail} ({job.drv_path})",
+                markup=False,
+                highlight=False,
+            )
+    out.print(
+        f"{len(outcomes)} sources: {counts[OutcomeStatus.VALID]} already valid, "
+        f"{counts[OutcomeStatus.FETCHED]} fetched, {counts[OutcomeStatus.FAILED]} failed "
+        f"({store.backend_name} store, {elapsed:.1f} s)",
+        markup=False,
+        highlight=False,
+    )
