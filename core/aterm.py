@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import sys
+from itertools import chain
 from typing import Final
 
 from revive.core.derivation import Derivation, InputDrv, Output
@@ -217,16 +218,126 @@ def serialize_derivation(drv: Derivation) -> str:
 
     For a canonical derivation (every file Guix or the daemon writes) this is
     byte-identical to the file it was read from.
+
+    Verifying a closure serializes every derivation three times, so this is
+    written like the reader: strings are escaped a group at a time (one
+    C-level pass over their concatenation, usually finding nothing to
+    escape) and assembled with ``str.join`` over ``map``, never one Python
+    call per string.
     """
-    q = escape_string
-    outputs = ",".join(
-        f"({q(o.name)},{q(o.path)},{q(o.hash_algo)},{q(o.hash)})" for o in drv.outputs
+    outputs = drv.outputs
+    out_strings = _escaped(
+        [field for o in outputs for field in (o.name, o.path, o.hash_algo, o.hash)]
     )
-    inputs = ",".join(f"({q(path)},[{','.join(map(q, outs))}])" for path, outs in drv.input_drvs)
+    if outputs:
+        outputs_text = (
+            '("'
+            + '"),("'.join(map('","'.join, zip(*([iter(out_strings)] * 4), strict=True)))
+            + '")'
+        )
+    else:
+        outputs_text = ""
+    input_drvs = drv.input_drvs
+    if input_drvs:
+        paths, names = zip(*input_drvs, strict=True)
+        if _needs_escape(_SEPARATOR.join(chain.from_iterable(names))):
+            joined = ['","'.join(map(_escape_content, outs)) for outs in names]
+        else:
+            joined = list(map('","'.join, names))
+        # An input with no output names is ("p",[]), not ("p",[""]).
+        inputs_text = (
+            ",".join(
+                f'("{path}",["{outs}"])' if outs or one_name else f'("{path}",[])'
+                for path, outs, one_name in zip(
+                    _escaped(paths), joined, map(bool, names), strict=True
+                )
+            )
+            if () in names
+            else (
+                '("'
+                + '"]),("'.join(map('",["'.join, zip(_escaped(paths), joined, strict=True)))
+                + '"])'
+            )
+        )
+    else:
+        inputs_text = ""
+    system, builder = _escaped((drv.system, drv.builder))
+    env = drv.env
+    if env:
+        keys, values = zip(*env, strict=True)
+        env_text = (
+            '("'
+            + '"),("'.join(map('","'.join, zip(_escaped(keys), _escaped(values), strict=True)))
+            + '")'
+        )
+    else:
+        env_text = ""
+    return "".join(
+        (
+            "Derive([",
+            outputs_text,
+            "],[",
+            inputs_text,
+            "],[",
+            _string_list(drv.input_srcs),
+            '],"',
+            system,
+            '","',
+            builder,
+            '",[',
+            _string_list(drv.args),
+            "],[",
+            env_text,
+            "])",
+        )
+    )
+
+
+def _string_list(strings: tuple[str, ...]) -> str:
+    """``"a","b"`` for the strings of a list (brackets not included)."""
+    if not strings:
+        return ""
+    return '"' + '","'.join(_escaped(strings)) + '"'
+
+
+_SEPARATOR: Final = "\x00"
+
+
+def _needs_escape(blob: str) -> bool:
+    return '"' in blob or "\\" in blob or "\n" in blob or "\r" in blob or "\t" in blob
+
+
+def _escaped(strings: tuple[str, ...] | list[str]) -> list[str] | tuple[str, ...]:
+    """``strings`` with their contents escaped (no quotes added).
+
+    All are joined and checked at once; only when something needs escaping
+    is the whole group escaped in one pass and split again.
+    """
+    blob = _SEPARATOR.join(strings)
+    if not _needs_escape(blob):
+        return strings
+    if blob.count(_SEPARATOR) != len(strings) - 1:
+        # The separator occurs in a string: one string at a time (rare).
+        return [_escape_content(s) for s in strings]
     return (
-        f"Derive([{outputs}],[{inputs}],[{','.join(map(q, drv.input_srcs))}],"
-        f"{q(drv.system)},{q(drv.builder)},[{','.join(map(q, drv.args))}],"
-        f"[{','.join(f'({q(k)},{q(v)})' for k, v in drv.env)}])"
+        blob.replace("\\", "\\\\")
+        .replace('"', '\\"')
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+        .replace("\t", "\\t")
+        .split(_SEPARATOR)
+    )
+
+
+def _escape_content(value: str) -> str:
+    if _NEEDS_ESCAPE.search(value) is None:
+        return value
+    return (
+        value.replace("\\", "\\\\")
+        .replace('"', '\\"')
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+        .replace("\t", "\\t")
     )
 
 

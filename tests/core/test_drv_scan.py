@@ -103,3 +103,35 @@ def test_corpus_files_are_all_scanned(guix2020_store: Path) -> None:
 def test_unusual_texts_are_declined(text: str) -> None:
     """Errors, rare escapes, zero-name inputs and placeholder characters go to the parser."""
     assert scan_derivation(text, "x") is None
+
+
+def naive_serialize(drv: Derivation) -> str:
+    """The writer as the format document states it, one string at a time."""
+
+    def q(value: str) -> str:
+        for char, escape in (
+            ("\\", "\\\\"),
+            ('"', '\\"'),
+            ("\n", "\\n"),
+            ("\r", "\\r"),
+            ("\t", "\\t"),
+        ):
+            value = value.replace(char, escape)
+        return f'"{value}"'
+
+    outputs = ",".join(
+        f"({q(o.name)},{q(o.path)},{q(o.hash_algo)},{q(o.hash)})" for o in drv.outputs
+    )
+    inputs = ",".join(f"({q(p)},[{','.join(map(q, outs))}])" for p, outs in drv.input_drvs)
+    env = ",".join(f"({q(k)},{q(v)})" for k, v in drv.env)
+    return (
+        f"Derive([{outputs}],[{inputs}],[{','.join(map(q, drv.input_srcs))}],"
+        f"{q(drv.system)},{q(drv.builder)},[{','.join(map(q, drv.args))}],[{env}])"
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(derivations)
+def test_fast_writer_equals_the_naive_writer(drv: Derivation) -> None:
+    """The group-escaping writer gives the same text as escaping string by string."""
+    assert serialize_derivation(drv) == naive_serialize(drv)
