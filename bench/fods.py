@@ -38,6 +38,7 @@ from revive.core.fetch.scheme import read_one  # noqa: E402
 from revive.core.store_dir import StoreDir  # noqa: E402
 
 TARGET_SECONDS = 0.5
+REPEATS = 3
 
 
 def run(n: int, directory: Path) -> int:
@@ -66,24 +67,33 @@ def run(n: int, directory: Path) -> int:
     started = time.perf_counter()
     kinds = Counter(classify(drv, store.read_bytes).label for drv in derivations.values())
     classify_all = time.perf_counter() - started
-    started = time.perf_counter()
-    fod_labels = Counter(classify(drv, store.read_bytes).label for _, drv in fods)
-    classify_fods = time.perf_counter() - started
-    started = time.perf_counter()
-    only_fods = rewrite_closure(graph, store.read_bytes, repoint=False)
-    rewrite_fods = time.perf_counter() - started
-    results = only_fods.rewrites
-    total = classify_fods + rewrite_fods
-    print(f"FODs: {len(fods)} of {len(derivations)}: {dict(fod_labels)}")
+    print(f"FODs: {len(fods)} of {len(derivations)}")
     print(f"classify every node: {classify_all:.3f} s ({dict(kinds.most_common(6))})")
+    # The machine is shared: the best of a few runs is the figure that
+    # measures the code rather than the neighbours.
+    runs = []
+    for _ in range(REPEATS):
+        started = time.perf_counter()
+        labels = Counter(classify(drv, store.read_bytes).label for _, drv in fods)
+        classify_fods = time.perf_counter() - started
+        started = time.perf_counter()
+        only_fods = rewrite_closure(graph, store.read_bytes, repoint=False)
+        rewrite_fods = time.perf_counter() - started
+        runs.append((classify_fods + rewrite_fods, classify_fods, rewrite_fods))
+    total, classify_fods, rewrite_fods = min(runs)
+    changed = sum(not r.identity for r in only_fods.rewrites)
+    print(f"FOD methods: {dict(labels)}")
     print(f"classify every FOD: {classify_fods:.3f} s")
-    changed = sum(not r.identity for r in results)
     print(
         f"rewrite every FOD: {rewrite_fods:.3f} s "
         f"({changed} changed, {len(only_fods.failures)} failed)"
     )
     verdict = "OK" if total <= TARGET_SECONDS else "OVER TARGET"
-    print(f"classify + rewrite of every FOD: {total:.3f} s (target {TARGET_SECONDS} s): {verdict}")
+    print(
+        f"classify + rewrite of every FOD: {total:.3f} s, best of {REPEATS} "
+        f"(all: {', '.join(f'{run[0]:.3f}' for run in runs)}; "
+        f"{total / len(fods) * 1e6:.0f} µs per FOD; target {TARGET_SECONDS} s): {verdict}"
+    )
 
     started = time.perf_counter()
     closure = rewrite_closure(graph, store.read_bytes)
