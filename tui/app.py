@@ -60,7 +60,11 @@ class ReviveApp(App[None]):
 
     @on(Worker.StateChanged)
     def report_worker_error(self, event: Worker.StateChanged) -> None:
-        """The one error funnel: a failed worker becomes one notification."""
+        """The one error funnel: a failed worker becomes one notification.
+
+        ``Worker.StateChanged`` does not bubble: screens that run workers
+        forward it here (see ``GraphScreen``).
+        """
         if event.state is not WorkerState.ERROR:
             return
         error = event.worker.error

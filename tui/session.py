@@ -12,13 +12,16 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
 from revive.core import base32
 from revive.core.aterm import serialize_derivation
-from revive.core.closure import LoadProgress, load_closure
+from revive.core.closure import LoadProgress, load_closure, paused_gc
+from revive.core.demo.generate import default_demo_dir, generate_demo, load_demo
+from revive.core.demo.model import DemoEnvironment
+from revive.core.demo.serve import DemoServers
 from revive.core.derivation import Derivation
 from revive.core.diff import diff_derivations
 from revive.core.diff_layout import Row, side_by_side
@@ -43,6 +46,7 @@ from revive.core.stores.api import (
     BuildStarted,
     Store,
 )
+from revive.core.stores.select import open_store
 
 __all__ = [
     "LoadPlan",
@@ -51,6 +55,9 @@ __all__ = [
     "open_session",
     "LOG_LINES_PER_NODE",
 ]
+
+RECORD_LIST_LIMIT: Final = 200
+"""Inputs listed in the Derivation tab; a profile can have tens of thousands."""
 
 LOG_LINES_PER_NODE: Final = 2000
 """Build log lines kept per node: a chatty fetch cannot eat the memory."""
@@ -72,7 +79,15 @@ class LoadPlan:
     demo: bool = False
     """Open the bundled demo environment."""
     demo_dir: Path | None = None
-    """Where the demo store is (generated there on first use)."""
+    """Where the demo store is (generated there on first use; default:
+    :func:`~revive.core.demo.generate.default_demo_dir`)."""
+    demo_serve: bool = False
+    """Serve the demo's sources on loopback (``--demo-serve``) while the session is open."""
+    demo_port: int | None = None
+    """Port of the demo's servers (``None``: the usual one if free, else any)."""
+    store_root: Path | None = None
+    """The embedded store's own directory (default: guix-revive's; the demo's
+    ``fetched/`` for the demo)."""
     fetch_options: Any = None
     """Fetch options for the embedded builders (``--demo-serve`` sets them)."""
     mirror_config: Any = None
@@ -109,6 +124,10 @@ class Session:
     """The tree order of the closure (first occurrences, pre-order)."""
     title: str = ""
     """What is open, for the header (``demo``, root names…)."""
+    demo: DemoEnvironment | None = None
+    """The demo environment, when that is what is open."""
+    servers: DemoServers | None = None
+    """The demo's loopback servers, while they run (``--demo-serve``)."""
     plan: LoadPlan = field(default_factory=LoadPlan)
     """How it was opened (backend, fetch options…)."""
     status: StatusBoard = field(default_factory=StatusBoard)
@@ -123,6 +142,14 @@ class Session:
     _classes: dict[str, Classification] = field(default_factory=dict)
     _logs: dict[str, deque[str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _backend: Store | None = None
+    _unrewrites: list[tuple[str, str]] | None = None
+
+    def close(self) -> None:
+        """Stop what the session started (the demo's servers); idempotent."""
+        servers, self.servers = self.servers, None
+        if servers is not None:
+            servers.stop()
 
     # --- nodes -----------------------------------------------------------------------
 
@@ -289,8 +316,15 @@ class Session:
         return self.status[path].rewritten_drv or path
 
     def backend(self) -> Store:
-        """The store that builds (opened on first use; may block)."""
-        raise ReviveError("no build backend is available yet")
+        """The store that builds and receives rewrites (opened on first use; may block).
+
+        Raises:
+            ReviveError: the backend asked for cannot be opened.
+        """
+        with self._lock:
+            if self._backend is None:
+                self._backend = open_backend(self.plan, self.store)
+            return self._backend
 
     # --- relations -------------------------------------------------------------------
 
@@ -313,11 +347,17 @@ class Session:
     # --- the store -------------------------------------------------------------------
 
     def check_outputs(self) -> tuple[str, ...]:
-        """Mark the FODs whose output is already in the store (blocking); returns them."""
+        """Mark the FODs whose output is already valid (blocking: one store query).
+
+        Returns:
+            The nodes whose status changed.
+        """
+        outputs = {out: path for path in self.fods if (out := self.output_path(path))}
+        valid = self.backend().query_valid(outputs)
         changed = []
-        for path in self.fods:
-            out = self.output_path(path)
-            if out is not None and self.store.exists(out) and not self.status[path].valid:
+        for out in sorted(valid):
+            path = outputs[out]
+            if not self.status[path].valid:
                 self.status.set(path, self.status[path].evolve(valid=True))
                 changed.append(path)
         return tuple(changed)
@@ -330,10 +370,33 @@ class Session:
         if isinstance(event, BuildFinished):
             self.status.succeeded(path)
         elif isinstance(event, BuildFailed):
-            self.status.failed(path, f"{event.reason}: {event.detail}")
+            self.status.failed(path, self.shown(f"{event.reason}: {event.detail}") or "")
+        if line is not None:
+            line = self.shown(line)
         if line is not None:
             self.append_log(path, line)
         return line
+
+    def shown(self, line: str) -> str | None:
+        """A log line as the user should read it (``None``: not worth showing).
+
+        With the demo's servers every URL is rewritten to a loopback address
+        or a local repository; the log shows the URL the derivation names
+        (with the server written ``⟨demo server⟩``), so it reads like a real
+        fetch and shows no port or temporary directory.
+        """
+        servers = self.servers
+        if servers is None:
+            return line
+        if line.startswith("rewriting "):
+            return None  # every URL is rewritten: saying so each time is noise
+        if self._unrewrites is None:
+            pairs = self.plan.fetch_options.url_rewrites if self.plan.fetch_options else ()
+            self._unrewrites = sorted(pairs, key=lambda pair: -len(pair[1]))
+        for old, new in self._unrewrites:
+            if new in line:
+                line = line.replace(new, old)
+        return line.replace(servers.base_url, "⟨demo server⟩")
 
     def record_cancel(self, path: str) -> str:
         """The build of ``path`` was cancelled; the log line saying so."""
@@ -389,7 +452,10 @@ class Session:
 
     def build_search_index(self) -> SearchIndex:
         """Index every node's name, store path, outputs, URLs and hashes (slow: a worker)."""
-        index = SearchIndex.build(self._search_records())
+        # Hundreds of thousands of small tuples: collecting garbage while they
+        # are made only slows the build down (nothing here is cyclic).
+        with paused_gc():
+            index = SearchIndex.build(self._search_records())
         self.search_index = index
         return index
 
@@ -403,20 +469,39 @@ class Session:
             yield path, fields
 
 
+_URL_VARIABLES: Final = frozenset(
+    {
+        "url",
+        "urls",
+        "git url",
+        "guix download url",
+        "svn url",
+        "hg ref url",
+        "bzr url",
+        "cvs-root",
+    }
+)
+"""Environment variables holding a FOD's URL or repository, in every era.
+
+Only these are indexed: build phases make up most of a closure's bytes and
+a search for a name must not wade through them."""
+
+
 def _drv_search_fields(drv: Derivation) -> Iterator[SearchField]:
     for out in drv.outputs:
         if out.path:
             yield SearchField(f"output {out.name}", out.path)
-        if out.hash:
-            yield SearchField("hash", out.hash)
-            try:
-                yield SearchField("hash", base32.encode(bytes.fromhex(out.hash)))
-            except ValueError:
-                pass
+    fixed = drv.fixed_output
+    if fixed is None:
+        return
+    yield SearchField("hash", fixed.hash)
+    try:
+        # `guix hash` prints nix-base32; the .drv holds base16: find both.
+        yield SearchField("hash", base32.encode(bytes.fromhex(fixed.hash)))
+    except ValueError:
+        pass
     for key, value in drv.env:
-        # URLs sit in different variables in every era (url, git url, guix
-        # download url, svn url…); anything URL-like is worth finding.
-        if "://" in value or key.endswith("url"):
+        if key in _URL_VARIABLES:
             yield SearchField(key, value)
 
 
@@ -491,8 +576,23 @@ class RootsRead:
     """The roots are known (before the rest of the closure is read)."""
 
     store: StoreDir
+    """Where they are."""
+    roots: tuple[str, ...]
+    """Their ``.drv`` paths."""
+    title: str
+    """What is open, for the header."""
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """What :func:`_resolve` found: the store, the roots, the plan to use."""
+
+    store: StoreDir
     roots: tuple[str, ...]
     title: str
+    plan: LoadPlan
+    demo: DemoEnvironment | None = None
+    servers: DemoServers | None = None
 
 
 def open_session(
@@ -500,33 +600,65 @@ def open_session(
     *,
     on_roots: Callable[[RootsRead], None] | None = None,
     on_progress: Callable[[LoadProgress], None] | None = None,
+    on_stage: Callable[[str], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> Session:
     """Open what ``plan`` names and load its closure (blocking: run in a worker).
 
+    Args:
+        plan: what to open.
+        on_roots: called once the roots are known, before the closure is read.
+        on_progress: called as the closure is read.
+        on_stage: called with a one-line description of each slow step.
+        cancel: set to stop loading.
+
     Raises:
-        ReviveError: the store or a root cannot be opened.
+        ReviveError: the store, a root or the demo cannot be opened.
     """
-    store, roots, title = _resolve(plan)
-    if on_roots is not None:
-        on_roots(RootsRead(store, roots, title))
-    graph = load_closure(roots, store, progress=on_progress, cancel=cancel)
-    outline = build_outline(graph.roots, lambda p: [i for i, _ in graph.inputs(p)])
-    fods = tuple(p for p in outline.order if graph.is_fixed_output(p))
+    opened = _resolve(plan, on_stage or (lambda _: None))
+    try:
+        if on_roots is not None:
+            on_roots(RootsRead(opened.store, opened.roots, opened.title))
+        graph = load_closure(opened.roots, opened.store, progress=on_progress, cancel=cancel)
+        outline = build_outline(graph.roots, lambda p: [i for i, _ in graph.inputs(p)])
+        fods = tuple(p for p in outline.order if graph.is_fixed_output(p))
+    except BaseException:
+        if opened.servers is not None:
+            opened.servers.stop()
+        raise
     return Session(
-        store=store,
+        store=opened.store,
         graph=graph,
         outline=outline,
-        title=title,
-        plan=plan,
+        title=opened.title,
+        plan=opened.plan,
+        demo=opened.demo,
+        servers=opened.servers,
         fods=fods,
         fod_positions=outline.positions(fods),
     )
 
 
-def _resolve(plan: LoadPlan) -> tuple[StoreDir, tuple[str, ...], str]:
+def open_backend(plan: LoadPlan, store: StoreDir) -> Store:
+    """The build backend ``plan`` asks for, reading ``.drv`` files from ``store``.
+
+    The embedded store keeps its items in its own directory and reads the
+    opened store as a read-only copy (often someone's ``/gnu/store`` or a
+    directory of old ``.drv`` files).
+    """
+    return open_store(
+        plan.backend,  # type: ignore[arg-type]
+        root=plan.store_root,
+        store_dir=store.logical,
+        read_only=(store,),
+        options=plan.fetch_options,
+        mirror_config=plan.mirror_config,
+    )
+
+
+def _resolve(plan: LoadPlan, stage: Callable[[str], None]) -> Opened:
     if plan.demo:
-        raise ReviveError("the demo environment is not available yet")
+        return _open_demo(plan, stage)
     store = StoreDir.open(plan.store or DEFAULT_STORE_DIR)
     if not plan.roots:
         raise ReviveError("no root derivation given (guix-revive ROOT.drv…)")
@@ -534,7 +666,29 @@ def _resolve(plan: LoadPlan) -> tuple[StoreDir, tuple[str, ...], str]:
     title = ", ".join(Derivation.name_from_path(r) for r in roots[:3])
     if len(roots) > 3:
         title += f" (+{len(roots) - 3})"
-    return store, roots, title
+    return Opened(store, roots, title, plan)
+
+
+def _open_demo(plan: LoadPlan, stage: Callable[[str], None]) -> Opened:
+    demo_dir = plan.demo_dir or default_demo_dir()
+    if load_demo(demo_dir) is None:
+        stage("Generating the demo environment (first run only)…")
+    env = generate_demo(demo_dir)
+    store = StoreDir.open(env.store_dir, env.logical_store_dir)
+    title = f"demo: {env.roots[0].label}"
+    if len(env.roots) > 1:
+        title += f" (+{len(env.roots) - 1} older roots)"
+    plan = replace(plan, store_root=plan.store_root or env.fetched_dir)
+    servers = None
+    if plan.demo_serve:
+        stage("Starting the demo's loopback servers…")
+        servers = DemoServers(env, port=plan.demo_port).start()
+        plan = replace(
+            plan,
+            fetch_options=servers.fetch_options(plan.fetch_options),
+            mirror_config=servers.mirror_config(),
+        )
+    return Opened(store, env.root_paths, title, plan, env, servers)
 
 
 def short_name(path: str) -> str:
@@ -575,10 +729,15 @@ def render_record(path: str, drv: Derivation) -> str:
         fixed = f"  {out.hash_algo}:{out.hash}" if out.hash else ""
         lines.append(f"+ {out.path}   [{out.name}]{fixed}")
     lines.append("inputs:")
-    for input_path, outputs in drv.input_drvs:
+    for input_path, outputs in drv.input_drvs[:RECORD_LIST_LIMIT]:
         lines.append(f"+ {input_path}   [{','.join(outputs)}]")
-    for source in drv.input_srcs:
+    if len(drv.input_drvs) > RECORD_LIST_LIMIT:
+        more = len(drv.input_drvs) - RECORD_LIST_LIMIT
+        lines.append(f"… and {more:,} more input derivations (the tree lists them all)")
+    for source in drv.input_srcs[:RECORD_LIST_LIMIT]:
         lines.append(f"+ {source}")
+    if len(drv.input_srcs) > RECORD_LIST_LIMIT:
+        lines.append(f"… and {len(drv.input_srcs) - RECORD_LIST_LIMIT:,} more input sources")
     lines.append(f"system: {drv.system}")
     lines.append("builder:")
     lines.append(f"+ {drv.builder}")

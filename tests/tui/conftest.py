@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.widgets.tree import TreeNode
 
+from revive.core.demo.generate import generate_demo
+from revive.core.demo.model import DemoEnvironment
 from revive.tui.app import ReviveApp
 from revive.tui.session import LoadPlan, Session, open_session
 from revive.tui.widgets.drv_tree import DerivationTree, NodeRef
@@ -30,6 +32,37 @@ def corpus_plan(guix2020_store: Path) -> LoadPlan:
 def corpus_session(corpus_plan: LoadPlan) -> Session:
     """The loaded closure of ``hello`` (210 derivations)."""
     return open_session(corpus_plan)
+
+
+@pytest.fixture(scope="session")
+def demo_env(tmp_path_factory: pytest.TempPathFactory) -> DemoEnvironment:
+    """The demo environment, generated once for the whole session (a few seconds)."""
+    return generate_demo(tmp_path_factory.mktemp("tui-demo") / "demo")
+
+
+@pytest.fixture
+def demo_plan(demo_env: DemoEnvironment, tmp_path: Path) -> LoadPlan:
+    """Open the demo, as ``guix-revive`` with no argument does, with an empty store of its own."""
+    return LoadPlan(demo=True, demo_dir=demo_env.demo_dir, store_root=tmp_path / "fetched")
+
+
+@pytest.fixture
+def serve_plan(demo_plan: LoadPlan) -> LoadPlan:
+    """The demo with its loopback servers (``--demo-serve``): fetching works offline."""
+    return LoadPlan(
+        demo=True,
+        demo_serve=True,
+        demo_dir=demo_plan.demo_dir,
+        store_root=demo_plan.store_root,
+    )
+
+
+@pytest.fixture
+def demo_session(demo_plan: LoadPlan) -> Iterator[Session]:
+    """The loaded demo closure (fetching would go to the real network: do not)."""
+    session = open_session(demo_plan)
+    yield session
+    session.close()
 
 
 @pytest.fixture

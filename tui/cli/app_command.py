@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from contextlib import ExitStack
 
 from revive.core.store_path import DEFAULT_STORE_DIR
 from revive.tui.session import LoadPlan
@@ -52,7 +51,7 @@ def plan_from_args(args: argparse.Namespace) -> LoadPlan:
         store=args.store,
         backend=args.backend,
         demo=demo,
-        demo_dir=None,
+        demo_serve=bool(args.demo_serve),
     )
 
 
@@ -62,14 +61,10 @@ def run_app(argv: Sequence[str]) -> int:
     plan = plan_from_args(args)
     from revive.tui.app import ReviveApp
 
-    with ExitStack() as stack:
-        if args.demo_serve:
-            plan = _serve_demo(plan, stack)
-        ReviveApp(plan).run()
+    if args.demo_serve and args.roots:
+        print(
+            "guix-revive: --demo-serve opens the demo; ignoring ROOT.drv arguments",
+            file=sys.stderr,
+        )
+    ReviveApp(plan).run()
     return 0
-
-
-def _serve_demo(plan: LoadPlan, stack: ExitStack) -> LoadPlan:
-    """Start the demo's loopback servers for the app's lifetime."""
-    print("guix-revive: --demo-serve is not available yet", file=sys.stderr)
-    return plan

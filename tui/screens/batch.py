@@ -26,6 +26,21 @@ class BatchScreen(ModalScreen[None]):
 
     CSS_PATH = "batch.tcss"
 
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"batch--done", "batch--failed"}
+    """
+    | Class | Description |
+    | :- | :- |
+    | `batch--done` | The result of a node that succeeded. |
+    | `batch--failed` | The result of a node that failed. |
+    """
+
+    DEFAULT_CSS = """
+    BatchScreen {
+        & > .batch--done { color: $text-success; }
+        & > .batch--failed { color: $text-error; text-style: bold; }
+    }
+    """
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "stop_or_close", "Stop / close"),
         Binding("q", "close", "Close", show=False),
@@ -50,6 +65,8 @@ class BatchScreen(ModalScreen[None]):
         """How many are done."""
         self.results: Counter[str] = Counter()
         """How many nodes ended with each kind of result (``fetched``, ``failed``…)."""
+        self.rows: list[tuple[str, str, str]] = []
+        """``(name, method, result)`` of each node done, in the order they ended."""
         self._cancel = cancel
 
     def compose(self) -> ComposeResult:
@@ -66,7 +83,7 @@ class BatchScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_column("name", key="name")
-        table.add_column("method", key="method", width=14)
+        table.add_column("method", key="method", width=17)
         table.add_column("result", key="result")
         if self.total == 0:
             self.finish()
@@ -75,17 +92,34 @@ class BatchScreen(ModalScreen[None]):
         """One more node is done, with ``result`` (``fetched``, ``failed: …``)."""
         self.done += 1
         self.results[result.split(":", 1)[0].split(" →", 1)[0]] += 1
+        self.rows.append((name, badge, result))
         self.query_one(ProgressBar).update(progress=self.done)
-        style = "red" if result.startswith("failed") else "green"
-        self.query_one(DataTable).add_row(Text(name), Text(badge), Text(result, style=style))
+        self._add_row(name, badge, result)
         self.query_one("#batch-status", Label).update(Text(self._status_line()))
+
+    def _add_row(self, name: str, badge: str, result: str) -> None:
+        failed = result.startswith("failed")
+        style = self.get_component_rich_style(
+            "batch--failed" if failed else "batch--done", partial=True
+        )
+        self.query_one(DataTable).add_row(Text(name), Text(badge), Text(result, style=style))
 
     def finish(self) -> None:
         """The batch ended (completed or stopped)."""
         self.running = False
-        self.query_one("#batch-title", Label).update(f"{self.title_text}: done")
+        self.query_one("#batch-title", Label).update(Text(f"{self.title_text}: done"))
         self.query_one("#batch-status", Label).update(Text(self._status_line()))
-        self.query_one("#batch-help", Label).update("escape or q: close")
+        # Failures first, then by name: what needs attention is on top, and
+        # the table no longer depends on which fetch happened to end first.
+        table = self.query_one(DataTable)
+        table.clear()
+        for row in sorted(self.rows, key=lambda r: (not r[2].startswith("failed"), r[0].lower())):
+            self._add_row(*row)
+        failed = self.results.get("failed", 0)
+        hint = "escape or q: close"
+        if failed:
+            hint += " · then e in the tree goes to the next failing node"
+        self.query_one("#batch-help", Label).update(Text(hint))
 
     def _status_line(self) -> str:
         summary = ", ".join(f"{count} {what}" for what, count in sorted(self.results.items()))

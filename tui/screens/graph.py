@@ -26,6 +26,7 @@ from textual.worker import Worker, get_current_worker
 from revive.core.closure import LoadProgress
 from revive.core.node_status import FetchState
 from revive.core.search import SearchMatch
+from revive.tui.app import ReviveApp
 from revive.tui.messages import (
     BuildRequested,
     CancelRequested,
@@ -110,7 +111,7 @@ class GraphScreen(NodeActions, Screen[None]):
         self.match_index = -1
         """The current match in :attr:`matches`."""
         self._search_origin: str | None = None
-        self._builds: dict[str, Worker[None]] = {}
+        self._builds: dict[str, Cancellable] = {}
         self._previews: dict[str, RewritePreview] = {}
         self._drawn_tabs: set[str] = set()
 
@@ -118,6 +119,7 @@ class GraphScreen(NodeActions, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="")
+        yield Static("", id="hint")
         with Horizontal(id="main"):
             with Vertical(id="left-pane"):
                 yield SearchBar(id="search")
@@ -167,14 +169,23 @@ class GraphScreen(NodeActions, Screen[None]):
         def progressed(progress: LoadProgress) -> None:
             self.post_message(LoadProgressed(progress))
 
+        def stage(text: str) -> None:
+            self.app.call_from_thread(self._show_stage, text)
+
         session = open_session(
             self.plan,
             on_roots=lambda roots: self.app.call_from_thread(self._show_roots, roots),
             on_progress=progressed,
+            on_stage=stage,
             cancel=worker.cancelled_event,
         )
-        if not worker.is_cancelled:
+        if worker.is_cancelled:
+            session.close()
+        else:
             self.app.call_from_thread(self._show_session, session)
+
+    def _show_stage(self, text: str) -> None:
+        self.query_one("#loading-label", Label).update(text)
 
     def _show_roots(self, roots: RootsRead) -> None:
         self.sub_title = roots.title
@@ -196,8 +207,37 @@ class GraphScreen(NodeActions, Screen[None]):
         self.remove_class("-loading")
         self.drv_tree.attach(session)
         self.fod_list.attach(session)
+        self._show_hint(session)
         self._update_summary()
         self.index_closure()
+
+    def _show_hint(self, session: Session) -> None:
+        """On the demo, one line saying what to try (a workshop has no time for a manual)."""
+        if session.demo is None:
+            return
+        if session.servers is not None:
+            text = (
+                "Demo, sources served offline · B fetch all · e next failure · "
+                "r rewrite · b fetch · f downloads · / search · ? keys"
+            )
+        else:
+            text = (
+                "Demo · f downloads · n next download · r rewrite · ? keys · "
+                "(start with --demo-serve to fetch offline)"
+            )
+        self.query_one("#hint", Static).update(Text(text))
+        self.add_class("-hint")
+
+    @on(Worker.StateChanged)
+    def _funnel_errors(self, event: Worker.StateChanged) -> None:
+        # Worker messages do not bubble; the app holds the one error funnel.
+        app = self.app
+        if isinstance(app, ReviveApp):
+            app.report_worker_error(event)
+
+    def on_unmount(self) -> None:
+        if self.session is not None:
+            self.session.close()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="index", description="Indexing")
     def index_closure(self) -> None:
@@ -486,14 +526,8 @@ class GraphScreen(NodeActions, Screen[None]):
     def start_build(self, path: str) -> Worker[None] | None:
         """Start fetching ``path`` (its rewritten form if written) in a worker."""
         session = self.session
-        if session is None or not session.can_build(path):
+        if session is None or not self._begin_build(path):
             return None
-        session.clear_log(path)
-        session.status.started(path)
-        if path == self.focused_path:
-            self.query_one(TabbedContent).active = "tab-log"
-            self._redraw(path, "tab-log")
-        self.refresh_status((path,))
         worker = self.run_worker(
             self._run_build(path),
             name=path,
@@ -503,6 +537,19 @@ class GraphScreen(NodeActions, Screen[None]):
         )
         self._builds[path] = worker
         return worker
+
+    def _begin_build(self, path: str) -> bool:
+        """Mark ``path`` as fetching and show its log; False if it cannot be fetched."""
+        session = self.session
+        if session is None or not session.can_build(path):
+            return False
+        session.clear_log(path)
+        session.status.started(path)
+        if path == self.focused_path:
+            self.query_one(TabbedContent).active = "tab-log"
+            self._redraw(path, "tab-log")
+        self.refresh_status((path,))
+        return True
 
     async def _run_build(self, path: str) -> None:
         session = self.session
@@ -561,12 +608,24 @@ class GraphScreen(NodeActions, Screen[None]):
 
         async def one(path: str) -> None:
             async with limit:
-                worker = self.start_build(path)
-                if worker is not None:
-                    await _settled(worker)
+                if self._begin_build(path):
+                    task = asyncio.ensure_future(self._run_build(path))
+                    self._builds[path] = task
+                    try:
+                        await task
+                    except asyncio.CancelledError:
+                        current = asyncio.current_task()
+                        if current is not None and current.cancelling():
+                            raise  # the whole batch is being stopped
+                    except Exception:  # noqa: BLE001 - in the node's status and log
+                        pass
                 status = session.status[path]
-                result = "fetched" if status.valid else f"failed: {status.failure or 'cancelled'}"
-                screen.advance(session.kind(path).name, session.kind(path).badge, result)
+                if status.valid:
+                    result = "fetched"
+                else:
+                    result = f"failed: {status.failure or 'cancelled'}"
+                kind = session.kind(path)
+                screen.advance(kind.name, kind.badge, result)
 
         try:
             await asyncio.gather(*(one(p) for p in paths))
@@ -620,6 +679,13 @@ class GraphScreen(NodeActions, Screen[None]):
             worker.cancel()
 
 
+class Cancellable(Protocol):
+    """A running build: a worker, or a task of a batch."""
+
+    def cancel(self) -> object:
+        """Stop it."""
+
+
 class BatchScreenLike(Protocol):
     """What a batch reports to (the batch screen)."""
 
@@ -628,14 +694,6 @@ class BatchScreenLike(Protocol):
 
     def finish(self) -> None:
         """The batch ended."""
-
-
-async def _settled(worker: Worker[None]) -> None:
-    """Wait until ``worker`` ends, however it ends."""
-    try:
-        await worker.wait()
-    except Exception:  # noqa: BLE001 - the outcome is read from the status board
-        pass
 
 
 def _one_line(error: BaseException) -> str:

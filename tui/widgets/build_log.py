@@ -72,6 +72,8 @@ class BuildLog(Vertical):
         super().__init__(id=id)
         self.path: str | None = None
         """The node whose log is shown."""
+        self._count = 0
+        self._running = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="build-log-head"):
@@ -93,25 +95,33 @@ class BuildLog(Vertical):
         for line in lines:
             self._write(line)
             count += 1
+        self._count = count
         self.set_running(running)
-        title = self.query_one("#build-log-title", Label)
-        if path is None:
-            title.update("")
-        elif count == 0:
-            title.update("No build yet. Press b to fetch this node.")
-        else:
-            title.update("Build log" + (" (running…)" if running else ""))
 
     def append(self, path: str, line: str) -> None:
         """Add ``line`` if ``path`` is the node shown."""
         if path == self.path:
             self._write(line)
+            self._count += 1
 
     def set_running(self, running: bool) -> None:
-        """Show or hide the progress bar."""
+        """Show or hide the progress bar, and say whether a build runs."""
+        self._running = running
         self.set_class(running, "-running")
         if not running:
             self.query_one(ProgressBar).update(total=1, progress=0)
+        self._update_title()
+
+    def _update_title(self) -> None:
+        title = self.query_one("#build-log-title", Label)
+        if self.path is None:
+            title.update("")
+        elif self._running:
+            title.update("Fetching… (x: cancel)")
+        elif self._count == 0:
+            title.update("No build yet. Press b to fetch this node.")
+        else:
+            title.update("Last build:")
 
     def set_progress(self, path: str, done: int, total: int | None) -> None:
         """Bytes received so far by ``path``'s current attempt."""

@@ -34,7 +34,14 @@ class NodeRef:
     """Outputs the parent uses (``()`` at the top level)."""
     first: bool
     """True at the node's first occurrence (the only expandable one)."""
+    more: int = 0
+    """For the last line of a long list of children: how many are not shown yet
+    (``path`` is then the parent's)."""
 
+
+CHUNK = 1000
+"""Children added at a time: a profile can have 15,000 inputs, and every
+expansion re-lays out every visible line of a ``Tree``."""
 
 STATUS_ICONS: dict[FetchState, str] = {
     FetchState.NOT_FETCHED: "○",
@@ -152,15 +159,16 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
         "why",
     )
 
+    session: Session | None = None
+    """The model; set by the screen once the closure is loaded."""
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__("closure", id=id, classes=classes)
         self.show_root = False
         self.guide_depth = 3
-        self.session: Session | None = None
-        """The model; set by the screen once the closure is loaded."""
         self.match_path: str | None = None
         """The current search match, drawn highlighted."""
-        self._populated: set[int] = set()
+        self._shown: dict[int, int] = {}
         self._by_path: dict[str, list[TreeNode[NodeRef]]] = {}
         self._styles: dict[str, Style] = {}
 
@@ -169,7 +177,7 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
     def show_roots(self, roots: Iterable[str]) -> None:
         """Show the roots while the closure is still loading (not yet expandable)."""
         self.clear()
-        self._populated.clear()
+        self._shown.clear()
         self._by_path.clear()
         for path in roots:
             self._add(self.root, NodeRef(path, (), True), expandable=False)
@@ -178,7 +186,7 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
         """Show ``session``'s closure: the roots, the first one expanded."""
         self.session = session
         self.clear()
-        self._populated.clear()
+        self._shown.clear()
         self._by_path.clear()
         for path in session.outline.roots:
             node = self._add(self.root, NodeRef(path, (), True), expandable=True)
@@ -194,7 +202,9 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
     def cursor_path(self) -> str | None:
         """The ``.drv`` path under the cursor."""
         node = self.cursor_node
-        return node.data.path if node is not None and node.data is not None else None
+        if node is None or node.data is None or node.data.more:
+            return None
+        return node.data.path
 
     def current_path(self) -> str | None:
         """The node the actions apply to (see :class:`NodeActions`)."""
@@ -209,20 +219,20 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
         if not chain:
             return False
         node: TreeNode[NodeRef] = self.root
+        siblings: tuple[str, ...] = session.outline.roots
         for depth, step in enumerate(chain):
-            child = next(
-                (
-                    c
-                    for c in node.children
-                    if c.data is not None and c.data.path == step and c.data.first
-                ),
-                None,
-            )
-            if child is None:
+            try:
+                index = siblings.index(step)
+            except ValueError:
                 return False
-            node = child
+            if node is not self.root:
+                self._populate(node, at_least=index + 1)
+            if index >= len(node.children):
+                return False
+            node = node.children[index]
             if depth < len(chain) - 1:
                 self._expand(node)
+                siblings = tuple(p for p, _ in session.children(step))
         self._sync_lines()
         self.move_cursor(node)
         self.scroll_to_node(node, animate=False)
@@ -249,18 +259,73 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
         self._by_path.setdefault(ref.path, []).append(node)
         return node
 
-    def _populate(self, node: TreeNode[NodeRef]) -> None:
-        """Add ``node``'s children, once."""
+    def _populate(self, node: TreeNode[NodeRef], at_least: int = 0) -> None:
+        """Add ``node``'s children: the first :data:`CHUNK`, or more, up to ``at_least``.
+
+        A long list ends with a "… N more" line that adds the next chunk.
+        Lines are created in one go (``TreeNode.add`` would invalidate the
+        whole tree after each) and their labels drawn only when on screen.
+        """
         session, ref = self.session, node.data
-        if session is None or ref is None or not ref.first or node.id in self._populated:
+        if session is None or ref is None or not ref.first or ref.more:
             return
-        self._populated.add(node.id)
+        shown = self._shown.get(node.id, 0)
+        edges = session.children(ref.path)
+        target = min(len(edges), max(CHUNK if shown == 0 else shown, at_least))
+        if node.id in self._shown and target <= shown:
+            return
+        children = node._children
+        nodes = self._tree_nodes
+        if children and children[-1].data is not None and children[-1].data.more:
+            del nodes[children.pop()._id]
         outline = session.outline
-        graph = session.graph
-        for child, outputs in session.children(ref.path):
-            first = outline.is_first_occurrence(child, ref.path)
-            expandable = first and bool(graph.inputs(child))
-            self._add(node, NodeRef(child, outputs, first), expandable=expandable)
+        inputs = session.graph.inputs
+        by_path = self._by_path
+        new_id = self._new_id
+        parent = ref.path
+        for child, outputs in edges[shown:target]:
+            first = outline.is_first_occurrence(child, parent)
+            line = TreeNode(
+                self,
+                node,
+                new_id(),
+                _NO_LABEL,
+                NodeRef(child, outputs, first),
+                expanded=False,
+                allow_expand=first and bool(inputs(child)),
+            )
+            nodes[line._id] = line
+            children.append(line)
+            bucket = by_path.get(child)
+            if bucket is None:
+                by_path[child] = [line]
+            else:
+                bucket.append(line)
+        if target < len(edges):
+            more = TreeNode(
+                self,
+                node,
+                new_id(),
+                _NO_LABEL,
+                NodeRef(parent, (), True, more=len(edges) - target),
+                expanded=False,
+                allow_expand=False,
+            )
+            nodes[more._id] = more
+            children.append(more)
+        self._shown[node.id] = target
+        node._updates += 1
+        self._invalidate()
+
+    def _show_more(self, line: TreeNode[NodeRef]) -> None:
+        """Replace a "… N more" line by the next chunk of children."""
+        parent = line.parent
+        if parent is None or parent.data is None:
+            return
+        index = len(parent.children) - 1
+        self._populate(parent, at_least=self._shown.get(parent.id, 0) + CHUNK)
+        self._sync_lines()
+        self.move_cursor(parent.children[index])
 
     def _expand(self, node: TreeNode[NodeRef]) -> None:
         self._populate(node)
@@ -294,6 +359,24 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
         # label is only the path (Tree's markup parsing would be wasted work).
         return Text(label) if isinstance(label, str) else label
 
+    def get_label_width(self, node: TreeNode[NodeRef]) -> int:
+        # Tree asks for the width of every visible line on each rebuild;
+        # drawing 10,000 labels for that would take seconds. An upper bound
+        # from the name's length is enough to size the horizontal scroll.
+        ref = node.data
+        session = self.session
+        if ref is None or session is None:
+            return super().get_label_width(node)
+        if ref.more:
+            return 48
+        slash = ref.path.rfind("/")
+        width = 4 + len(ref.path) - slash - 38  # icons + name (no hash, no .drv)
+        if ref.outputs:
+            width += 3 + sum(len(o) + 1 for o in ref.outputs)
+        if session.graph.is_fixed_output(ref.path):
+            width += 18  # the fetch badge
+        return width + (0 if ref.first else 2)
+
     def render_label(self, node: TreeNode[NodeRef], base_style: Style, style: Style) -> Text:
         ref = node.data
         if ref is None:
@@ -308,6 +391,11 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
 
     def label_text(self, ref: NodeRef) -> Text:
         """The label of one line (without the expand icon)."""
+        if ref.more:
+            step = min(ref.more, CHUNK)
+            return Text(
+                f"  … {ref.more:,} more (enter: show {step:,} more)", self._style("drv-tree--seen")
+            )
         session = self.session
         if session is None:
             return Text.assemble(
@@ -361,14 +449,17 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
 
     @on(Tree.NodeHighlighted)
     def _announce_cursor(self, event: Tree.NodeHighlighted[NodeRef]) -> None:
-        if event.node.data is not None:
+        if event.node.data is not None and not event.node.data.more:
             self.post_message(NodeFocused(event.node.data.path))
         self.refresh_actions()
 
     @on(Tree.NodeSelected)
     def _jump_from_reference(self, event: Tree.NodeSelected[NodeRef]) -> None:
         ref = event.node.data
-        if ref is not None and not ref.first:
+        if ref is not None and ref.more:
+            event.stop()
+            self._show_more(event.node)
+        elif ref is not None and not ref.first:
             event.stop()
             self.action_goto_first()
 
@@ -379,7 +470,9 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
         node = self.cursor_node
         if node is None:
             return
-        if node.allow_expand and not node.is_expanded:
+        if node.data is not None and node.data.more:
+            self._show_more(node)
+        elif node.allow_expand and not node.is_expanded:
             self._expand(node)
         elif node.is_expanded and node.children:
             self._sync_lines()
@@ -447,10 +540,13 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
             return self.session is not None and bool(self._failing_positions()) or None
         if action == "goto_first":
             node = self.cursor_node
-            return (node is not None and node.data is not None and not node.data.first) or None
+            reference = node is not None and node.data is not None and not node.data.first
+            return reference or None
         if action == "why":
             return self.cursor_path is not None or None
         return super().check_action(action, parameters)
 
 
 _NO_STATUS = NodeStatus()
+_NO_LABEL = Text()
+"""Stored label of every line (labels are drawn from the data, see ``render_label``)."""

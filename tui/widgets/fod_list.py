@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
-from textual import on
+from textual import events
 from textual.binding import Binding, BindingType
+from textual.geometry import Size
 from textual.reactive import reactive
-from textual.widgets import DataTable
-from textual.widgets.data_table import RowDoesNotExist
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from revive.core.node_status import FetchState
 from revive.tui.messages import NodeFocused, RevealNode
@@ -25,9 +26,6 @@ __all__ = ["FodList", "SORT_KEYS"]
 SORT_KEYS: tuple[str, ...] = ("name", "method", "status")
 """What the list can be sorted by, in the order ``s`` cycles through them."""
 
-_COLUMN_TITLES = {"status": "", "method": "method", "name": "name", "state": "state"}
-_SORT_COLUMN = {"name": "name", "method": "method", "status": "state"}
-
 _STATUS_ORDER = {
     FetchState.FAILED: 0,
     FetchState.FETCHING: 1,
@@ -36,20 +34,36 @@ _STATUS_ORDER = {
     FetchState.VALID: 4,
 }
 
+_STATE_CLASS = {
+    FetchState.NOT_FETCHED: "fod-list--pending",
+    FetchState.VALID: "fod-list--valid",
+    FetchState.REWRITTEN: "fod-list--rewritten",
+    FetchState.FETCHING: "fod-list--fetching",
+    FetchState.FAILED: "fod-list--failed",
+}
 
-class FodList(NodeActions, DataTable[Text]):
-    """The source downloads of the closure: status, fetch method, era, name.
+_METHOD_WIDTH = 17
+_NAME_SHARE = 0.55
 
+
+class FodList(NodeActions, ScrollView, can_focus=True):
+    """The source downloads of the closure: status, fetch method and era, name, state.
+
+    A virtual list: only the lines on screen are drawn, so 10,000 downloads
+    open as fast as 10. The first line is a header that stays in place.
     ``enter`` shows the node in the tree; the node actions (rewrite, fetch,
     cancel) work here as in the tree.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        Binding("j,down,n", "cursor_down", "Down", show=False),
+        Binding("k,up,N", "cursor_up", "Up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("home", "first", "First", show=False),
+        Binding("end", "last", "Last", show=False),
+        Binding("enter", "reveal", "Show in tree", tooltip="Show this node in the tree"),
         Binding("s", "cycle_sort", "Sort", tooltip="Sort by name, method or status"),
-        Binding("n", "cursor_down", "Next FOD", show=False),
-        Binding("N", "cursor_up", "Prev FOD", show=False),
         Binding("e", "next_failing", "Next failing", show=False),
         Binding("E", "previous_failing", "Prev failing", show=False),
         *NODE_ACTION_BINDINGS,
@@ -57,7 +71,8 @@ class FodList(NodeActions, DataTable[Text]):
     """
     | Key(s) | Description |
     | :- | :- |
-    | up, k / down, j | Move the cursor (also n / N). |
+    | up, k, N / down, j, n | Move the cursor. |
+    | pageup / pagedown, home / end | Move by a page, to the first / last. |
     | enter | Show this node in the tree. |
     | s | Sort by name, then method, then status. |
     | e / E | Next / previous failing node. |
@@ -65,6 +80,8 @@ class FodList(NodeActions, DataTable[Text]):
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "fod-list--header",
+        "fod-list--cursor",
         "fod-list--pending",
         "fod-list--valid",
         "fod-list--rewritten",
@@ -76,13 +93,22 @@ class FodList(NodeActions, DataTable[Text]):
     """
     | Class | Description |
     | :- | :- |
-    | `fod-list--pending` … `fod-list--failed` | The status column. |
+    | `fod-list--header` | The column titles. |
+    | `fod-list--cursor` | The line under the cursor. |
+    | `fod-list--pending` … `fod-list--failed` | The status columns. |
     | `fod-list--builtin` / `fod-list--script` | The method badge, by era. |
     """
 
     DEFAULT_CSS = """
     FodList {
         height: 1fr;
+        background: $surface;
+        & > .fod-list--header { text-style: bold; color: $text-primary; background: $boost; }
+        & > .fod-list--cursor { background: $block-cursor-blurred-background; }
+        &:focus > .fod-list--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+        }
         & > .fod-list--pending { color: $text-muted; }
         & > .fod-list--valid { color: $text-success; }
         & > .fod-list--rewritten { color: $text-accent; }
@@ -95,143 +121,199 @@ class FodList(NodeActions, DataTable[Text]):
 
     sort_key: reactive[str] = reactive("name", init=False)
     """The column the rows are sorted by: ``name``, ``method`` or ``status``."""
+    cursor: reactive[int] = reactive(0, init=False)
+    """The row under the cursor."""
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(id=id)
         self.session: Session | None = None
         """The model; set by the screen."""
+        self._rows: list[str] = []
+        self._styles: dict[str, Style] = {}
 
-    def on_mount(self) -> None:
-        self.add_column("", key="status", width=1)
-        self.add_column("method", key="method", width=14)
-        self.add_column("name", key="name")
-        self.add_column("state", key="state")
-
-    # --- public ----------------------------------------------------------------------
+    # --- public ------------------------------------------------------------------------
 
     def attach(self, session: Session) -> None:
-        """Fill the list with ``session``'s fixed-output nodes."""
+        """List ``session``'s fixed-output nodes."""
         self.session = session
-        self._fill()
-
-    def current_path(self) -> str | None:
-        """The node under the cursor."""
-        if self.row_count == 0:
-            return None
-        try:
-            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
-        except Exception:  # noqa: BLE001 - no row under the cursor
-            return None
-        return key.value
+        self._sort()
 
     @property
     def paths(self) -> list[str]:
         """The rows' paths, in display order."""
-        return [row.key.value for row in self.ordered_rows if row.key.value is not None]
+        return list(self._rows)
+
+    @property
+    def row_count(self) -> int:
+        """Number of rows."""
+        return len(self._rows)
+
+    def current_path(self) -> str | None:
+        """The node under the cursor."""
+        if 0 <= self.cursor < len(self._rows):
+            return self._rows[self.cursor]
+        return None
 
     def select_path(self, path: str) -> None:
         """Move the cursor to ``path``'s row (if listed)."""
         try:
-            self.move_cursor(row=self.get_row_index(path))
-        except RowDoesNotExist:
+            self.cursor = self._rows.index(path)
+        except ValueError:
             pass
 
     def refresh_paths(self, paths: tuple[str, ...]) -> None:
-        """Update the status cells of ``paths``."""
-        for path in paths:
-            try:
-                self.update_cell(path, "status", self._icon(path))
-                self.update_cell(path, "state", self._state(path))
-            except (RowDoesNotExist, KeyError):
-                continue
+        """The status of ``paths`` changed: repaint (rows are drawn from the session)."""
+        self.refresh()
         self.refresh_actions()
 
-    # --- rows ------------------------------------------------------------------------
+    # --- sorting -------------------------------------------------------------------------
 
-    def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(name, partial=True)
-
-    def _icon(self, path: str) -> Text:
-        assert self.session is not None
-        state = self.session.node_status(path).state
-        return Text(STATUS_ICONS[state], self._style(_state_class(state)))
-
-    def _state(self, path: str) -> Text:
-        assert self.session is not None
-        status = self.session.node_status(path)
-        words = str(status.state)
-        if status.failure:
-            words += f": {status.failure}"
-        elif status.rewritten_drv and status.state is not FetchState.REWRITTEN:
-            words += " (rewritten)"
-        return Text(words, self._style(_state_class(status.state)))
-
-    def _fill(self) -> None:
+    def _sort(self) -> None:
         session = self.session
         if session is None:
             return
         current = self.current_path()
-        self.clear()
-        for path in self._sorted(session.fods):
-            kind = session.kind(path)
-            badge = Text(
-                kind.badge,
-                self._style("fod-list--builtin" if kind.era_builtin else "fod-list--script"),
-            )
-            self.add_row(self._icon(path), badge, Text(kind.name), self._state(path), key=path)
-        for column_key, column in self.columns.items():
-            title = _COLUMN_TITLES[str(column_key.value)]
-            if _SORT_COLUMN[self.sort_key] == column_key.value:
-                title += " ▲"
-            column.label = Text(title)
+        kind, status = session.kind, session.node_status
+        by = self.sort_key
+
+        def key(path: str) -> tuple[str | int, str, str]:
+            name = kind(path).name.lower()
+            if by == "method":
+                return kind(path).badge, name, path
+            if by == "status":
+                return _STATUS_ORDER[status(path).state], name, path
+            return name, path, ""
+
+        self._rows = sorted(session.fods, key=key)
+        self.virtual_size = Size(self.size.width, len(self._rows) + 1)
         if current is not None:
             self.select_path(current)
-        self.refresh(layout=True)
-
-    def _sorted(self, paths: tuple[str, ...]) -> list[str]:
-        session = self.session
-        assert session is not None
-        if self.sort_key == "method":
-            return sorted(
-                paths, key=lambda p: (session.kind(p).badge, session.kind(p).name.lower(), p)
-            )
-        if self.sort_key == "status":
-            return sorted(
-                paths,
-                key=lambda p: (
-                    _STATUS_ORDER[session.node_status(p).state],
-                    session.kind(p).name,
-                    p,
-                ),
-            )
-        return sorted(paths, key=lambda p: (session.kind(p).name.lower(), p))
-
-    # --- handlers and actions --------------------------------------------------------
+        self.refresh()
 
     def watch_sort_key(self) -> None:
-        self._fill()
+        self._sort()
 
-    @on(DataTable.RowHighlighted)
-    def _announce(self, event: DataTable.RowHighlighted) -> None:
-        # The list is filled while hidden behind the tree: only a list the
-        # user is looking at may change the detail pane.
-        if event.row_key.value is not None and self.has_focus:
-            self.post_message(NodeFocused(event.row_key.value))
+    # --- drawing -------------------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        self._styles.clear()
+        super().notify_style_update()
+
+    def _style(self, name: str) -> Style:
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(name, partial=True)
+        return style
+
+    def _columns(self, width: int) -> tuple[int, int, int]:
+        rest = max(10, width - 2 - _METHOD_WIDTH)
+        name = max(8, int(rest * _NAME_SHARE))
+        return _METHOD_WIDTH, name, max(4, rest - name)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        method_w, name_w, state_w = self._columns(width)
+        if y == 0:
+            arrow = {key: " ▲" if key == self.sort_key else "" for key in SORT_KEYS}
+            method, name, state = "method" + arrow["method"], "name" + arrow["name"], "state"
+            state += arrow["status"]
+            header = self._style("fod-list--header")
+            text = f"  {method:<{method_w}}{name:<{name_w}}{state}"
+            return Strip([Segment(text, base + header)]).adjust_cell_length(width, base + header)
+        index = self.scroll_offset.y + y - 1
+        if index >= len(self._rows) or self.session is None:
+            return Strip.blank(width, base)
+        path = self._rows[index]
+        session = self.session
+        kind = session.kind(path)
+        status = session.node_status(path)
+        state = status.state
+        words = str(state)
+        if status.failure:
+            words += f": {status.failure}"
+        elif status.rewritten_drv and state is not FetchState.REWRITTEN:
+            words += " (rewritten)"
+        line = base
+        if index == self.cursor:
+            line = base + self._style("fod-list--cursor")
+        state_style = line + self._style(_STATE_CLASS[state])
+        badge_style = line + self._style(
+            "fod-list--builtin" if kind.era_builtin else "fod-list--script"
+        )
+        segments = [
+            Segment(STATUS_ICONS[state] + " ", state_style),
+            Segment(_fit(kind.badge, method_w), badge_style),
+            Segment(_fit(kind.name, name_w), line),
+            Segment(_fit(words, state_w), state_style),
+        ]
+        return Strip(segments).adjust_cell_length(width, line)
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, len(self._rows) + 1)
+
+    # --- cursor ----------------------------------------------------------------------------
+
+    def validate_cursor(self, value: int) -> int:
+        return max(0, min(value, len(self._rows) - 1))
+
+    def watch_cursor(self, previous: int, value: int) -> None:
+        self._scroll_to_cursor()
+        self.refresh()
+        path = self.current_path()
+        # The list is kept up to date while hidden behind the tree: only a
+        # list the user is looking at may change the detail pane.
+        if path is not None and self.has_focus:
+            self.post_message(NodeFocused(path))
         self.refresh_actions()
 
-    @on(DataTable.RowSelected)
-    def _reveal(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        if event.row_key.value is not None:
-            self.post_message(RevealNode(event.row_key.value))
+    def on_focus(self) -> None:
+        path = self.current_path()
+        if path is not None:
+            self.post_message(NodeFocused(path))
+        self.refresh_actions()
 
-    @on(DataTable.HeaderSelected)
-    def _sort_by_header(self, event: DataTable.HeaderSelected) -> None:
-        event.stop()
-        column = event.column_key.value
-        key = "status" if column in ("status", "state") else column
-        if key in SORT_KEYS:
-            self.sort_key = key
+    def _scroll_to_cursor(self) -> None:
+        height = max(1, self.scrollable_content_region.height - 1)
+        top = self.scroll_offset.y
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False)
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y >= 1:
+            self.cursor = self.scroll_offset.y + event.y - 1
+
+    def action_cursor_down(self) -> None:
+        """Next row."""
+        self.cursor += 1
+
+    def action_cursor_up(self) -> None:
+        """Previous row."""
+        self.cursor -= 1
+
+    def action_page_down(self) -> None:
+        """One page down."""
+        self.cursor += max(1, self.scrollable_content_region.height - 2)
+
+    def action_page_up(self) -> None:
+        """One page up."""
+        self.cursor -= max(1, self.scrollable_content_region.height - 2)
+
+    def action_first(self) -> None:
+        """First row."""
+        self.cursor = 0
+
+    def action_last(self) -> None:
+        """Last row."""
+        self.cursor = len(self._rows) - 1
+
+    def action_reveal(self) -> None:
+        """Show the node under the cursor in the tree."""
+        path = self.current_path()
+        if path is not None:
+            self.post_message(RevealNode(path))
 
     def action_cycle_sort(self) -> None:
         """Sort by the next key: name → method → status."""
@@ -247,26 +329,19 @@ class FodList(NodeActions, DataTable[Text]):
 
     def _step_failing(self, *, backwards: bool) -> None:
         session = self.session
-        if session is None:
+        count = len(self._rows)
+        if session is None or count == 0:
             return
-        paths = self.paths
-        if not paths:
-            return
-        start = self.cursor_row
-        count = len(paths)
         for offset in range(1, count + 1):
-            row = (start - offset if backwards else start + offset) % count
-            if session.is_failing(paths[row]):
-                self.move_cursor(row=row)
+            row = (self.cursor - offset if backwards else self.cursor + offset) % count
+            if session.is_failing(self._rows[row]):
+                self.cursor = row
                 return
         self.notify("No failing download (yet).", severity="warning", timeout=3)
 
 
-def _state_class(state: FetchState) -> str:
-    return {
-        FetchState.NOT_FETCHED: "fod-list--pending",
-        FetchState.VALID: "fod-list--valid",
-        FetchState.REWRITTEN: "fod-list--rewritten",
-        FetchState.FETCHING: "fod-list--fetching",
-        FetchState.FAILED: "fod-list--failed",
-    }[state]
+def _fit(text: str, width: int) -> str:
+    """``text`` padded or cut (with ``…``) to ``width`` cells."""
+    if len(text) < width:
+        return text.ljust(width)
+    return text[: max(0, width - 2)] + "… "

@@ -10,7 +10,10 @@ from textual.widgets.option_list import Option
 from revive.core.derivation import Derivation
 from revive.tui.messages import RevealNode
 
-__all__ = ["ReferrersList"]
+__all__ = ["ReferrersList", "REFERRERS_LIMIT"]
+
+REFERRERS_LIMIT = 500
+"""Referrers listed: glibc is used by thousands of nodes of a big closure."""
 
 
 class ReferrersList(OptionList):
@@ -31,8 +34,12 @@ class ReferrersList(OptionList):
             )
             return
         self.add_options(
-            Option(Text(f"{Derivation.name_from_path(ref)}  {ref}"), id=ref) for ref in referrers
+            Option(Text(f"{Derivation.name_from_path(ref)}  {ref}"), id=ref)
+            for ref in referrers[:REFERRERS_LIMIT]
         )
+        if len(referrers) > REFERRERS_LIMIT:
+            more = len(referrers) - REFERRERS_LIMIT
+            self.add_option(Option(Text(f"… and {more:,} more"), disabled=True))
 
     @on(OptionList.OptionSelected)
     def _reveal(self, event: OptionList.OptionSelected) -> None:

@@ -1,0 +1,310 @@
+"""The demo environment in the app: start-up, badges, the whole offline story, errors.
+
+The story of the issue's "done when": a new user opens the demo, finds the
+source download that fails, sees its old and rewritten forms side by side,
+rewrites it and fetches it — with the demo's loopback servers, no network.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.widgets import Label
+
+from revive.core.demo.model import DemoEnvironment
+from revive.core.node_status import FetchState
+from revive.tui.app import ReviveApp
+from revive.tui.screens.batch import BatchScreen
+from revive.tui.screens.graph import GraphScreen
+from revive.tui.screens.help import HelpScreen
+from revive.tui.screens.rewrite import RewriteScreen
+from revive.tui.screens.why import WhyScreen
+from revive.tui.session import LoadPlan, Session
+from revive.tui.widgets.build_log import BuildLog
+from revive.tui.widgets.diff_view import DiffView
+from revive.tui.widgets.drv_tree import DerivationTree
+from revive.tui.widgets.drv_view import DerivationView
+
+SIZE = (120, 36)
+
+
+async def test_no_argument_opens_the_demo_with_every_fetch_method(
+    make_app: Callable[..., ReviveApp],
+    demo_plan: LoadPlan,
+    lines_of: Callable[[DerivationTree], list[str]],
+) -> None:
+    """Loading runs in a worker; the tree shows the 2020 profile and the older roots."""
+    app = make_app(demo_plan)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, GraphScreen) and screen.session is not None
+        session = screen.session
+        assert screen.sub_title == "demo: profile computed by an April 2020 Guix (+3 older roots)"
+        lines = lines_of(screen.drv_tree)
+        assert lines[0] == "  profile"
+        assert "    r-flowcore-1.52.1 [out]" in lines
+        # The older roots are there too, collapsed: a 2015 package and two sources.
+        assert "  sxiv-1.3.2" in lines
+        assert "○ findutils-4.6.0.tar.gz  url·script " in lines
+        assert "○ txt2man-1.7.1-checkout  git·builtin " in lines
+        # A badge per fetch method and era.
+        assert {session.kind(p).badge for p in session.fods} == {
+            "url·builtin",
+            "url/exec·builtin",
+            "url·script",
+            "git·builtin",
+            "git·script",
+            "svn·script",
+            "svn-multi·script",
+            "hg·script",
+            "bzr·script",
+            "cvs·script",
+        }
+        # Nothing fetched yet in this fresh store; the hint says what to try.
+        assert {session.node_status(p).state for p in session.fods} == {FetchState.NOT_FETCHED}
+        assert "start with --demo-serve" in str(screen.query_one("#hint").render())
+        assert app.errors == []
+
+
+async def test_the_whole_story_offline(
+    make_app: Callable[..., ReviveApp], serve_plan: LoadPlan, demo_env: DemoEnvironment
+) -> None:
+    """Find the failing download, see the diff, rewrite it, fetch it: all from the keyboard."""
+    app = make_app(serve_plan)
+    gone = demo_env.special_of("upstream-gone").drv_path
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, GraphScreen) and screen.session is not None
+        session = screen.session
+        tree = screen.drv_tree
+
+        # Fetch everything (B); the batch ends with a summary, failures first.
+        await pilot.press("B")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        batch = app.screen
+        assert isinstance(batch, BatchScreen) and not batch.running
+        assert batch.done == batch.total == len(session.fods)
+        assert batch.results == {"fetched": len(session.fods) - 1, "failed": 1}
+        assert batch.rows[0][0] == "flowCore_1.52.1.tar.gz" or any(
+            row[0] == "flowCore_1.52.1.tar.gz" and row[2].startswith("failed: not found")
+            for row in batch.rows
+        )
+        await pilot.press("escape")
+        await pilot.pause()
+
+        # e goes to the one failing node; its log says why.
+        await pilot.press("e")
+        await pilot.pause()
+        assert tree.cursor_path == gone
+        status = session.node_status(gone)
+        assert status.state is FetchState.FAILED
+        assert status.failure is not None and status.failure.startswith("not found:")
+        assert tree.label_text(tree.cursor_node.data).plain.startswith("✘ flowCore_1.52.1.tar.gz")  # type: ignore[union-attr]
+        log = session.log(gone)
+        assert log[0].startswith("▶ fetching ")
+        assert any("https://bioconductor.org/packages/release" in line for line in log)
+        assert log[-1].startswith("✘ not found:")
+        # The log shows the URLs the derivation names: no port, no temporary directory.
+        assert not any("127.0.0.1" in line or str(demo_env.demo_dir) in line for line in log)
+
+        # r: the rewrite dialog shows old against new, side by side.
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, RewriteScreen)
+        text = "\n".join(dialog.query_one(DiffView).plain_lines())
+        assert "equivalent" in text and "disarchive-mirrors" in text
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen is screen
+        rewritten = session.node_status(gone).rewritten_drv
+        assert rewritten is not None and rewritten != gone
+        assert session.backend().is_valid(rewritten)
+
+        # b fetches the rewritten form: through the content-addressed mirror.
+        await pilot.press("b")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert session.node_status(gone).state is FetchState.VALID
+        assert session.backend().is_valid(session.output_path(gone) or "")
+        log = session.log(gone)
+        assert any("content-addressed" in line for line in log)
+        assert log[-1].startswith("✔ ")
+        assert screen.query_one("#build-log", BuildLog).path == gone
+        assert tree.label_text(tree.cursor_node.data).plain.startswith("✔ flowCore")  # type: ignore[union-attr]
+        await pilot.press("e")
+        assert app.errors == []
+
+
+async def test_diff_tab_of_a_moved_git_repository(
+    make_app: Callable[..., ReviveApp], demo_session: Session, demo_env: DemoEnvironment
+) -> None:
+    """The Diff tab: the 2020 guile script on the left, builtin:git-download on the right."""
+    moved = demo_env.special_of("repository-moved").drv_path
+    app = make_app(session=demo_session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, GraphScreen)
+        screen.action_reveal(moved)
+        await pilot.press("2")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        diff = screen.query_one(DiffView)
+        lines = diff.plain_lines()
+        assert any("builtin:git-download" in line for line in lines)
+        row = next(r for r in diff.rows if "".join(s.text for s in r.left).startswith("builder = "))
+        assert "guile" in "".join(s.text for s in row.left)
+        assert "builtin:git-download" in "".join(s.text for s in row.right)
+        # u: unified, one column with - and + lines.
+        await pilot.press("u")
+        unified = diff.plain_lines()
+        assert any(line.startswith("-") and "guile" in line for line in unified)
+        assert any(line.startswith("+") and "builtin:git-download" in line for line in unified)
+        # The Derivation tab shows the fetch spec extracted from the old script.
+        await pilot.press("1")
+        await pilot.pause()
+        record = screen.query_one(DerivationView).plain
+        assert "fetch: git-fetch" in record
+        assert "url: https://gitlab.com/kopi-project/kopi.git" in record
+
+
+async def test_search_by_url_and_hash(
+    make_app: Callable[..., ReviveApp], demo_session: Session, demo_env: DemoEnvironment
+) -> None:
+    """/ finds a download by its URL or by its nix-base32 hash, anywhere in the closure."""
+    gone = demo_env.special_of("upstream-gone").drv_path
+    drv = demo_session.graph.derivation(gone)
+    assert drv.fixed_output is not None
+    from revive.core import base32
+
+    nix32 = base32.encode(bytes.fromhex(drv.fixed_output.hash))
+    app = make_app(session=demo_session)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, GraphScreen)
+        await pilot.press("slash", *"bioconductor.org/packages/release")
+        await pilot.pause()
+        assert [m.path for m in screen.matches] == [gone]
+        assert screen.drv_tree.cursor_path == gone
+        count = str(screen.query_one("#search-count", Label).render())
+        assert count.startswith("1/1  url: ")
+        await pilot.press("escape", "slash", *nix32[:12], "enter")
+        await pilot.pause()
+        assert screen.drv_tree.cursor_path == gone
+        assert screen.drv_tree.has_focus
+
+
+async def test_why_referrers_and_keys(
+    make_app: Callable[..., ReviveApp], demo_session: Session, demo_env: DemoEnvironment
+) -> None:
+    """w shows the path from the root, the Referrers tab who uses it, ? every key."""
+    gone = demo_env.special_of("upstream-gone").drv_path
+    app = make_app(session=demo_session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, GraphScreen)
+        screen.action_reveal(gone)
+        await pilot.press("w")
+        await pilot.pause()
+        why = app.screen
+        assert isinstance(why, WhyScreen)
+        assert why.chains and all(
+            c[0].endswith("-profile.drv") and c[-1] == gone for c in why.chains
+        )
+        await pilot.press("escape", "4")
+        await pilot.pause()
+        referrers = screen.query_one("#referrers")
+        assert referrers.option_count == len(demo_session.referrers(gone)) >= 1  # type: ignore[attr-defined]
+        await pilot.press("question_mark")
+        await pilot.pause()
+        keys = app.screen
+        assert isinstance(keys, HelpScreen)
+        titles = [title for title, _ in keys.sections]
+        assert titles[:3] == ["Everywhere", "Main screen", "Tree"]
+        tree_keys = dict(dict(keys.sections)["Tree"])
+        assert tree_keys["n"].startswith("Next fixed-output")
+        assert tree_keys["e"] == "Next node that failed"
+        assert "r" in tree_keys and "b" in tree_keys and "x" in tree_keys and "y" in tree_keys
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
+
+
+async def test_command_palette_runs_rewrite_all(
+    make_app: Callable[..., ReviveApp], demo_session: Session
+) -> None:
+    """ctrl+p → "Rewrite all downloads": every FOD rewritten and written, with a summary."""
+    app = make_app(session=demo_session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p", *"rewrite all")
+        await pilot.pause()
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        batch = app.screen
+        assert isinstance(batch, BatchScreen) and not batch.running
+        assert batch.total == len(demo_session.fods)
+        assert batch.results["rewritten"] + batch.results["already in today's form"] == batch.total
+        assert batch.results["already in today's form"] >= 1  # the 2024 git checkout
+        rewritten = [p for p in demo_session.fods if demo_session.node_status(p).rewritten_drv]
+        assert len(rewritten) == batch.results["rewritten"]
+
+
+async def test_broken_nodes_show_their_error_inline(
+    make_app: Callable[..., ReviveApp], demo_env: DemoEnvironment, tmp_path: Path
+) -> None:
+    """A missing .drv is a line of the tree with its error; a failing worker, one notification."""
+    store = tmp_path / "store"
+    shutil.copytree(demo_env.store_dir, store)
+    missing = demo_env.special_of("repository-moved").drv_path
+    (store / missing.rsplit("/", 1)[1]).unlink()
+    # A script-era FOD whose builder script is gone cannot be rewritten.
+    seek = next(s for s in demo_env.sources if "seek" in s.drv_path)
+    app_plan = LoadPlan(
+        roots=(demo_env.roots[0].drv_path,), store=str(store), store_root=tmp_path / "fetched"
+    )
+    app = make_app(app_plan)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, GraphScreen) and screen.session is not None
+        session = screen.session
+        await pilot.press("e")
+        await pilot.pause()
+        tree = screen.drv_tree
+        assert tree.cursor_path == missing
+        assert tree.cursor_node is not None and tree.cursor_node.data is not None
+        label = tree.label_text(tree.cursor_node.data).plain
+        assert label == "! kopi-0.4.1-checkout  missing [out]"
+        assert "not in the store" in screen.query_one(DerivationView).plain
+        assert tree.check_action("rewrite_node", ()) is None
+
+        seek_drv = session.graph.derivation(seek.drv_path)
+        script = seek_drv.args[-1]
+        (store / script.rsplit("/", 1)[1]).unlink()
+        session._classes.clear()  # noqa: SLF001 - forget what was read before the deletion
+        session._kinds.clear()  # noqa: SLF001
+        screen.action_reveal(seek.drv_path)
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen is screen
+        assert len(app.errors) == 1
+        assert app.errors[0].startswith("Rewriting: ")
+        assert "not in the store" in app.errors[0]
