@@ -8,7 +8,7 @@ from pathlib import Path
 from revive.core.builders.context import BuildContext, remove_tree
 from revive.core.builders.errors import FetchError
 from revive.core.builders.http import download
-from revive.core.builders.threads import run_in_thread
+from revive.core.builders.threads import CancelToken, run_in_thread
 from revive.core.builders.verify import Verified, verify_output
 from revive.core.fetch.spec import Expected
 from revive.core.stores.api import AttemptKind, BuildLog, BuildProgress, FailureReason
@@ -55,21 +55,17 @@ class Attempts:
         )
 
 
-def verify_or_quarantine(ctx: BuildContext, path: Path, expected: Expected) -> Verified:
-    """Verify ``path``; on a mismatch keep it in quarantine and re-raise with where.
-
-    Raises:
-        FetchError: the mismatch, with ``kept_at`` set.
-    """
+def _verify_or_quarantine(
+    ctx: BuildContext, path: Path, expected: Expected, cancel: CancelToken
+) -> Verified:
     try:
-        return verify_output(path, expected)
+        return verify_output(path, expected, cancel)
     except FetchError as err:
         if err.reason is not FailureReason.HASH_MISMATCH:
             remove_tree(path)
             raise
         kept = ctx.quarantine(path, os.path.basename(expected.output_path))
         detail = err.detail + (f"; fetched data kept in {kept}" if kept else "")
-        ctx.log(detail)
         raise FetchError(
             err.reason,
             detail,
@@ -77,6 +73,27 @@ def verify_or_quarantine(ctx: BuildContext, path: Path, expected: Expected) -> V
             actual_hash=err.actual_hash,
             kept_at=kept,
         ) from None
+
+
+async def verify_or_quarantine(ctx: BuildContext, path: Path, expected: Expected) -> Verified:
+    """Verify ``path`` in a thread; on a mismatch keep it in quarantine and re-raise.
+
+    Hashing a large result takes seconds: it must not block the event loop
+    (other builds' events, a user interface). ``hashlib`` releases the GIL,
+    so concurrent builds also hash in parallel. A cancellation stops the
+    hashing at the next chunk, and is waited for.
+
+    Raises:
+        FetchError: the mismatch, with ``kept_at`` set (and logged).
+    """
+    try:
+        return await run_in_thread(
+            lambda cancel: _verify_or_quarantine(ctx, path, expected, cancel)
+        )
+    except FetchError as err:
+        if err.reason is FailureReason.HASH_MISMATCH:
+            ctx.log(err.detail)
+        raise
 
 
 async def fetch_file(ctx: BuildContext, url: str, dest: Path) -> int:

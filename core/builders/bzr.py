@@ -33,4 +33,4 @@ async def fetch_bzr(spec: BzrFetch, ctx: BuildContext) -> Verified:
         await run_checked(ctx, argv, url, env=env)
         remove_named(dest, frozenset({".bzr"}))
 
-    return await fetch_with_fallbacks(ctx, spec.expected, url, checkout)
+    return await fetch_with_fallbacks(ctx, spec.expected, url, checkout, spec.method)

@@ -45,6 +45,9 @@ class BuildContext:
     """Where data with the wrong hash is kept (``None``: it is deleted)."""
     emit_threadsafe: Callable[[BuildEvent], None] | None = None
     """``emit`` for worker threads (set by whoever runs the event loop)."""
+    todays_form: bool = True
+    """The derivation is in today's form (a ``builtin:`` builder), not an old one:
+    it decides which nar mirrors may be used."""
     mirror_config: MirrorConfig | None = None
     """Mirror data used when a derivation's own mirror files are not in the
     store (today's, :func:`~revive.core.fetch.mirrors.default_mirror_config`,

@@ -52,4 +52,4 @@ async def fetch_cvs(spec: CvsFetch, ctx: BuildContext) -> Verified:
             raise FetchError(FailureReason.NOT_FOUND, f"cvs produced no {spec.module} checkout")
         remove_named(dest, frozenset({"CVS"}))
 
-    return await fetch_with_fallbacks(ctx, spec.expected, root, checkout)
+    return await fetch_with_fallbacks(ctx, spec.expected, root, checkout, spec.method)

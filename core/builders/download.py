@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from revive.core.builders.attempts import Attempts, fetch_file, verify_or_quarantine
@@ -37,7 +37,7 @@ from revive.core.fetch.mirrors import (
 from revive.core.fetch.spec import Expected, UrlFetch
 from revive.core.stores.api import AttemptKind, FailureReason
 
-__all__ = ["fetch_url", "url_sources", "archive_url"]
+__all__ = ["fetch_url", "iter_sources", "url_sources", "disarchive_sources", "archive_url"]
 
 
 def archive_url(url: str, now: datetime.datetime) -> str:
@@ -54,51 +54,41 @@ def _read_text(read_item: Callable[[str], bytes] | None, path: str | None) -> st
         return None
 
 
-def url_sources(
+def iter_sources(
     spec: UrlFetch,
     read_item: Callable[[str], bytes] | None,
     log: Callable[[str], None],
     config: MirrorConfig | None = None,
     now: datetime.datetime | None = None,
-) -> tuple[list[tuple[str, AttemptKind]], list[str]]:
-    """The sources to try for ``spec``, in order, and the Disarchive specification URLs.
+) -> Iterator[tuple[str, AttemptKind]]:
+    """The sources to try for ``spec``, in order, computed lazily.
 
-    The derivation's own mirror files are used when ``read_item`` finds
-    them; otherwise those of ``config`` (today's data by default).
-
-    Returns:
-        ``([(url, kind), …], [disarchive_url, …])``, URLs before any rewrite.
+    Each stage (mirror lists, content-addressed mirrors) is only read when
+    the previous ones are exhausted: reading a mirror file means parsing
+    Scheme, and most downloads succeed at their first URL.
     """
-    defaults = config or default_mirror_config()
     expected = spec.expected
-    sources: list[tuple[str, AttemptKind]] = []
-
+    upstream: list[str] = []
     table: Mapping[str, Sequence[str]] | None = None
-    own_mirrors = _read_text(read_item, spec.mirrors_file)
-    if own_mirrors is not None:
-        try:
-            table = parse_mirrors(own_mirrors, spec.mirrors_file or "<mirrors>")
-        except ReviveError as err:
-            log(f"cannot read the mirror list: {err}; using today's")
-    elif spec.mirrors_file is not None and any(u.startswith("mirror://") for u in spec.urls):
-        log(f"mirror list {spec.mirrors_file} is not in the store; using today's")
-    if table is None:
-        table = defaults.mirror_table()
     for url in spec.urls:
-        if url.startswith("mirror://"):
-            try:
-                expanded = expand_url(url, table)
-            except ReviveError as err:
-                log(f"{url}: {err}")
-                continue
-            sources.extend((u, AttemptKind.MIRROR) for u in expanded)
-        else:
-            sources.append((url, AttemptKind.UPSTREAM))
+        if not url.startswith("mirror://"):
+            upstream.append(url)
+            yield url, AttemptKind.UPSTREAM
+            continue
+        if table is None:
+            table = _mirror_table(spec, read_item, log, config)
+        try:
+            expanded = expand_url(url, table)
+        except ReviveError as err:
+            log(f"{url}: {err}")
+            continue
+        for mirror in expanded:
+            upstream.append(mirror)
+            yield mirror, AttemptKind.MIRROR
 
-    files = defaults.files()
     ca_text = _read_text(read_item, spec.content_addressed_mirrors_file)
     if ca_text is None:
-        ca_text = files.content_addressed.contents.decode("utf-8")
+        ca_text = (config or default_mirror_config()).files().content_addressed.contents.decode()
     try:
         ca_urls = content_addressed_urls(
             ca_text, expected.name, expected.algorithm, expected.digest
@@ -106,21 +96,60 @@ def url_sources(
     except ReviveError as err:
         log(f"cannot use the content-addressed mirror list: {err}")
         ca_urls = ()
-    sources.extend((u, AttemptKind.CONTENT_ADDRESSED) for u in ca_urls)
+    for url in ca_urls:
+        yield url, AttemptKind.CONTENT_ADDRESSED
 
-    first = next((u for u, _ in sources if u.startswith(("http://", "https://"))), None)
+    first = next((u for u in upstream if u.startswith(("http://", "https://"))), None)
+    if first is None:
+        first = next((u for u in ca_urls if u.startswith(("http://", "https://"))), None)
     if first is not None:
         when = now or datetime.datetime.now(datetime.UTC)
-        sources.append((archive_url(first, when), AttemptKind.ARCHIVE))
+        yield archive_url(first, when), AttemptKind.ARCHIVE
 
-    dis_text = _read_text(read_item, spec.disarchive_mirrors_file)
-    if dis_text is None:
-        dis_text = files.disarchive.contents.decode("utf-8")
+
+def _mirror_table(
+    spec: UrlFetch,
+    read_item: Callable[[str], bytes] | None,
+    log: Callable[[str], None],
+    config: MirrorConfig | None,
+) -> Mapping[str, Sequence[str]]:
+    own = _read_text(read_item, spec.mirrors_file)
+    if own is not None:
+        try:
+            return parse_mirrors(own, spec.mirrors_file or "<mirrors>")
+        except ReviveError as err:
+            log(f"cannot read the mirror list: {err}; using today's")
+    elif spec.mirrors_file is not None:
+        log(f"mirror list {spec.mirrors_file} is not in the store; using today's")
+    return (config or default_mirror_config()).mirror_table()
+
+
+def disarchive_sources(
+    spec: UrlFetch,
+    read_item: Callable[[str], bytes] | None,
+    config: MirrorConfig | None = None,
+) -> list[str]:
+    """The Disarchive specification URLs for ``spec`` (own list first, else ``config``'s)."""
+    expected = spec.expected
+    text = _read_text(read_item, spec.disarchive_mirrors_file)
+    if text is None:
+        text = (config or default_mirror_config()).files().disarchive.contents.decode()
     try:
-        dis_urls = list(disarchive_urls(dis_text, expected.algorithm, expected.digest))
+        return list(disarchive_urls(text, expected.algorithm, expected.digest))
     except ReviveError:
-        dis_urls = []
-    return sources, dis_urls
+        return []
+
+
+def url_sources(
+    spec: UrlFetch,
+    read_item: Callable[[str], bytes] | None,
+    log: Callable[[str], None],
+    config: MirrorConfig | None = None,
+    now: datetime.datetime | None = None,
+) -> tuple[list[tuple[str, AttemptKind]], list[str]]:
+    """Every source of :func:`iter_sources`, and the Disarchive specification URLs."""
+    sources = list(iter_sources(spec, read_item, log, config, now))
+    return sources, disarchive_sources(spec, read_item, config)
 
 
 _METHOD_OF = {
@@ -138,16 +167,20 @@ async def fetch_url(spec: UrlFetch, ctx: BuildContext) -> Verified:
         FetchError: every source failed; the reason is the most telling one.
     """
     expected = spec.expected
-    sources, disarchive = url_sources(spec, ctx.read_item, ctx.log, ctx.mirror_config)
     attempts = Attempts()
-    for original, kind in sources:
+    for original, kind in iter_sources(spec, ctx.read_item, ctx.log, ctx.mirror_config):
         if not ctx.options.allows(_METHOD_OF[kind]):
             continue
         url = ctx.rewritten(original)
         result = await _try(ctx, url, kind, expected, spec.executable, attempts)
         if result is not None:
             return result
-    if ctx.options.allows(DownloadMethod.DISARCHIVE) and disarchive:
+    disarchive = (
+        disarchive_sources(spec, ctx.read_item, ctx.mirror_config)
+        if ctx.options.allows(DownloadMethod.DISARCHIVE)
+        else []
+    )
+    if disarchive:
         ctx.attempt(disarchive[0], AttemptKind.DISARCHIVE)
         detail = (
             "Disarchive re-assembly is not available in guix-revive "
@@ -159,7 +192,7 @@ async def fetch_url(spec: UrlFetch, ctx: BuildContext) -> Verified:
             disarchive[0],
             FetchError(FailureReason.BUILDER_UNSUPPORTED, detail),
         )
-    verified = await from_nar_mirrors(ctx, expected, attempts)
+    verified = await from_nar_mirrors(ctx, expected, attempts, spec.method)
     if verified is not None:
         return verified
     raise attempts.error(expected.output_path)
@@ -180,7 +213,7 @@ async def _try(
         ctx.log(f"downloaded {size} bytes from {url}")
         if executable:
             os.chmod(dest, 0o755)
-        return verify_or_quarantine(ctx, dest, expected)
+        return await verify_or_quarantine(ctx, dest, expected)
     except FetchError as err:
         if err.reason is not FailureReason.HASH_MISMATCH:
             ctx.log(str(err))

@@ -88,5 +88,5 @@ async def fetch_git(spec: GitFetch, ctx: BuildContext) -> Verified:
         ctx.log(f"removed {removed} .git entr{'y' if removed == 1 else 'ies'}")
 
     return await fetch_with_fallbacks(
-        ctx, spec.expected, url, checkout, swh_possible=not spec.recursive
+        ctx, spec.expected, url, checkout, spec.method, swh_possible=not spec.recursive
     )

@@ -33,4 +33,6 @@ async def fetch_hg(spec: HgFetch, ctx: BuildContext) -> Verified:
         await run_checked(ctx, argv, url, env=env)
         remove_named(dest, frozenset({".hg"}))
 
-    return await fetch_with_fallbacks(ctx, spec.expected, url, checkout, swh_possible=True)
+    return await fetch_with_fallbacks(
+        ctx, spec.expected, url, checkout, spec.method, swh_possible=True
+    )

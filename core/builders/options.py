@@ -54,8 +54,12 @@ class FetchOptions:
     """``(old_prefix, new_prefix)`` pairs applied to every URL and repository
     before it is fetched (the first matching pair wins); each use is logged."""
     nar_mirrors: tuple[str, ...] = ()
-    """Base URLs tried for any FOD once the other sources failed:
-    ``<base>/nar/<basename of the output path>``, an uncompressed NAR."""
+    """Base URLs tried, for a FOD of any method in today's form, once the
+    other sources failed: ``<base>/nar/<basename of the output path>``, an
+    uncompressed NAR. An old form keeps its era's nar servers instead
+    (:mod:`revive.core.builders.nar_mirror`)."""
+    nar_mirrors_for_old_forms: bool = False
+    """Also give FODs in an old form (not rewritten) today's nar mirrors."""
     methods: tuple[DownloadMethod, ...] = ALL_METHODS
     """The kinds of source allowed (tests and offline use restrict this)."""
     tool_timeout: float | None = None

@@ -67,7 +67,7 @@ async def fetch_svn(spec: SvnFetch, ctx: BuildContext) -> Verified:
         )
         await run_checked(ctx, argv, url, env=_env())
 
-    return await fetch_with_fallbacks(ctx, spec.expected, url, checkout)
+    return await fetch_with_fallbacks(ctx, spec.expected, url, checkout, spec.method)
 
 
 async def fetch_svn_multi(spec: SvnMultiFetch, ctx: BuildContext) -> Verified:
@@ -94,4 +94,4 @@ async def fetch_svn_multi(spec: SvnMultiFetch, ctx: BuildContext) -> Verified:
             )
             await run_checked(ctx, argv, url, env=_env())
 
-    return await fetch_with_fallbacks(ctx, spec.expected, url, checkout)
+    return await fetch_with_fallbacks(ctx, spec.expected, url, checkout, spec.method)

@@ -21,7 +21,7 @@ from revive.core.builders.nar_mirror import from_nar_mirrors
 from revive.core.builders.options import DownloadMethod
 from revive.core.builders.process import ToolResult, run_tool
 from revive.core.builders.verify import Verified
-from revive.core.fetch.spec import Expected
+from revive.core.fetch.spec import Expected, FetchMethod
 from revive.core.stores.api import AttemptKind, FailureReason
 
 __all__ = ["classify_failure", "run_checked", "remove_named", "fetch_with_fallbacks"]
@@ -112,6 +112,7 @@ async def fetch_with_fallbacks(
     expected: Expected,
     source: str,
     checkout: Callable[[Path], Awaitable[None]],
+    method: FetchMethod,
     swh_possible: bool = False,
 ) -> Verified:
     """Run ``checkout(dest)`` for ``source``, verify, then fall back to nar mirrors.
@@ -121,6 +122,7 @@ async def fetch_with_fallbacks(
         expected: what the result must hash to.
         source: the repository (after rewrites), for events and messages.
         checkout: writes the clean checkout into ``dest`` (which it creates).
+        method: the fetch method (which nar servers an old form may use).
         swh_possible: Guix would try Software Heritage by origin for this
             method; guix-revive reports that it cannot.
 
@@ -133,7 +135,7 @@ async def fetch_with_fallbacks(
         dest = ctx.fresh_path("checkout")
         try:
             await checkout(dest)
-            return verify_or_quarantine(ctx, dest, expected)
+            return await verify_or_quarantine(ctx, dest, expected)
         except FetchError as err:
             remove_tree(dest)
             if err.reason is not FailureReason.HASH_MISMATCH:
@@ -142,7 +144,7 @@ async def fetch_with_fallbacks(
         except BaseException:
             remove_tree(dest)
             raise
-    verified = await from_nar_mirrors(ctx, expected, attempts)
+    verified = await from_nar_mirrors(ctx, expected, attempts, method)
     if verified is not None:
         return verified
     if swh_possible and ctx.options.allows(DownloadMethod.SWH):

@@ -15,9 +15,10 @@ from pathlib import Path
 
 from revive.core import base32
 from revive.core.builders.errors import FetchError
+from revive.core.builders.threads import CancelToken
 from revive.core.fetch.spec import Expected
 from revive.core.hashes import new_hasher
-from revive.core.nar import file_hash, iter_nar
+from revive.core.nar import CHUNK_SIZE, file_hash, iter_nar
 from revive.core.stores.api import FailureReason
 
 __all__ = ["Verified", "measure", "verify_output"]
@@ -35,15 +36,59 @@ class Verified:
     """Size of its NAR in bytes."""
 
 
-def measure(path: Path, algorithm: str, recursive: bool) -> tuple[bytes, bytes, int]:
-    """``(digest, nar_sha256, nar_size)`` of ``path`` in as few passes as possible.
+def _nar_string(data: bytes) -> bytes:
+    return len(data).to_bytes(8, "little") + data + bytes(-len(data) % 8)
+
+
+def _check(cancel: CancelToken | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise FetchError(FailureReason.CANCELLED, "cancelled")
+
+
+def _flat_measure(
+    path: Path, algorithm: str, cancel: CancelToken | None
+) -> tuple[bytes, bytes, int]:
+    # One read of a regular file for both digests: its NAR is a fixed header,
+    # the bytes, zero padding and a fixed trailer (guix-derivations.md §4.2).
+    with open(path, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        header = b"".join(
+            _nar_string(token) for token in (b"nix-archive-1", b"(", b"type", b"regular")
+        )
+        if info.st_mode & 0o100:
+            header += _nar_string(b"executable") + _nar_string(b"")
+        header += _nar_string(b"contents") + info.st_size.to_bytes(8, "little")
+        nar = new_hasher("sha256")
+        flat = new_hasher(algorithm)
+        nar.update(header)
+        size = 0
+        while chunk := handle.read(CHUNK_SIZE):
+            _check(cancel)
+            nar.update(chunk)
+            flat.update(chunk)
+            size += len(chunk)
+    if size != info.st_size:
+        raise OSError(f"{path}: file changed size while being hashed")
+    trailer = bytes(-size % 8) + _nar_string(b")")
+    nar.update(trailer)
+    return flat.digest(), nar.digest(), len(header) + size + len(trailer)
+
+
+def measure(
+    path: Path, algorithm: str, recursive: bool, cancel: CancelToken | None = None
+) -> tuple[bytes, bytes, int]:
+    """``(digest, nar_sha256, nar_size)`` of ``path`` in one pass.
 
     ``digest`` is the recursive (NAR) or flat digest with ``algorithm``.
+    ``cancel``, checked between chunks, stops it with a ``CANCELLED`` error.
     """
+    if not recursive and stat.S_ISREG(os.lstat(path).st_mode):
+        return _flat_measure(path, algorithm, cancel)
     nar_hasher = new_hasher("sha256")
     other = new_hasher(algorithm) if recursive and algorithm != "sha256" else None
     size = 0
     for chunk in iter_nar(path):
+        _check(cancel)
         nar_hasher.update(chunk)
         if other is not None:
             other.update(chunk)
@@ -56,7 +101,7 @@ def measure(path: Path, algorithm: str, recursive: bool) -> tuple[bytes, bytes, 
     return digest, nar, size
 
 
-def verify_output(path: Path, expected: Expected) -> Verified:
+def verify_output(path: Path, expected: Expected, cancel: CancelToken | None = None) -> Verified:
     """Check ``path`` against ``expected``.
 
     Raises:
@@ -70,7 +115,7 @@ def verify_output(path: Path, expected: Expected) -> Verified:
                 FailureReason.HASH_MISMATCH,
                 f"{expected.output_path}: a flat hash needs a non-executable regular file",
             )
-    digest, nar, size = measure(path, expected.algorithm, expected.recursive)
+    digest, nar, size = measure(path, expected.algorithm, expected.recursive, cancel)
     if digest != expected.digest:
         wanted, got = base32.encode(expected.digest), base32.encode(digest)
         raise FetchError(

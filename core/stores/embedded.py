@@ -43,6 +43,7 @@ from revive.core.builders.context import BuildContext, remove_tree
 from revive.core.builders.dispatch import run_builder
 from revive.core.builders.errors import FetchError
 from revive.core.builders.options import FetchOptions
+from revive.core.builders.threads import run_in_thread
 from revive.core.builders.verify import measure
 from revive.core.derivation import Derivation
 from revive.core.derivation_hash import fixed_output_expected_path
@@ -151,6 +152,7 @@ class EmbeddedStore:
         """The bookkeeping directory."""
         self.db = ValidPathDB(self.meta / "db.sqlite")
         """The database of valid paths."""
+        self._dirs_made = False
 
     def __repr__(self) -> str:
         return f"EmbeddedStore({str(self.root)!r}, store_dir={self._store_dir!r})"
@@ -357,8 +359,13 @@ class EmbeddedStore:
             lock.release()
 
     def _ensure_dirs(self) -> None:
+        # Once per store object: a mkdir is a metadata write, and a fetch of
+        # 500 small files is dominated by those.
+        if self._dirs_made:
+            return
         for sub in ("tmp", "locks"):
             (self.meta / sub).mkdir(parents=True, exist_ok=True)
+        self._dirs_made = True
 
     def _install(
         self,
@@ -392,77 +399,91 @@ class EmbeddedStore:
         """
         return event_stream(lambda emit: self._build(drv_path, emit))
 
-    async def _build(self, drv_path: str, emit: Callable[[BuildEvent], None]) -> None:
+    def _prepare(self, drv_path: str) -> tuple[str, FetchSpec, bool] | BuildEvent:
+        """``(output_path, spec, todays_form)`` of a FOD to fetch, or the event that ends it.
+
+        Blocking (reads the ``.drv`` and maybe a builder script): run in a thread.
+        """
         try:
             drv = self.read_derivation(drv_path)
         except MissingStoreItem as err:
-            emit(BuildFailed(drv_path, FailureReason.MISSING_INPUT, str(err)))
-            return
+            return BuildFailed(drv_path, FailureReason.MISSING_INPUT, str(err))
         except ReviveError as err:
-            emit(BuildFailed(drv_path, FailureReason.FAILED, str(err)))
-            return
+            return BuildFailed(drv_path, FailureReason.FAILED, str(err))
         out = drv.fixed_output
         if out is None:
-            emit(
-                BuildFailed(
-                    drv_path,
-                    FailureReason.BUILDER_UNSUPPORTED,
-                    f"{drv_path}: not a fixed-output derivation; the embedded store only "
-                    "fetches sources (the guix backend builds anything)",
-                )
+            return BuildFailed(
+                drv_path,
+                FailureReason.BUILDER_UNSUPPORTED,
+                f"{drv_path}: not a fixed-output derivation; the embedded store only "
+                "fetches sources (the guix backend builds anything)",
             )
-            return
         output_path = out.path
         try:
             computed = fixed_output_expected_path(drv, self._store_dir)
         except ValueError as err:
-            emit(BuildFailed(drv_path, FailureReason.FAILED, f"{drv_path}: {err}"))
-            return
+            return BuildFailed(drv_path, FailureReason.FAILED, f"{drv_path}: {err}")
         if computed != output_path:
-            emit(
-                BuildFailed(
-                    drv_path,
-                    FailureReason.FAILED,
-                    f"{drv_path}: output path {output_path} does not match its hash "
-                    f"(expected {computed})",
-                )
+            return BuildFailed(
+                drv_path,
+                FailureReason.FAILED,
+                f"{drv_path}: output path {output_path} does not match its hash "
+                f"(expected {computed})",
             )
-            return
         if self.is_valid(output_path):
-            emit(BuildFinished(drv_path, output_path, cached=True))
-            return
+            return BuildFinished(drv_path, output_path, cached=True)
         try:
             spec = extract_fetch_spec(drv, self.read_item, path=drv_path)
         except MissingStoreItem as err:
-            emit(BuildFailed(drv_path, FailureReason.MISSING_INPUT, str(err)))
-            return
+            return BuildFailed(drv_path, FailureReason.MISSING_INPUT, str(err))
         except ReviveError as err:
-            emit(BuildFailed(drv_path, FailureReason.BUILDER_UNSUPPORTED, str(err)))
-            return
-        emit(BuildStarted(drv_path, output_path, str(spec.method)))
+            return BuildFailed(drv_path, FailureReason.BUILDER_UNSUPPORTED, str(err))
         self._ensure_dirs()
+        return output_path, spec, drv.builder.startswith("builtin:")
+
+    async def _build(self, drv_path: str, emit: Callable[[BuildEvent], None]) -> None:
+        # File-system work runs in threads: on a slow disk, a dozen metadata
+        # operations per FOD on the event loop's thread would serialise
+        # every concurrent build behind them.
+        prepared = await asyncio.to_thread(self._prepare, drv_path)
+        if not isinstance(prepared, tuple):
+            emit(prepared)
+            return
+        output_path, spec, todays_form = prepared
+        emit(BuildStarted(drv_path, output_path, str(spec.method)))
         lock = OutputLock(self.meta / "locks", output_path)
-        if not lock.try_acquire():
+        if not await asyncio.to_thread(lock.try_acquire):
             emit(BuildLog(drv_path, f"waiting for another build of {output_path}"))
             await lock.acquire()
         try:
-            if self.is_valid(output_path):
+            work = await asyncio.to_thread(self._work_dir, output_path)
+            if work is None:  # built by another process meanwhile
                 emit(BuildFinished(drv_path, output_path, cached=True))
                 return
-            await self._fetch(drv_path, spec, output_path, emit)
+            try:
+                await self._fetch(drv_path, spec, output_path, work, todays_form, emit)
+            finally:
+                await run_in_thread(lambda _cancel: remove_tree(work))
         finally:
             lock.release()
+
+    def _work_dir(self, output_path: str) -> Path | None:
+        """A fresh work directory for ``output_path`` (lock held), or ``None`` if valid."""
+        if self.is_valid(output_path):
+            return None
+        base = os.path.basename(output_path)
+        self._remove_stale_work(base)
+        return Path(tempfile.mkdtemp(prefix=base + ".", dir=self.meta / "tmp"))
 
     async def _fetch(
         self,
         drv_path: str,
         spec: FetchSpec,
         output_path: str,
+        work: Path,
+        todays_form: bool,
         emit: Callable[[BuildEvent], None],
     ) -> None:
-        base = os.path.basename(output_path)
-        self._remove_stale_work(base)
-        work = Path(tempfile.mkdtemp(prefix=base + ".", dir=self.meta / "tmp"))
         loop = asyncio.get_running_loop()
 
         def emit_threadsafe(event: BuildEvent) -> None:
@@ -477,13 +498,24 @@ class EmbeddedStore:
             read_item=self.read_item,
             quarantine_dir=self.quarantine_dir,
             emit_threadsafe=emit_threadsafe,
+            todays_form=todays_form,
             mirror_config=self.mirror_config,
         )
         try:
             verified = await run_builder(spec, ctx)
             try:
-                self._install(
-                    verified.path, output_path, verified.nar_sha256, verified.nar_size, (), drv_path
+                # In a thread (canonicalising a big tree takes time), and
+                # waited for even on cancellation: the work directory must
+                # not be deleted under a rename in progress.
+                await run_in_thread(
+                    lambda _cancel: self._install(
+                        verified.path,
+                        output_path,
+                        verified.nar_sha256,
+                        verified.nar_size,
+                        (),
+                        drv_path,
+                    )
                 )
             except (OSError, StoreError) as err:
                 detail = getattr(err, "strerror", None) or str(err)
@@ -501,8 +533,6 @@ class EmbeddedStore:
                     kept_at=err.kept_at,
                 )
             )
-        finally:
-            remove_tree(work)
 
     def _remove_stale_work(self, base: str) -> None:
         # Work directories of this output left by a killed process: whoever

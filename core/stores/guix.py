@@ -705,6 +705,7 @@ class GuixStore:
             read_item=self.read_item,
             quarantine_dir=self.quarantine_dir,
             emit_threadsafe=emit_threadsafe,
+            todays_form=drv.builder.startswith("builtin:"),
         )
         try:
             verified = await run_builder(spec, ctx)

@@ -278,7 +278,9 @@ class _Display:
             self.progress.stop()
 
     def _plain(self, text: str) -> None:
-        self.out.print(text, markup=False, highlight=False)
+        # Straight to the file: rich's rendering costs more than a fetch
+        # when every event of hundreds of downloads is printed.
+        print(text, file=self.out.file)
 
     def _advance(self) -> None:
         self.done += 1
@@ -308,7 +310,7 @@ class _Display:
         if isinstance(event, BuildAttempt):
             if self.progress is not None and drv in self.lines:
                 self.progress.update(self.lines[drv], description=f"  {label} ← {event.source}")
-            else:
+            elif self.verbose:
                 self._plain(f"  {label}: trying {event.source} ({event.kind})")
         elif isinstance(event, BuildProgress):
             if self.progress is not None and drv in self.lines:

@@ -381,3 +381,74 @@ def test_a_killed_fetch_leaves_nothing_valid(
     events = asyncio.run(collect(store, drv))
     assert events[-1] == BuildFinished(drv, expected.output_path)
     assert list((root / ".guix-revive" / "tmp").iterdir()) == []
+
+
+def _old_git_fod(expected, url: str) -> Derivation:
+    """A 2017–2024 in-band ``git-download`` FOD (§6.3 G2) of ``url`` at tag v1.0."""
+    script = "/gnu/store/0d3x4bbkmxwr2vqp8wp4bnz3wj0s0dn9-git-download"
+    return Derivation(
+        name=expected.name,
+        outputs=(Output("out", expected.output_path, "r:sha256", expected.digest.hex()),),
+        input_drvs=(),
+        input_srcs=(script,),
+        system="x86_64-linux",
+        builder="/gnu/store/18hp7flyb3yid3yp49i6qcdq0sbi5l1n-guile-3.0.2/bin/guile",
+        args=("--no-auto-compile", script),
+        env=(
+            ("git commit", "v1.0"),
+            ("git recursive?", "#f"),
+            ("git url", url),
+            ("out", expected.output_path),
+        ),
+    )
+
+
+async def test_an_old_form_keeps_its_eras_nar_servers(
+    tmp_path, store_copy, http_server, expected_for, make_tree, nar_of, options
+):
+    """A moved repository: today's nar mirror is not for an old form (rewrite it for
+    that), but the build farms of its era are tried, gzip first (§7.5)."""
+    import gzip
+
+    ref = tmp_path / "ref"
+    make_tree(ref, {"README": b"moved\n"})
+    expected = expected_for("moved-1.0-checkout", tree=ref)
+    drv = store_copy.add_drv(_old_git_fod(expected, (tmp_path / "gone").as_uri()))
+    name = os.path.basename(expected.output_path)
+    http_server.files[f"/today/nar/{name}"] = nar_of(ref)
+    # The old build farms, sent to the loopback server; only one has it, gzipped.
+    era = {
+        "http://berlin.guix.gnu.org": http_server.url("/berlin"),
+        "http://berlin.guixsd.org": http_server.url("/guixsd"),
+        "http://mirror.hydra.gnu.org/guix": http_server.url("/hydra"),
+    }
+    opts = options(nar_mirrors=(http_server.url("/today"),), url_rewrites=tuple(era.items()))
+    store = EmbeddedStore(tmp_path / "s1", read_only=[store_copy.root], options=opts)
+    events = await collect(store, drv)
+    assert events[-1].reason is FailureReason.NOT_FOUND
+    assert not any(
+        isinstance(e, BuildAttempt) and e.source.startswith(http_server.url("/today"))
+        for e in events
+    )
+
+    http_server.files[f"/guixsd/nar/gzip/{name}"] = gzip.compress(nar_of(ref))
+    store = EmbeddedStore(tmp_path / "s2", read_only=[store_copy.root], options=opts)
+    events = await collect(store, drv)
+    assert events[-1] == BuildFinished(drv, expected.output_path)
+    assert [e.source for e in events if isinstance(e, BuildAttempt)][1:] == [
+        http_server.url(f"/berlin/nar/gzip/{name}"),
+        http_server.url(f"/berlin/nar/{name}"),
+        http_server.url(f"/guixsd/nar/gzip/{name}"),
+    ]
+
+    # Opting in gives old forms today's nar mirrors too.
+    store = EmbeddedStore(
+        tmp_path / "s3",
+        read_only=[store_copy.root],
+        options=options(
+            nar_mirrors=opts.nar_mirrors,
+            url_rewrites=opts.url_rewrites,
+            nar_mirrors_for_old_forms=True,
+        ),
+    )
+    assert (await collect(store, drv))[-1] == BuildFinished(drv, expected.output_path)
