@@ -287,3 +287,35 @@ def test_guix_backend_replays_a_recorded_build(
     calls = [c[0] for c in guix_standin.calls()]
     assert ["gc", "--references", drv] in calls  # is the .drv in the daemon's store?
     assert ["build", "--no-grafts", drv] in calls
+
+
+def test_terminal_display(closure, tmp_path, monkeypatch):
+    """On a terminal: rich progress (overall bar, a line per fetch) and a table of failures."""
+    import io
+
+    from rich.console import Console
+
+    from revive.tui.cli import fetch as fetch_command
+
+    buffer = io.StringIO()
+    monkeypatch.setattr(fetch_command, "is_terminal", lambda: True)
+    monkeypatch.setattr(
+        fetch_command, "console", lambda: Console(file=buffer, force_terminal=True, width=120)
+    )
+    status = main(
+        [
+            "fetch",
+            "--store",
+            str(closure["copy"]),
+            "--target-store",
+            str(tmp_path / "target"),
+            "--backend",
+            "embedded",
+            *OFFLINE,
+            closure["mixed"],
+        ]
+    )
+    text = buffer.getvalue()
+    assert status == 1
+    assert "sources" in text and "10/10" in text
+    assert "failures" in text and "hash mismatch" in text and "not found" in text

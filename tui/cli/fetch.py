@@ -302,7 +302,7 @@ class _Display:
             label = name_part(event.output_path) if event.output_path else name_part(drv)
             self.labels[drv] = label
             if self.progress is not None:
-                self.lines[drv] = self.progress.add_task(f"  {label}", total=None, start=True)
+                self.lines[drv] = self.progress.add_task(f"  {label}", total=None, note="")
             else:
                 self._plain(f"fetching {label} ({event.method or 'unknown method'})")
             return
