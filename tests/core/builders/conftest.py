@@ -309,3 +309,90 @@ GIT_ENV = {
 def git_env() -> dict[str, str]:
     """Environment for setting up git repositories in tests."""
     return dict(GIT_ENV)
+
+
+# --- a loopback FTP server (passive mode, RETR and SIZE only) ------------------------
+
+
+class LoopbackFtp:
+    """Enough of an FTP server for ``ftplib``: anonymous login, SIZE, PASV, RETR."""
+
+    def __init__(self) -> None:
+        import socketserver
+
+        self.files: dict[str, bytes] = {}
+        outer = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def reply(self, line: str) -> None:
+                self.wfile.write((line + "\r\n").encode())
+
+            def handle(self) -> None:
+                import socket
+
+                self.reply("220 loopback ftp")
+                passive: socket.socket | None = None
+                for raw in self.rfile:
+                    command, _, arg = raw.decode().strip().partition(" ")
+                    command = command.upper()
+                    if command in ("USER", "PASS", "TYPE"):
+                        self.reply(
+                            "331 ok"
+                            if command == "USER"
+                            else "230 ok"
+                            if command == "PASS"
+                            else "200 ok"
+                        )
+                    elif command == "SIZE":
+                        data = outer.files.get(arg)
+                        self.reply(f"213 {len(data)}" if data is not None else "550 no such file")
+                    elif command == "PASV":
+                        passive = socket.socket()
+                        passive.bind(("127.0.0.1", 0))
+                        passive.listen(1)
+                        port = passive.getsockname()[1]
+                        self.reply(
+                            f"227 Entering Passive Mode (127,0,0,1,{port // 256},{port % 256})"
+                        )
+                    elif command == "RETR":
+                        data = outer.files.get(arg)
+                        if data is None or passive is None:
+                            if passive is not None:
+                                passive.close()
+                                passive = None
+                            self.reply("550 no such file")
+                            continue
+                        self.reply("150 sending")
+                        conn, _ = passive.accept()
+                        conn.sendall(data)
+                        conn.close()
+                        passive.close()
+                        passive = None
+                        self.reply("226 done")
+                    elif command == "QUIT":
+                        self.reply("221 bye")
+                        break
+                    else:
+                        self.reply("502 not implemented")
+                if passive is not None:
+                    passive.close()
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+
+    def url(self, path: str) -> str:
+        """``ftp://127.0.0.1:PORT/path``."""
+        return f"ftp://127.0.0.1:{self.server.server_address[1]}{path}"
+
+
+@pytest.fixture
+def ftp_server() -> Iterator[LoopbackFtp]:
+    """A running loopback FTP server, stopped after the test."""
+    server = LoopbackFtp()
+    server.thread.start()
+    try:
+        yield server
+    finally:
+        server.server.shutdown()
+        server.server.server_close()

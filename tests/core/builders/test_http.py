@@ -170,3 +170,21 @@ def test_independent_nar_matches_the_doc_vector(nar_of, tmp_path: Path):
     assert hashlib.sha256(nar_of(f)).hexdigest() == (
         "5849379a8b8cbfc4131d0c0f89ad020ea270d85f161e257b7d52135b58337ece"
     )
+
+
+async def test_ftp_download(ftp_server, make_ctx, tmp_path):
+    ftp_server.files["/pub/gnu/hello-1.0.tar.gz"] = DATA
+    ctx = make_ctx()
+    dest = tmp_path / "x"
+    size = await fetch_file(ctx, ftp_server.url("/pub/gnu/hello-1.0.tar.gz"), dest)
+    assert size == len(DATA) and dest.read_bytes() == DATA
+
+
+async def test_ftp_missing_file_is_not_found(ftp_server, make_ctx, tmp_path):
+    ctx = make_ctx()
+    url = ftp_server.url("/pub/nope.tar.gz")
+    with pytest.raises(FetchError) as info:
+        await fetch_file(ctx, url, tmp_path / "x")
+    assert info.value.reason is FailureReason.NOT_FOUND
+    assert str(info.value) == f"{url}: FTP 550 no such file"
+    assert not (tmp_path / "x").exists()
