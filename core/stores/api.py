@@ -269,8 +269,9 @@ class Store(Protocol):
         """Build ``drv_path``, reporting what happens as events.
 
         The last event is :class:`BuildFinished` or :class:`BuildFailed`.
-        Closing the iterator early, or cancelling the task iterating it,
-        stops the build: child processes are killed and nothing becomes
-        valid.
+        Closing the iterator early (``await events.aclose()``, or iterating
+        inside ``contextlib.aclosing``: a ``break`` alone does not close an
+        async generator), or cancelling the task iterating it, stops the
+        build: child processes are killed and nothing becomes valid.
         """
         ...

@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from rich.console import Console
@@ -188,21 +189,26 @@ def run(args: argparse.Namespace) -> int:
     display = _Display(out, is_terminal(), args.verbose, len(fods))
     started = time.monotonic()
     with display:
-        outcomes = asyncio.run(
-            fetch_many(
-                store,
-                jobs,
-                concurrency=args.jobs,
-                on_event=display.event,
-                on_skip=display.skip,
-            )
-        )
+        outcomes = asyncio.run(_fetch(store, jobs, args.jobs, display))
     elapsed = time.monotonic() - started
     all_outcomes = list(rewrite_failures) + list(outcomes)
     _summary(out, all_outcomes, store, elapsed)
     missing_roots = [r for r in roots if r in problems]
     ok = all(o.status is not OutcomeStatus.FAILED for o in all_outcomes) and not missing_roots
     return 0 if ok else 1
+
+
+async def _fetch(
+    store: Store, jobs: Sequence[FetchJob], concurrency: int, display: _Display
+) -> tuple[FetchOutcome, ...]:
+    # Each running download holds a pool thread, and hashing and installing
+    # need more: the default pool (CPUs + 4 threads) would cap --jobs.
+    loop = asyncio.get_running_loop()
+    with ThreadPoolExecutor(max_workers=2 * concurrency + 4) as pool:
+        loop.set_default_executor(pool)
+        return await fetch_many(
+            store, jobs, concurrency=concurrency, on_event=display.event, on_skip=display.skip
+        )
 
 
 def _jobs(
