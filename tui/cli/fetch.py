@@ -48,6 +48,9 @@ from revive.tui.cli.common import add_store_option, console, is_terminal
 
 __all__ = ["add_parser", "run"]
 
+_MAX_WARNINGS = 10
+"""Missing or malformed derivations listed before the rest is counted."""
+
 _EPILOG = """\
 exit status:
   0  every fixed-output derivation of the closure has a valid output
@@ -174,8 +177,10 @@ def run(args: argparse.Namespace) -> int:
     out = console()
     err = Console(stderr=True, highlight=False)
     problems = dict(graph.problems)
-    for problem in problems.values():
+    for problem in list(problems.values())[:_MAX_WARNINGS]:
         err.print(f"warning: {problem}", markup=False)
+    if len(problems) > _MAX_WARNINGS:
+        err.print(f"warning: … and {len(problems) - _MAX_WARNINGS} more missing or malformed")
     fods = [p for p in graph.topological_order() if graph.is_fixed_output(p)]
     store = open_store(
         args.backend,
