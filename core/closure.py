@@ -17,16 +17,17 @@ from __future__ import annotations
 import gc
 import os
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Final, Protocol
+from itertools import starmap
+from typing import Any, Final, Protocol
 
-from revive.core.aterm import parse_derivation_bytes
-from revive.core.derivation import Derivation
-from revive.core.drv_scan import scan_derivation
-from revive.core.errors import DerivationError, ReviveError
+from revive.core.derivation import Derivation, Output
+from revive.core.errors import ReviveError
 from revive.core.graph import DerivationGraph
+from revive.core.load_worker import LOADED, MALFORMED, WorkerFailed, WorkerPool, load_one
 from revive.core.store_dir import StoreDir
 
 __all__ = [
@@ -118,6 +119,7 @@ def load_closure(
     cache: ClosureCache | None = None,
     progress: Callable[[LoadProgress], None] | None = None,
     cancel: threading.Event | None = None,
+    workers: int | None = None,
 ) -> DerivationGraph:
     """The graph of ``roots`` (logical ``.drv`` paths) and everything they depend on.
 
@@ -129,6 +131,8 @@ def load_closure(
         progress: called every few hundred files and once at the end.
         cancel: when set (from another thread), loading stops with
             :class:`LoadCancelled`.
+        workers: processes to spread a big load over (default: one per
+            CPU); 1 reads everything in this process.
 
     Raises:
         LoadCancelled: ``cancel`` was set.
@@ -152,10 +156,148 @@ def load_closure(
                 return graph
             # A node that was missing appeared: reuse what was parsed, read the rest.
             known = pack.derivations
-    graph = _walk(root_paths, store, known, progress, cancel)
+    graph = _walk(
+        root_paths,
+        store,
+        known,
+        progress,
+        cancel,
+        default_workers() if workers is None else workers,
+    )
     if cache is not None:
         cache.save(store, root_paths, graph)
     return graph
+
+
+class _Walk:
+    """The state of one breadth-first load: the queue is the graph's order."""
+
+    def __init__(
+        self,
+        roots: tuple[str, ...],
+        store: StoreDir,
+        known: Mapping[str, Derivation],
+        progress: Callable[[LoadProgress], None] | None,
+        cancel: threading.Event | None,
+    ) -> None:
+        self.store = store
+        self.known = known
+        self.progress = progress
+        self.cancel = cancel
+        self.logical = store.logical
+        self.physical = os.path.join(store.physical, "")
+        self.derivations: dict[str, Derivation] = {}
+        self.problems: dict[str, str] = {}
+        self.malformed: set[str] = set()
+        self.queue = list(roots)
+        self.seen = set(self.queue)
+        self.index = 0
+        """Nodes of the queue handled so far."""
+        self.next_report = PROGRESS_EVERY
+
+    def checkpoint(self) -> None:
+        """Report progress and honour cancellation every few hundred nodes."""
+        if self.index >= self.next_report:
+            self.next_report = self.index + PROGRESS_EVERY
+            if self.progress is not None:
+                self.progress(LoadProgress(self.index, len(self.queue)))
+            if self.cancel is not None and self.cancel.is_set():
+                raise LoadCancelled(self.index)
+
+    def apply(self, path: str, status: int, payload: Any) -> None:
+        """Record the outcome for ``path`` and queue its unseen inputs."""
+        if status == LOADED:
+            name, (outputs, input_drvs, srcs, system, builder, args, env) = payload
+            self.add(
+                path,
+                Derivation(
+                    name,
+                    tuple(starmap(Output, outputs)),
+                    input_drvs,
+                    srcs,
+                    system,
+                    builder,
+                    args,
+                    env,
+                ),
+            )
+        else:
+            self.problems[path] = payload
+            if status == MALFORMED:
+                self.malformed.add(path)
+
+    def add(self, path: str, drv: Derivation) -> None:
+        self.derivations[path] = drv
+        seen = self.seen
+        for input_path, _ in drv.input_drvs:
+            if input_path not in seen:
+                seen.add(input_path)
+                self.queue.append(input_path)
+
+    def sequential(self, until: int | None = None) -> None:
+        """Handle queued nodes in this process (stop early once ``until`` are queued)."""
+        queue = self.queue
+        known = self.known
+        logical, physical = self.logical, self.physical
+        while self.index < len(queue):
+            if until is not None and len(queue) - self.index >= until:
+                return
+            self.checkpoint()
+            path = queue[self.index]
+            self.index += 1
+            drv = known.get(path)
+            if drv is not None:
+                self.add(path, drv)
+            else:
+                self.apply(path, *load_one(logical, physical, path))
+
+    def parallel(self, workers: int) -> None:
+        """Handle the rest of the queue with worker processes (or alone if they fail).
+
+        Batches are consecutive slices of the queue, dealt round-robin, and
+        their results are applied in queue order, so the graph's order is
+        exactly the one a sequential load gives.
+        """
+        try:
+            pool = WorkerPool(workers)
+        except WorkerFailed:  # pragma: no cover - no processes allowed here
+            return
+        queue = self.queue
+        # (first queue index, size, worker) of each batch sent, oldest first.
+        pending: deque[tuple[int, int, int]] = deque()
+        submitted = self.index
+        turn = 0
+        with pool:
+            try:
+                while self.index < len(queue):
+                    # Two batches per worker: one being read, one waiting.
+                    while submitted < len(queue) and len(pending) < 2 * workers:
+                        size = max(16, min(_BATCH, (len(queue) - submitted) // (2 * workers)))
+                        batch = queue[submitted : submitted + size]
+                        pool.send(turn, self.logical, self.physical, batch)
+                        pending.append((submitted, len(batch), turn))
+                        submitted += len(batch)
+                        turn = (turn + 1) % workers
+                    start, count, worker = pending.popleft()
+                    results = pool.receive(worker)
+                    if len(results) != count:
+                        raise WorkerFailed("short answer")
+                    for offset, (status, payload) in enumerate(results):
+                        self.apply(queue[start + offset], status, payload)
+                    self.index = start + count
+                    self.checkpoint()
+            except WorkerFailed:  # pragma: no cover - a worker died: go on alone
+                pool.close(kill=True)
+
+    def graph(self, roots: tuple[str, ...]) -> DerivationGraph:
+        return DerivationGraph(
+            self.logical,
+            roots,
+            self.derivations,
+            self.problems,
+            frozenset(self.malformed),
+            tuple(self.queue),
+        )
 
 
 def _walk(
@@ -164,100 +306,46 @@ def _walk(
     known: Mapping[str, Derivation],
     progress: Callable[[LoadProgress], None] | None,
     cancel: threading.Event | None,
+    workers: int,
 ) -> DerivationGraph:
-    prefix = store.logical + "/"
-    cut = len(prefix)
-    physical = os.path.join(store.physical, "")
-    derivations: dict[str, Derivation] = {}
-    problems: dict[str, str] = {}
-    malformed: set[str] = set()
-    queue = list(roots)
-    seen = set(queue)
-    append = queue.append
-    add = seen.add
-    parse = parse_derivation_bytes
-    scan = scan_derivation
-    index = 0
-    next_report = PROGRESS_EVERY
+    walk = _Walk(roots, store, known, progress, cancel)
     with paused_gc():
-        while index < len(queue):
-            if index >= next_report:
-                next_report += PROGRESS_EVERY
-                if progress is not None:
-                    progress(LoadProgress(index, len(queue)))
-                if cancel is not None and cancel.is_set():
-                    raise LoadCancelled(index)
-            path = queue[index]
-            index += 1
-            drv = known.get(path)
-            if drv is None:
-                if not path.startswith(prefix) or "/" in path[cut:]:
-                    problems[path] = f"{path}: not in the store {store.logical}"
-                    continue
-                file = physical + path[cut:]
-                try:
-                    data = _read(file)
-                except FileNotFoundError:
-                    problems[path] = _missing_message(path, file)
-                    continue
-                except IsADirectoryError:
-                    problems[path] = f"{file}: is a directory, not a derivation file"
-                    malformed.add(path)
-                    continue
-                except OSError as err:
-                    problems[path] = f"{file}: cannot read: {err.strerror or err}"
-                    malformed.add(path)
-                    continue
-                drv = None
-                if path.endswith(".drv") and path[cut + 32 : cut + 33] == "-":
-                    try:
-                        drv = scan(data.decode(), path[cut + 33 : -4])
-                    except UnicodeDecodeError:
-                        pass
-                if drv is None:
-                    # Unusual or broken: the careful parser reads it or says where
-                    # it is wrong; the name then comes from the path as usual.
-                    try:
-                        drv = parse(data, file, Derivation.name_from_path(path))
-                    except DerivationError as err:
-                        problems[path] = str(err)
-                        malformed.add(path)
-                        continue
-                del data
-            derivations[path] = drv
-            for input_path, _ in drv.input_drvs:
-                if input_path not in seen:
-                    add(input_path)
-                    append(input_path)
+        if workers > 1 and not known:
+            # Small closures never pay for starting processes: go on alone
+            # until the queue shows that the closure is big.
+            walk.sequential(until=PARALLEL_MIN)
+            if walk.index < len(walk.queue):
+                walk.parallel(workers)
+        walk.sequential()
     if cancel is not None and cancel.is_set():
-        raise LoadCancelled(index)
+        raise LoadCancelled(walk.index)
     if progress is not None:
-        progress(LoadProgress(len(queue), len(queue)))
-    return DerivationGraph(
-        store.logical, roots, derivations, problems, frozenset(malformed), tuple(queue)
-    )
+        progress(LoadProgress(len(walk.queue), len(walk.queue)))
+    return walk.graph(roots)
 
 
-_READ_SIZE: Final = 1 << 16
-"""First read size: most ``.drv`` files are far smaller, a few need more reads."""
+PARALLEL_MIN: Final = 4000
+"""Queued, unread nodes from which a load spreads over worker processes.
+
+Starting them costs about 0.1 s; below this they would not pay for themselves."""
+_BATCH: Final = 256
+"""Most ``.drv`` files per batch sent to a worker (a request stays a few kilobytes)."""
 
 
-def _read(file: str) -> bytes:
-    # os.open/os.read: half the cost of open().read() (no buffered file object).
-    fd = os.open(file, os.O_RDONLY | os.O_CLOEXEC)
+def default_workers() -> int:
+    """Worker processes for big loads: one per CPU that is idle now, if at least two.
+
+    The main process still turns every parsed file into objects (about a
+    fifth of the work), so workers only pay when they get CPUs of their own:
+    on a machine already busy with other work, one process alone is faster.
+    """
     try:
-        data = os.read(fd, _READ_SIZE)
-        if len(data) < _READ_SIZE:
-            return data
-        chunks = [data]
-        while chunk := os.read(fd, 1 << 20):
-            chunks.append(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
-
-
-def _missing_message(path: str, file: str) -> str:
-    if file == path:
-        return f"{path}: not in the store"
-    return f"{path}: not in the store (no file {file})"
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:  # pragma: no cover - no load average here
+        busy = 0.0
+    idle = int(cpus - busy + 0.5)
+    return idle if idle >= 2 else 1

@@ -32,11 +32,12 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import Final
+from itertools import starmap
+from typing import Final, TypeAlias
 
 from revive.core.derivation import Derivation, InputDrv, Output
 
-__all__ = ["scan_derivation"]
+__all__ = ["scan_derivation", "scan_fields", "Fields"]
 
 _ESCAPED_BACKSLASH: Final = "\x00"
 _ESCAPED_QUOTE: Final = "\x01"
@@ -179,11 +180,22 @@ def _unescape_tail(strings: list[str], start: int) -> None:
         index += 1
 
 
-def scan_derivation(text: str, name: str) -> Derivation | None:
-    """The derivation ``text`` denotes, or ``None`` to let the careful parser decide.
+Fields: TypeAlias = tuple[
+    tuple[tuple[str, str, str, str], ...],
+    tuple[InputDrv, ...],
+    tuple[str, ...],
+    str,
+    str,
+    tuple[str, ...],
+    tuple[tuple[str, str], ...],
+]
+"""A derivation as plain tuples: outputs as ``(name, path, hash_algo, hash)``, then
+input derivations, sources, system, builder, arguments and environment (what
+``marshal`` can carry between processes)."""
 
-    Exact for every text it accepts (the same value as the careful parser).
-    """
+
+def scan_fields(text: str) -> Fields | None:
+    """The fields of the term ``text``, or ``None`` to let the careful parser decide."""
     escaped = "\\" in text
     if escaped:
         if _ESCAPED_BACKSLASH in text or _ESCAPED_QUOTE in text:
@@ -259,15 +271,14 @@ def scan_derivation(text: str, name: str) -> Derivation | None:
     pos += n_in_strings
 
     out_strings = strings[: 4 * n_outputs]
-    return Derivation(
-        name,
+    return (
         tuple(
-            map(
-                Output,
+            zip(
                 map(_intern, out_strings[0::4]),
                 out_strings[1::4],
                 out_strings[2::4],
                 out_strings[3::4],
+                strict=True,
             )
         ),
         input_drvs,
@@ -276,4 +287,18 @@ def scan_derivation(text: str, name: str) -> Derivation | None:
         _intern(strings[args_start - 1]),
         tuple(strings[args_start:env_start]),
         tuple(zip(map(_intern, strings[env_start::2]), strings[env_start + 1 :: 2], strict=True)),
+    )
+
+
+def scan_derivation(text: str, name: str) -> Derivation | None:
+    """The derivation ``text`` denotes, or ``None`` to let the careful parser decide.
+
+    Exact for every text it accepts (the same value as the careful parser).
+    """
+    fields = scan_fields(text)
+    if fields is None:
+        return None
+    outputs, input_drvs, srcs, system, builder, args, env = fields
+    return Derivation(
+        name, tuple(starmap(Output, outputs)), input_drvs, srcs, system, builder, args, env
     )

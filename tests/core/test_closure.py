@@ -101,3 +101,25 @@ def test_cancel_from_progress_callback(guix2020_store: Path) -> None:
     with pytest.raises(LoadCancelled) as info:
         load_closure([TXT2MAN], StoreDir.open(guix2020_store), progress=on_progress, cancel=cancel)
     assert 0 < info.value.done < 399
+
+
+def test_worker_processes_give_the_same_graph(hello_copy: Path) -> None:
+    """Loading through worker processes gives the same nodes, in the same order."""
+    from revive.core import closure
+
+    store = StoreDir.open(hello_copy)
+    (hello_copy / Path(TXT2MAN).name).unlink()  # a missing node on the way
+    bad = hello_copy / "9qi6szjpxslm9a0jlbvgprj6gh7nlkhr-gzip-1.10.drv"
+    bad.write_text("Derive(")  # and a malformed one
+    roots = (HELLO, TXT2MAN)
+    alone = load_closure(roots, store, workers=1)
+    walk = closure._Walk(roots, store, {}, None, None)
+    walk.sequential(until=2)  # start alone, as a big load does
+    walk.parallel(2)
+    walk.sequential()
+    shared = walk.graph(roots)
+    assert list(shared) == list(alone)
+    assert dict(shared.derivations) == dict(alone.derivations)
+    assert dict(shared.problems) == dict(alone.problems)
+    assert shared.node(f"/gnu/store/{bad.name}").malformed
+    assert shared.node(TXT2MAN).missing

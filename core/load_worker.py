@@ -1,0 +1,236 @@
+"""Reading ``.drv`` files in batches, in this process or in worker processes.
+
+Parsing is CPU-bound pure Python, so a big closure is spread over one helper
+process per CPU. The helpers are plain ``python -m revive.core.load_worker``
+subprocesses speaking a tiny protocol on their standard input and output
+(length-prefixed ``marshal`` blobs): unlike ``multiprocessing``, this never
+forks a process that has other threads (the app loads in a worker thread)
+and never re-imports the caller's ``__main__`` module.
+
+Request: ``(logical_store_dir, physical_prefix, [paths])``. Response: one
+``(status, payload)`` per path, as :func:`load_one` returns it.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import struct
+import subprocess
+import sys
+from typing import IO, Any, Final
+
+from revive.core.aterm import parse_derivation_bytes
+from revive.core.derivation import Derivation
+from revive.core.drv_scan import scan_fields
+from revive.core.errors import DerivationError
+
+__all__ = [
+    "LOADED",
+    "MISSING",
+    "MALFORMED",
+    "load_one",
+    "load_batch",
+    "WorkerPool",
+    "WorkerFailed",
+]
+
+LOADED: Final = 0
+"""Status of a parsed ``.drv``: the payload is ``(name, fields)`` (see ``drv_scan.Fields``)."""
+MISSING: Final = 1
+"""Status of an absent ``.drv``: the payload is the one-line error."""
+MALFORMED: Final = 2
+"""Status of an unreadable or invalid ``.drv``: the payload is the one-line error."""
+
+_READ_SIZE: Final = 1 << 16
+"""First read size: most ``.drv`` files are far smaller, a few need more reads."""
+_LENGTH: Final = struct.Struct("<I")
+
+
+def _read(file: str) -> bytes:
+    # os.open/os.read: half the cost of open().read() (no buffered file object).
+    fd = os.open(file, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        data = os.read(fd, _READ_SIZE)
+        if len(data) < _READ_SIZE:
+            return data
+        chunks = [data]
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def missing_message(path: str, file: str) -> str:
+    """The error of a missing node: names the store path and, if different, the file."""
+    if file == path:
+        return f"{path}: not in the store"
+    return f"{path}: not in the store (no file {file})"
+
+
+def load_one(logical: str, physical: str, path: str) -> tuple[int, Any]:
+    """Read and parse the ``.drv`` at store path ``path``.
+
+    Args:
+        logical: the logical store directory (``/gnu/store``).
+        physical: the physical directory, ending with ``/``.
+        path: the ``.drv`` store path.
+
+    Returns:
+        ``(LOADED, (name, fields))``, or ``(MISSING | MALFORMED, one-line error)``.
+    """
+    cut = len(logical) + 1
+    if not path.startswith(logical) or path[cut - 1 : cut] != "/" or "/" in path[cut:]:
+        return MISSING, f"{path}: not in the store {logical}"
+    file = physical + path[cut:]
+    try:
+        data = _read(file)
+    except FileNotFoundError:
+        return MISSING, missing_message(path, file)
+    except IsADirectoryError:
+        return MALFORMED, f"{file}: is a directory, not a derivation file"
+    except OSError as err:
+        return MALFORMED, f"{file}: cannot read: {err.strerror or err}"
+    if path.endswith(".drv") and path[cut + 32 : cut + 33] == "-":
+        try:
+            fields = scan_fields(data.decode())
+        except UnicodeDecodeError:
+            fields = None
+        if fields is not None:
+            return LOADED, (path[cut + 33 : -4], fields)
+    # Unusual or broken: the careful parser reads it or says where it is
+    # wrong; the name then comes from the path as usual.
+    try:
+        drv = parse_derivation_bytes(data, file, Derivation.name_from_path(path))
+    except DerivationError as err:
+        return MALFORMED, str(err)
+    outputs = tuple((o.name, o.path, o.hash_algo, o.hash) for o in drv.outputs)
+    return LOADED, (
+        drv.name,
+        (outputs, drv.input_drvs, drv.input_srcs, drv.system, drv.builder, drv.args, drv.env),
+    )
+
+
+def load_batch(logical: str, physical: str, paths: list[str]) -> list[tuple[int, Any]]:
+    """:func:`load_one` for each path."""
+    return [load_one(logical, physical, path) for path in paths]
+
+
+def _write_blob(stream: IO[bytes], value: Any) -> None:
+    blob = marshal.dumps(value)
+    stream.write(_LENGTH.pack(len(blob)))
+    stream.write(blob)
+    stream.flush()
+
+
+def _read_blob(stream: IO[bytes]) -> Any:
+    head = stream.read(_LENGTH.size)
+    if len(head) < _LENGTH.size:
+        raise EOFError
+    (length,) = _LENGTH.unpack(head)
+    blob = stream.read(length)
+    if len(blob) != length:
+        raise EOFError
+    return marshal.loads(blob)
+
+
+def serve(requests: IO[bytes], responses: IO[bytes]) -> None:
+    """The worker's loop: answer each request until the input ends."""
+    while True:
+        try:
+            logical, physical, paths = _read_blob(requests)
+        except EOFError:
+            return
+        _write_blob(responses, load_batch(logical, physical, paths))
+
+
+class WorkerFailed(Exception):
+    """A worker process died or answered garbage; the caller goes on alone."""
+
+
+class WorkerPool:
+    """Helper processes, each answering its requests in the order they were sent.
+
+    Requests are small (a batch of paths, a few kilobytes: they always fit in
+    the pipe), so writing one never waits for the worker; responses are read
+    in order, one per request.
+    """
+
+    def __init__(self, count: int) -> None:
+        env = dict(os.environ)
+        # The child must import this very copy of revive, whatever made it importable.
+        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+        self._processes: list[subprocess.Popen[bytes]] = []
+        try:
+            for _ in range(count):
+                self._processes.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "revive.core.load_worker"],
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE,
+                        env=env,
+                        close_fds=True,
+                    )
+                )
+        except OSError as err:
+            self.close()
+            raise WorkerFailed(str(err)) from None
+
+    def __len__(self) -> int:
+        return len(self._processes)
+
+    def send(self, worker: int, logical: str, physical: str, paths: list[str]) -> None:
+        """Queue a batch for worker number ``worker``."""
+        stdin = self._processes[worker].stdin
+        assert stdin is not None
+        try:
+            _write_blob(stdin, (logical, physical, paths))
+        except OSError as err:
+            raise WorkerFailed(str(err)) from None
+
+    def receive(self, worker: int) -> list[tuple[int, Any]]:
+        """The answer to the oldest unanswered batch of worker ``worker``."""
+        stdout = self._processes[worker].stdout
+        assert stdout is not None
+        try:
+            answer: list[tuple[int, Any]] = _read_blob(stdout)
+        except (EOFError, OSError, ValueError) as err:
+            raise WorkerFailed(f"load worker {worker} stopped: {err!r}") from None
+        return answer
+
+    def close(self, *, kill: bool = False) -> None:
+        """Stop every worker (closing its input ends its loop) and reap it.
+
+        With ``kill``, workers are killed at once instead of finishing their batch.
+        """
+        for process in self._processes:
+            if kill:
+                process.kill()
+            for stream in (process.stdin, process.stdout):
+                if stream is not None:
+                    try:
+                        stream.close()
+                    except OSError:  # pragma: no cover - already broken pipe
+                        pass
+        for process in self._processes:
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:  # pragma: no cover - a stuck worker
+                process.kill()
+                process.wait()
+        self._processes = []
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close(kill=exc[0] is not None)
+
+
+if __name__ == "__main__":  # pragma: no cover - run as a worker process
+    try:
+        serve(sys.stdin.buffer, sys.stdout.buffer)
+    except (BrokenPipeError, KeyboardInterrupt):
+        # The parent stopped listening (cancelled, or it went on alone).
+        sys.exit(0)
