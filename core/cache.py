@@ -245,10 +245,10 @@ class DerivationCache:
             ]
         except OSError:
             return
-        entries.sort(reverse=True)
-        for _, path in entries[_MAX_PACKS:]:
-            if path != str(keep):
-                _unlink(path)
+        # The pack just written counts as the newest, whatever the clock says.
+        others = sorted((e for e in entries if e[1] != str(keep)), reverse=True)
+        for _, path in others[_MAX_PACKS - 1 :]:
+            _unlink(path)
 
     def clear(self) -> int:
         """Delete every pack; returns how many were deleted."""
