@@ -159,11 +159,6 @@ async def test_moved_repository_rewritten_succeeds_through_the_nar_mirror(
         assert any(path.startswith("/nar/") and code == 200 for path, code in servers.requests)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the embedded builders give script-era git FODs today's nar mirrors too; per "
-    "guix-derivations.md §7.5 an old derivation keeps its era's fallbacks (reported to the lead)",
-)
 async def test_moved_repository_original_fails(demo_env: DemoEnvironment, tmp_path: Path) -> None:
     """The 2020 git-download FOD of the moved repository fails: its old URL is gone."""
     node = demo_env.special_of("repository-moved")
