@@ -15,13 +15,18 @@ not as a mismatch.
 
 from __future__ import annotations
 
+import hashlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import chain
 
-from revive.core.derivation_hash import DerivationHasher, drv_path
+from revive.core.aterm import escape_string, serialize_derivation
+from revive.core.derivation import Derivation, Output
+from revive.core.derivation_hash import fixed_output_expected_path
 from revive.core.errors import ReviveError
 from revive.core.graph import DerivationGraph
+from revive.core.store_path import make_store_path, output_path_name
 
 __all__ = ["Mismatch", "VerifyReport", "verify_graph", "VerifyCancelled"]
 
@@ -99,45 +104,209 @@ def verify_graph(
         progress: called with ``(done, total)`` every few hundred nodes.
         cancel: when set, stops with :class:`VerifyCancelled`.
     """
-    store_dir = graph.store_dir
-    hasher = DerivationHasher(graph.derivation)
-    mismatches: list[Mismatch] = []
-    missing: list[str] = []
-    unchecked: list[tuple[str, str]] = []
-    fixed = 0
+    checker = _Checker(graph)
     total = len(graph)
-    for done, path in enumerate(graph):
-        if done % 256 == 0:
-            if cancel is not None and cancel.is_set():
-                raise VerifyCancelled(f"verification cancelled after {done} derivations")
-            if progress is not None:
-                progress(done, total)
-        drv = graph.get(path)
+    done = 0
+    for path in graph:
+        if path in checker.memo:
+            continue
+        # Iterative post-order: inputs before the derivations that use them
+        # (bootstrap chains are hundreds of levels deep: no recursion).
+        stack = [path]
+        while stack:
+            current = stack[-1]
+            if current in checker.memo:
+                stack.pop()
+                continue
+            drv = graph.get(current)
+            waiting = (
+                [p for p, _ in drv.input_drvs if p not in checker.memo]
+                if drv is not None and not drv.is_fixed_output
+                else []
+            )
+            if waiting:
+                if current in checker.entered:
+                    # Met again before its inputs were done: a cycle.
+                    checker.memo[current] = None
+                    checker.unchecked.append((current, f"{current}: dependency cycle"))
+                    stack.pop()
+                    continue
+                checker.entered.add(current)
+                stack.extend(waiting)
+                continue
+            stack.pop()
+            checker.check(current, drv)
+            done += 1
+            if done % 256 == 0:
+                if cancel is not None and cancel.is_set():
+                    raise VerifyCancelled(f"verification cancelled after {done} derivations")
+                if progress is not None:
+                    progress(done, total)
+    if progress is not None:
+        progress(total, total)
+    order = {path: i for i, path in enumerate(graph)}
+    checker.mismatches.sort(key=lambda m: order[m.path])
+    checker.unchecked.sort(key=lambda u: order[u[0]])
+    checker.missing.sort(key=order.__getitem__)
+    return VerifyReport(
+        total,
+        checker.fixed,
+        tuple(checker.mismatches),
+        tuple(checker.missing),
+        tuple(checker.unchecked),
+    )
+
+
+class _Checker:
+    """Checks one node at a time, its inputs first, sharing one memo of hashes.
+
+    Each derivation is serialized once. The text hashed for its derivation
+    hash modulo fixed-output derivations (``guix-derivations.md`` §3.1) and
+    the masked text hashed for its output paths (§1.9) differ from it only
+    in the output tuples, the input-derivation list and the output-named
+    environment entries, so they are spliced from that one text instead of
+    being serialized twice more (three serializations per node would make a
+    50,000-node closure take several times longer). The sections are written
+    separately: the outputs and inputs by the small functions below, the rest
+    by :func:`serialize_derivation`. ``tests/core/test_verify.py`` checks the
+    result against :mod:`revive.core.derivation_hash`.
+    """
+
+    def __init__(self, graph: DerivationGraph) -> None:
+        self.graph = graph
+        self.store_dir = graph.store_dir
+        self.memo: dict[str, str | None] = {}
+        """Hex hash modulo of each done node; ``None`` when it cannot be known."""
+        self.entered: set[str] = set()
+        self.mismatches: list[Mismatch] = []
+        self.missing: list[str] = []
+        self.unchecked: list[tuple[str, str]] = []
+        self.fixed = 0
+
+    def check(self, path: str, drv: Derivation | None) -> None:
+        """Check ``path`` (all its inputs are in the memo) and record its hash."""
         if drv is None:
-            node = graph.node(path)
+            self.memo[path] = None
+            node = self.graph.node(path)
             if node.malformed:
-                mismatches.append(Mismatch(path, "malformed", node.error or ""))
+                self.mismatches.append(Mismatch(path, "malformed", node.error or ""))
             else:
-                missing.append(path)
-            continue
-        if drv.is_fixed_output:
-            fixed += 1
-        computed = drv_path(drv, store_dir)
-        if computed != path:
-            mismatches.append(Mismatch(path, "drv-path", path, computed))
+                self.missing.append(path)
+            return
+        store_dir = self.store_dir
+        # The text of the .drv, from its three sections (see the class docstring).
+        head = "Derive([" + _outputs_text(drv.outputs) + "],["
+        middle = _inputs_text(drv.input_drvs)
+        rest = Derivation("", (), (), drv.input_srcs, drv.system, drv.builder, drv.args, drv.env)
+        tail = serialize_derivation(rest)[_EMPTY_HEAD:]
+        text = head + middle + tail
+        # The .drv's own path: a text item whose references are its inputs
+        # (sorted as str: the same order as the UTF-8 bytes the daemon sorts).
+        references = sorted({*drv.input_srcs, *(p for p, _ in drv.input_drvs)})
+        kind = ":".join(("text", *references))
         try:
-            expected = hasher.output_paths(drv, store_dir)
-        except (ReviveError, ValueError) as err:
-            unchecked.append((path, str(err)))
-            continue
+            computed = make_store_path(
+                kind, hashlib.sha256(text.encode()).digest(), drv.name + ".drv", store_dir
+            )
+        except ReviveError as err:  # a name no store path can have
+            computed = f"(none: {err})"
+        if computed != path:
+            self.mismatches.append(Mismatch(path, "drv-path", path, computed))
+        fixed = drv.fixed_output
+        expected: dict[str, str] | None
+        if fixed is not None:
+            self.fixed += 1
+            tag = f"fixed:out:{fixed.hash_algo}:{fixed.hash}:{fixed.path}"
+            self.memo[path] = hashlib.sha256(tag.encode()).hexdigest()
+            try:
+                expected = {"out": fixed_output_expected_path(drv, store_dir)}
+            except (ReviveError, ValueError) as err:
+                self.unchecked.append((path, f"{path}: {err}"))
+                return
+        else:
+            expected = self._regular(path, drv, head, tail)
+            if expected is None:
+                return
         for out in drv.outputs:
             want = expected.get(out.name, "")
             if out.path != want:
-                mismatches.append(Mismatch(path, "output", out.path, want, out.name))
+                self.mismatches.append(Mismatch(path, "output", out.path, want, out.name))
             # The daemon's own rule: each output's variable holds its path.
             value = drv.getenv(out.name)
             if value != out.path:
-                mismatches.append(Mismatch(path, "env", value or "", out.path, out.name))
-    if progress is not None:
-        progress(total, total)
-    return VerifyReport(total, fixed, tuple(mismatches), tuple(missing), tuple(unchecked))
+                self.mismatches.append(Mismatch(path, "env", value or "", out.path, out.name))
+
+    def _regular(self, path: str, drv: Derivation, head: str, tail: str) -> dict[str, str] | None:
+        """Record the hash modulo of a regular derivation; return its output paths."""
+        memo = self.memo
+        replaced: dict[str, tuple[str, ...]] = {}
+        for input_path, outputs in drv.input_drvs:
+            digest = memo.get(input_path)
+            if digest is None:
+                memo[path] = None
+                self.unchecked.append(
+                    (path, f"{path}: input {input_path} is missing or unreadable")
+                )
+                return None
+            previous = replaced.get(digest)
+            replaced[digest] = (
+                outputs if previous is None else tuple(sorted(set(previous) | set(outputs)))
+            )
+        inputs = tuple(sorted(replaced.items()))
+        replaced_text = _inputs_text(inputs)
+        memo[path] = hashlib.sha256((head + replaced_text + tail).encode()).hexdigest()
+        # Masked: output paths blanked in the outputs and in their variables.
+        masked_head = "Derive([" + _outputs_text(drv.outputs, masked=True) + "],["
+        for out in drv.outputs:
+            value = drv.getenv(out.name)
+            if value:
+                entry = f"({escape_string(out.name)},{escape_string(value)})"
+                tail = tail.replace(entry, f'({escape_string(out.name)},"")', 1)
+        inner = hashlib.sha256((masked_head + replaced_text + tail).encode()).digest()
+        try:
+            return {
+                o.name: make_store_path(
+                    "output:" + o.name,
+                    inner,
+                    output_path_name(drv.name, o.name),
+                    self.store_dir,
+                )
+                for o in drv.outputs
+            }
+        except ReviveError as err:
+            self.unchecked.append((path, f"{path}: {err}"))
+            return None
+
+
+_EMPTY_HEAD = len("Derive([],[")
+"""Where the sources start in the text of a derivation without outputs and inputs."""
+
+
+def _plain(strings: Iterable[str]) -> bool:
+    """True if no string needs escaping (checked on their concatenation, at C speed)."""
+    blob = "".join(strings)
+    return not ('"' in blob or "\\" in blob or "\n" in blob or "\r" in blob or "\t" in blob)
+
+
+def _outputs_text(outputs: tuple[Output, ...], *, masked: bool = False) -> str:
+    """The output tuples as :func:`serialize_derivation` writes them."""
+    fields = [(o.name, "" if masked else o.path, o.hash_algo, o.hash) for o in outputs]
+    if _plain(chain.from_iterable(fields)):
+        return ",".join(['("' + '","'.join(f) + '")' for f in fields])
+    q = escape_string
+    return ",".join(f"({q(a)},{q(b)},{q(c)},{q(d)})" for a, b, c, d in fields)
+
+
+def _inputs_text(inputs: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
+    """The input-derivation list as :func:`serialize_derivation` writes it."""
+    if not inputs:
+        return ""
+    paths, names = zip(*inputs, strict=True)
+    if () not in names and _plain(paths) and _plain(chain.from_iterable(names)):
+        return (
+            '("'
+            + '"]),("'.join(map('",["'.join, zip(paths, map('","'.join, names), strict=True)))
+            + '"])'
+        )
+    q = escape_string
+    return ",".join(f"({q(p)},[{','.join(map(q, outs))}])" for p, outs in inputs)
