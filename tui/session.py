@@ -33,6 +33,7 @@ from revive.core.fetch.spec import FetchMethod, FetchSpec
 from revive.core.graph import DerivationGraph, Node
 from revive.core.node_status import FetchState, NodeStatus, StatusBoard
 from revive.core.outline import Outline, build_outline
+from revive.core.record import Field, record_fields, render_text
 from revive.core.search import SearchField, SearchIndex
 from revive.core.store_dir import StoreDir
 from revive.core.store_path import DEFAULT_STORE_DIR, name_part
@@ -55,9 +56,6 @@ __all__ = [
     "open_session",
     "LOG_LINES_PER_NODE",
 ]
-
-RECORD_LIST_LIMIT: Final = 200
-"""Inputs listed in the Derivation tab; a profile can have tens of thousands."""
 
 LOG_LINES_PER_NODE: Final = 2000
 """Build log lines kept per node: a chatty fetch cannot eat the memory."""
@@ -183,6 +181,10 @@ class Session:
         badge = _WRAPPER_BADGES.get(found.kind, "")
         return NodeKind(name, False, badge, False, found.kind in _INFRA_KINDS, None)
 
+    def cached_kind(self, path: str) -> NodeKind | None:
+        """:meth:`kind` if already known (never classifies: for estimates)."""
+        return self._kinds.get(path)
+
     def classification(self, path: str) -> Classification | None:
         """How ``path`` fetches (FOD) or what it is; ``None`` if it cannot be read.
 
@@ -252,25 +254,38 @@ class Session:
 
     # --- the Derivation tab ----------------------------------------------------------
 
-    def record_text(self, path: str) -> str:
-        """The readable record of ``path``, with how it fetches for a FOD."""
+    def record(self, path: str) -> DerivationRecord:
+        """What the Derivation tab shows for ``path`` (loaded nodes only)."""
         drv = self.graph.derivation(path)
-        lines = [render_record(path, drv)]
-        found = self.classification(path)
+        spec: tuple[tuple[str, str], ...] = ()
+        spec_error = None
+        if drv.is_fixed_output:
+            try:
+                spec = spec_fields(self.fetch_spec(path))
+            except ReviveError as error:
+                spec_error = one_line(error)
+        return DerivationRecord(
+            path=path,
+            fields=record_fields(path, drv),
+            classification=self.classification(path),
+            spec=spec,
+            spec_error=spec_error,
+        )
+
+    def record_text(self, path: str) -> str:
+        """The Derivation tab as plain text (for tests and copying)."""
+        record = self.record(path)
+        lines = []
+        found = record.classification
         if found is not None:
-            lines.append("")
             lines.append(f"kind: {found.label}")
             if found.era:
                 lines.append(f"era: {found.era} — {found.era_description}")
-            lines.append(f"why: {found.reason}")
-            if found.wraps:
-                lines.append(f"wraps: {found.wraps}")
-        if drv.is_fixed_output:
-            lines.append("")
-            try:
-                lines.append(render_spec(self.fetch_spec(path)))
-            except ReviveError as error:
-                lines.append(f"fetch spec: cannot be read: {one_line(error)}")
+        if record.spec:
+            lines.extend(f"{key}: {value}" for key, value in record.spec)
+        if record.spec_error:
+            lines.append(f"fetch: cannot be read: {record.spec_error}")
+        lines.append(render_text(path, self.graph.derivation(path)))
         return "\n".join(lines)
 
     # --- rewriting -------------------------------------------------------------------
@@ -382,7 +397,7 @@ class Session:
 
         With the demo's servers every URL is rewritten to a loopback address
         or a local repository; the log shows the URL the derivation names
-        (with the server written ``⟨demo server⟩``), so it reads like a real
+        (with the server written ``<demo server>``), so it reads like a real
         fetch and shows no port or temporary directory.
         """
         servers = self.servers
@@ -396,7 +411,7 @@ class Session:
         for old, new in self._unrewrites:
             if new in line:
                 line = line.replace(new, old)
-        return line.replace(servers.base_url, "⟨demo server⟩")
+        return line.replace(servers.base_url, "<demo server>")
 
     def record_cancel(self, path: str) -> str:
         """The build of ``path`` was cancelled; the log line saying so."""
@@ -546,6 +561,22 @@ def _fod_badge(found: Classification) -> str:
 
 
 # --- loading ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DerivationRecord:
+    """What the Derivation tab shows: how it fetches, then the readable record."""
+
+    path: str
+    """The ``.drv`` path."""
+    fields: tuple[Field, ...]
+    """The record (:func:`revive.core.record.record_fields`)."""
+    classification: Classification | None
+    """What it is, and for a FOD its fetch method and era."""
+    spec: tuple[tuple[str, str], ...] = ()
+    """For a FOD: what it fetches, as ``(field, value)`` pairs."""
+    spec_error: str | None = None
+    """For a FOD whose parameters cannot be read: why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -722,36 +753,9 @@ def one_line(error: BaseException) -> str:
     return lines[0] if lines else type(error).__name__
 
 
-def render_record(path: str, drv: Derivation) -> str:
-    """A derivation as readable text (name, outputs, inputs, builder, environment)."""
-    lines = [f"name: {path}", "outputs:"]
-    for out in drv.outputs:
-        fixed = f"  {out.hash_algo}:{out.hash}" if out.hash else ""
-        lines.append(f"+ {out.path}   [{out.name}]{fixed}")
-    lines.append("inputs:")
-    for input_path, outputs in drv.input_drvs[:RECORD_LIST_LIMIT]:
-        lines.append(f"+ {input_path}   [{','.join(outputs)}]")
-    if len(drv.input_drvs) > RECORD_LIST_LIMIT:
-        more = len(drv.input_drvs) - RECORD_LIST_LIMIT
-        lines.append(f"… and {more:,} more input derivations (the tree lists them all)")
-    for source in drv.input_srcs[:RECORD_LIST_LIMIT]:
-        lines.append(f"+ {source}")
-    if len(drv.input_srcs) > RECORD_LIST_LIMIT:
-        lines.append(f"… and {len(drv.input_srcs) - RECORD_LIST_LIMIT:,} more input sources")
-    lines.append(f"system: {drv.system}")
-    lines.append("builder:")
-    lines.append(f"+ {drv.builder}")
-    lines.extend(f"+ {arg}" for arg in drv.args)
-    lines.append("environment:")
-    for key, value in drv.env:
-        shown = value if len(value) <= 400 else value[:400] + f"… ({len(value)} characters)"
-        lines.append(f"+ {key}: {shown}")
-    return "\n".join(lines)
-
-
-def render_spec(spec: FetchSpec) -> str:
-    """What a FOD fetches, one field a line."""
-    lines = [f"fetch: {spec.method}"]
+def spec_fields(spec: FetchSpec) -> tuple[tuple[str, str], ...]:
+    """What a FOD fetches as ``(field, value)`` pairs, method first, expected hash last."""
+    fields = [("fetch", str(spec.method))]
     for name in spec.__dataclass_fields__:
         if name in ("method", "expected"):
             continue
@@ -760,10 +764,10 @@ def render_spec(spec: FetchSpec) -> str:
             continue
         if name == "password":
             value = "(set)"
-        if isinstance(value, tuple):
+        elif isinstance(value, tuple):
             value = " ".join(str(v) for v in value)
-        lines.append(f"  {name}: {value}")
+        fields.append((name.replace("_", " "), str(value)))
     expected = spec.expected
     kind = "recursive (NAR) " if expected.recursive else ""
-    lines.append(f"  expected: {kind}{expected.algorithm} {expected.nix32}")
-    return "\n".join(lines)
+    fields.append(("expected", f"{kind}{expected.algorithm} {expected.nix32}"))
+    return tuple(fields)

@@ -302,7 +302,7 @@ class GraphScreen(NodeActions, Screen[None]):
             if node.derivation is None:
                 view.show_error(path, node.error or "unavailable")
             else:
-                view.show_text(session.record_text(path))
+                view.show_record(session.record(path))
         elif tab == "tab-diff":
             self._show_diff(path)
         elif tab == "tab-log":
@@ -374,8 +374,11 @@ class GraphScreen(NodeActions, Screen[None]):
     def _goto_match(self, index: int) -> None:
         self.match_index = index % len(self.matches)
         match = self.matches[self.match_index]
-        self.drv_tree.set_match(match.path)
-        self.drv_tree.reveal(match.path)
+        # Typing one more letter usually keeps the same first match: then
+        # only the count changes, and the tree and details stay as they are.
+        if match.path != self.drv_tree.match_path or self.drv_tree.cursor_path != match.path:
+            self.drv_tree.set_match(match.path)
+            self.drv_tree.reveal(match.path)
         detail = f"{match.field.kind}: {match.field.text}"
         self.query_one(SearchBar).set_count(self.match_index + 1, len(self.matches), detail)
 

@@ -78,8 +78,8 @@ class HelpScreen(ModalScreen[None]):
     @staticmethod
     def _table(title: str, rows: list[tuple[str, str]]) -> Table:
         table = Table(title=title, title_justify="left", show_header=False, expand=True, box=None)
-        table.add_column("keys", style="bold", width=30, no_wrap=True)
-        table.add_column("what")
+        table.add_column("keys", style="bold", width=26, no_wrap=True)
+        table.add_column("what", ratio=1)
         for keys, description in rows:
             table.add_row(Text(keys), Text(description))
         return table

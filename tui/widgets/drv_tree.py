@@ -373,8 +373,11 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
         width = 4 + len(ref.path) - slash - 38  # icons + name (no hash, no .drv)
         if ref.outputs:
             width += 3 + sum(len(o) + 1 for o in ref.outputs)
-        if session.graph.is_fixed_output(ref.path):
-            width += 18  # the fetch badge
+        kind = session.cached_kind(ref.path)
+        if kind is not None:
+            width += len(kind.badge) + 3 if kind.badge else 0
+        elif session.graph.is_fixed_output(ref.path):
+            width += 18  # an upper bound of the fetch badge, until it is known
         return width + (0 if ref.first else 2)
 
     def render_label(self, node: TreeNode[NodeRef], base_style: Style, style: Style) -> Text:

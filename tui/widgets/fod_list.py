@@ -43,7 +43,7 @@ _STATE_CLASS = {
 }
 
 _METHOD_WIDTH = 17
-_NAME_SHARE = 0.55
+_NAME_SHARE = 0.7
 
 
 class FodList(NodeActions, ScrollView, can_focus=True):
@@ -129,6 +129,7 @@ class FodList(NodeActions, ScrollView, can_focus=True):
         self.session: Session | None = None
         """The model; set by the screen."""
         self._rows: list[str] = []
+        self._name_width = 8
         self._styles: dict[str, Style] = {}
 
     # --- public ------------------------------------------------------------------------
@@ -185,6 +186,7 @@ class FodList(NodeActions, ScrollView, can_focus=True):
             return name, path, ""
 
         self._rows = sorted(session.fods, key=key)
+        self._name_width = max((len(kind(p).name) for p in self._rows), default=8)
         self.virtual_size = Size(self.size.width, len(self._rows) + 1)
         if current is not None:
             self.select_path(current)
@@ -206,8 +208,9 @@ class FodList(NodeActions, ScrollView, can_focus=True):
         return style
 
     def _columns(self, width: int) -> tuple[int, int, int]:
+        # Names get what they need (up to the longest), the state the rest.
         rest = max(10, width - 2 - _METHOD_WIDTH)
-        name = max(8, int(rest * _NAME_SHARE))
+        name = min(self._name_width + 1, max(8, int(rest * _NAME_SHARE)))
         return _METHOD_WIDTH, name, max(4, rest - name)
 
     def render_line(self, y: int) -> Strip:

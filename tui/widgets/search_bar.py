@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label
 
 from revive.tui.messages import SearchChanged, SearchClosed, SearchStep
@@ -16,7 +16,7 @@ from revive.tui.messages import SearchChanged, SearchClosed, SearchStep
 __all__ = ["SearchBar"]
 
 
-class SearchBar(Horizontal):
+class SearchBar(Vertical):
     """A search field: every key searches names, URLs, hashes and store paths.
 
     The screen answers each :class:`SearchChanged` and moves the tree cursor
@@ -38,19 +38,30 @@ class SearchBar(Horizontal):
 
     DEFAULT_CSS = """
     SearchBar {
-        height: 1;
+        height: 2;
         display: none;
         &.-open { display: block; }
+        Horizontal { height: 1; }
         Label { width: auto; padding: 0 1; color: $text-muted; }
         #search-prompt { color: $text-accent; text-style: bold; padding: 0 0 0 1; }
-        Input { width: 1fr; height: 1; border: none; padding: 0; background: $boost; }
+        #search-detail { width: 1fr; height: 1; text-overflow: ellipsis; text-wrap: nowrap; }
+        #search-input {
+            width: 1fr;
+            height: 1;
+            border: none;
+            padding: 0;
+            background: $boost;
+            &:focus { border: none; }
+        }
     }
     """
 
     def compose(self) -> ComposeResult:
-        yield Label("/", id="search-prompt")
-        yield Input(placeholder="name, URL, hash or store path", id="search-input")
-        yield Label("", id="search-count")
+        with Horizontal():
+            yield Label("/", id="search-prompt")
+            yield Input(placeholder="name, URL, hash or store path", id="search-input")
+            yield Label("", id="search-count")
+        yield Label("", id="search-detail")
 
     def on_mount(self) -> None:
         # With animations off (tests, screenshots, slow links) the cursor
@@ -74,12 +85,13 @@ class SearchBar(Horizontal):
         self.remove_class("-open")
 
     def set_count(self, current: int, total: int, detail: str = "") -> None:
-        """Show ``current/total`` matches and what matched."""
+        """Show ``current/total`` matches and, below, what matched."""
         label = self.query_one("#search-count", Label)
         if total == 0:
             label.update(Text("no match" if self.input.value.strip() else ""))
         else:
-            label.update(Text(f"{current}/{total}" + (f"  {detail}" if detail else "")))
+            label.update(Text(f"{current}/{total}"))
+        self.query_one("#search-detail", Label).update(Text(detail if total else ""))
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
