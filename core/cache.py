@@ -42,6 +42,7 @@ again.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import marshal
 import os
@@ -61,13 +62,15 @@ from revive.core.store_dir import StoreDir
 
 __all__ = ["DerivationCache", "default_cache_dir", "FORMAT_VERSION"]
 
-FORMAT_VERSION: Final = 1
+FORMAT_VERSION: Final = 2
 """Bumped whenever the layout of a pack changes; older packs are ignored."""
 
 _MAGIC: Final = b"guix-revive closure pack\n"
 _CHUNK: Final = 2048
 """Nodes per marshal chunk: bounds the memory of reading and writing a pack."""
 _LENGTH: Final = struct.Struct("<Q")
+_RESULT_SUFFIX: Final = ".result"
+"""Files of results kept with a pack: ``<pack>.<kind>.result``."""
 _MAX_PACKS: Final = 16
 """Packs kept; the least recently used ones are deleted beyond this."""
 
@@ -92,6 +95,9 @@ class _Header:
     """``(root, size, mtime_ns)`` of every root file present when written."""
     nodes: int
     chunks: int
+    token: str
+    """Random, new for every pack written: what results derived from a pack
+    (a verification report) record to know they belong to this very pack."""
 
     def as_tuple(self) -> tuple[Any, ...]:
         return (
@@ -103,6 +109,7 @@ class _Header:
             self.signatures,
             self.nodes,
             self.chunks,
+            self.token,
         )
 
 
@@ -229,6 +236,7 @@ class DerivationCache:
             _signatures(store, roots),
             len(paths),
             chunks,
+            os.urandom(16).hex(),
         )
         handle.write(_MAGIC)
         _write_blob(handle, header.as_tuple())
@@ -249,9 +257,12 @@ class DerivationCache:
         others = sorted((e for e in entries if e[1] != str(keep)), reverse=True)
         for _, path in others[_MAX_PACKS - 1 :]:
             _unlink(path)
+            stem = path[: -len(".pack")]
+            for result in glob.glob(glob.escape(stem) + ".*" + _RESULT_SUFFIX):
+                _unlink(result)
 
     def clear(self) -> int:
-        """Delete every pack; returns how many were deleted."""
+        """Delete every pack (and the results kept with them); returns how many packs."""
         count = 0
         try:
             entries = list(os.scandir(self.packs_dir))
@@ -260,7 +271,55 @@ class DerivationCache:
         for entry in entries:
             if entry.name.endswith(".pack"):
                 count += _unlink(entry.path)
+            elif entry.name.endswith(_RESULT_SUFFIX):
+                _unlink(entry.path)
         return count
+
+    # --- results derived from a pack -------------------------------------------
+
+    def _token(self, store: StoreDir, roots: tuple[str, ...]) -> str | None:
+        """The token of the current pack of ``roots``, if it is readable."""
+        try:
+            with open(self.pack_path(store, roots), "rb") as handle:
+                if handle.read(len(_MAGIC)) != _MAGIC:
+                    return None
+                header = _Header(*_read_blob(handle, os.fstat(handle.fileno()).st_size))
+        except Exception:  # noqa: BLE001 - an unreadable pack has no results
+            return None
+        return header.token if header.version == FORMAT_VERSION else None
+
+    def load_result(self, store: StoreDir, roots: tuple[str, ...], kind: str) -> Any:
+        """A value saved with :meth:`save_result` for the *current* pack, else ``None``.
+
+        Results computed from a closure (a verification report) depend only on
+        its content, which the pack fixes; a new pack (the closure changed)
+        has a new token, so older results no longer match.
+        """
+        token = self._token(store, roots)
+        if token is None:
+            return None
+        file = self.pack_path(store, roots).with_suffix(f".{kind}{_RESULT_SUFFIX}")
+        try:
+            saved_token, value = marshal.loads(file.read_bytes())
+        except Exception:  # noqa: BLE001 - damaged or absent: no result
+            return None
+        return value if saved_token == token else None
+
+    def save_result(self, store: StoreDir, roots: tuple[str, ...], kind: str, value: Any) -> None:
+        """Keep ``value`` (marshal-able) with the current pack of ``roots`` (atomically)."""
+        token = self._token(store, roots)
+        if token is None:
+            return
+        file = self.pack_path(store, roots).with_suffix(f".{kind}{_RESULT_SUFFIX}")
+        temp = ""
+        try:
+            fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=file.parent)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(marshal.dumps((token, value)))
+            os.replace(temp, file)
+        except Exception:  # noqa: BLE001 - a result that cannot be kept is recomputed
+            if temp:
+                _unlink(temp)
 
 
 def _records(graph: DerivationGraph, paths: list[str]) -> Iterator[tuple[Any, ...]]:

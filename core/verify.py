@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import chain
+from typing import Any
 
 from revive.core.aterm import escape_string, serialize_derivation
 from revive.core.derivation import Derivation, Output
@@ -78,6 +79,32 @@ class VerifyReport:
     def ok(self) -> bool:
         """True when nothing is wrong (missing files are not mismatches)."""
         return not self.mismatches
+
+    def to_plain(self) -> tuple[object, ...]:
+        """The report as plain tuples (for the cache; see :meth:`from_plain`)."""
+        return (
+            self.derivations,
+            self.fixed_output,
+            tuple((m.path, m.kind, m.found, m.expected, m.output) for m in self.mismatches),
+            self.missing,
+            self.unchecked,
+        )
+
+    @classmethod
+    def from_plain(cls, plain: Any) -> VerifyReport | None:
+        """The report :meth:`to_plain` gave, or ``None`` if ``plain`` is not one."""
+        try:
+            derivations, fixed, mismatches, missing, unchecked = plain
+            report = cls(
+                int(derivations),
+                int(fixed),
+                tuple(Mismatch(*m) for m in mismatches),
+                tuple(str(p) for p in missing),
+                tuple((str(p), str(w)) for p, w in unchecked),
+            )
+        except (TypeError, ValueError):
+            return None
+        return report
 
     def summary(self) -> str:
         """``N derivations, F fixed-output, M mismatches, K missing``."""

@@ -154,3 +154,27 @@ def test_why_without_a_match(guix2020_store: Path, capsys: pytest.CaptureFixture
     )
     assert main([*args, TXT2MAN]) == 1
     assert "matches no derivation" in capsys.readouterr().err
+
+
+def test_a_verified_closure_keeps_its_report(
+    guix2020_store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The second verify of the same closure reuses the report kept with its pack."""
+    from revive.core.cache import DerivationCache
+    from revive.core.store_dir import StoreDir
+    from revive.core.verify import VerifyReport
+
+    args = ["verify", "--store", str(guix2020_store), HELLO]
+    assert main(args) == 0
+    capsys.readouterr()
+    # Plant a different report for this very pack: it is what gets printed.
+    store, roots = StoreDir.open(guix2020_store), (HELLO,)
+    planted = VerifyReport(7, 3, (), (), ())
+    DerivationCache().save_result(store, roots, "verify", planted.to_plain())
+    assert main(args) == 0
+    assert capsys.readouterr().out == "7 derivations, 3 fixed-output, 0 mismatches, 0 missing\n"
+    # --rehash computes it again (and keeps the true one).
+    assert main([*args[:1], "--rehash", *args[1:]]) == 0
+    assert capsys.readouterr().out.startswith("210 derivations")
+    assert main(args) == 0
+    assert capsys.readouterr().out.startswith("210 derivations")

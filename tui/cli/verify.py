@@ -5,7 +5,9 @@ path, prints each mismatch and, last, ``N derivations, F fixed-output, M
 mismatches, K missing``. Exit status 1 when anything does not match.
 
 The closure is re-opened from the cache when it was loaded before (a ``.drv``
-never changes once it has its path); ``--no-cache`` reads every file again.
+never changes once it has its path), and the report of a closure verified
+before is kept with it (the same content gives the same verdict);
+``--rehash`` hashes again, ``--no-cache`` reads every file again too.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from rich.text import Text
 
+from revive.core.cache import DerivationCache
 from revive.core.verify import VerifyReport, verify_graph
 from revive.tui.cli.common import add_store_option, console, is_terminal, print_json
 from revive.tui.cli.loading import add_cache_option, load_graph, open_store, resolve_roots
@@ -31,6 +34,11 @@ def add_parser(subparsers: Any) -> None:
     )
     add_store_option(parser)
     add_cache_option(parser)
+    parser.add_argument(
+        "--rehash",
+        action="store_true",
+        help="hash every derivation again even if this very closure was verified before",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("roots", nargs="+", metavar="ROOT.drv", help="derivations to check")
 
@@ -38,8 +46,16 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Verify the closure of the roots; 1 on any mismatch, else 0."""
     store = open_store(args.store, args.roots)
-    graph = load_graph(store, resolve_roots(store, args.roots), use_cache=not args.no_cache)
-    report = verify_graph(graph)
+    roots = tuple(dict.fromkeys(resolve_roots(store, args.roots)))
+    graph = load_graph(store, list(roots), use_cache=not args.no_cache)
+    cache = None if args.no_cache else DerivationCache()
+    report = None
+    if cache is not None and not args.rehash:
+        report = VerifyReport.from_plain(cache.load_result(store, roots, "verify"))
+    if report is None:
+        report = verify_graph(graph)
+        if cache is not None:
+            cache.save_result(store, roots, "verify", report.to_plain())
     if args.json:
         print_json(report_json(report))
     else:
