@@ -22,7 +22,7 @@ from revive.core.builders.context import BuildContext
 from revive.core.builders.errors import DEBIAN_PACKAGES, FetchError
 from revive.core.stores.api import FailureReason
 
-__all__ = ["ToolResult", "require_tool", "run_tool", "tool_environment"]
+__all__ = ["ToolResult", "require_tool", "run_tool", "tool_environment", "tool_search_path"]
 
 TAIL_LINES: Final = 40
 """Last output lines kept to explain a failure."""
@@ -60,6 +60,22 @@ def require_tool(name: str) -> str:
     return found
 
 
+def tool_search_path(path: str) -> str:
+    """``path`` without the ``bin`` directories of Python virtual environments.
+
+    Debian's ``brz`` embeds libpython and finds its standard library through
+    the first ``python3`` on ``PATH``; when that is a virtualenv's (as when
+    guix-revive itself runs from one), Breezy cannot import itself.
+    """
+    kept = [
+        entry
+        for entry in path.split(os.pathsep)
+        if entry
+        and not os.path.isfile(os.path.join(os.path.dirname(entry.rstrip("/")), "pyvenv.cfg"))
+    ]
+    return os.pathsep.join(kept)
+
+
 def tool_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment fetch programs run in: the user's, made predictable.
 
@@ -67,6 +83,11 @@ def tool_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     password prompt (a build must not hang on a terminal).
     """
     env = dict(os.environ)
+    env["PATH"] = tool_search_path(env.get("PATH", os.defpath))
+    # Breezy (and Mercurial) embed or run a Python of their own: our
+    # interpreter's settings would make them import the wrong packages.
+    for name in ("VIRTUAL_ENV", "PYTHONHOME", "PYTHONPATH"):
+        env.pop(name, None)
     env["LC_ALL"] = "C.UTF-8"
     env.pop("LANGUAGE", None)
     env["GIT_TERMINAL_PROMPT"] = "0"

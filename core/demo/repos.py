@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from revive.core.builders.process import tool_search_path
 from revive.core.demo.archive import Tree, tree_files
 from revive.core.demo.store_builder import write_tree
 from revive.core.errors import ReviveError
@@ -84,7 +85,7 @@ def _run(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> None:
 def _base_env(home: Path) -> dict[str, str]:
     home.mkdir(parents=True, exist_ok=True)
     return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PATH": tool_search_path(os.environ.get("PATH", "/usr/bin:/bin")),
         "HOME": str(home),
         "LC_ALL": "C",
         "TZ": "UTC",

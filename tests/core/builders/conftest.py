@@ -18,6 +18,7 @@ import pytest
 
 from revive.core.builders.context import BuildContext
 from revive.core.builders.options import DownloadMethod, FetchOptions
+from revive.core.builders.process import tool_environment
 from revive.core.fetch.spec import Expected
 from revive.core.store_path import fixed_output_path
 from revive.core.stores.api import BuildEvent
@@ -262,7 +263,9 @@ def http_server() -> Iterator[LoopbackServer]:
 
 def run(argv: list[str], cwd: Path | None = None, **env: str) -> str:
     """Run a command for test setup; fail the test with its output if it fails."""
-    full_env = {**os.environ, "LC_ALL": "C.UTF-8", **env}
+    # The same environment the builders give the tools (no virtualenv on PATH,
+    # which would break Debian's brz).
+    full_env = {**tool_environment(), "LC_ALL": "C.UTF-8", **env}
     proc = subprocess.run(argv, cwd=cwd, env=full_env, capture_output=True, text=True)
     if proc.returncode != 0:
         pytest.fail(f"{' '.join(argv)} failed:\n{proc.stdout}\n{proc.stderr}")

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from revive.core.aterm import read_derivation, serialize_derivation
+from revive.core.builders.process import tool_search_path
 from revive.core.closure import load_closure
 from revive.core.demo.generate import GENERATOR_VERSION, default_demo_dir, generate_demo
 from revive.core.demo.model import MANIFEST_NAME, DemoEnvironment, DemoSource
@@ -181,7 +182,8 @@ def _sha256(file: Path) -> bytes:
 
 
 def _checkout(source: DemoSource, drv: Derivation, upstream: Path, into: Path) -> None:
-    env = {"PATH": os.environ["PATH"], "HOME": str(into.parent), "HGRCPATH": "", "LC_ALL": "C"}
+    path = tool_search_path(os.environ["PATH"])
+    env = {"PATH": path, "HOME": str(into.parent), "HGRCPATH": "", "LC_ALL": "C"}
 
     def run(*argv: str, cwd: Path | None = None) -> None:
         subprocess.run(argv, check=True, capture_output=True, env=env, cwd=cwd)
