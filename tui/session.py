@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
@@ -254,8 +254,12 @@ class Session:
 
     # --- the Derivation tab ----------------------------------------------------------
 
-    def record(self, path: str) -> DerivationRecord:
-        """What the Derivation tab shows for ``path`` (loaded nodes only)."""
+    def record(self, path: str, limit: int = 200) -> DerivationRecord:
+        """What the Derivation tab shows for ``path`` (loaded nodes only).
+
+        Lists are cut to ``limit`` entries (a profile has thousands of
+        inputs); the record says how many there are in all.
+        """
         drv = self.graph.derivation(path)
         spec: tuple[tuple[str, str], ...] = ()
         spec_error = None
@@ -264,9 +268,13 @@ class Session:
                 spec = spec_fields(self.fetch_spec(path))
             except ReviveError as error:
                 spec_error = one_line(error)
+        shown = drv
+        if len(drv.input_drvs) > limit or len(drv.input_srcs) > limit:
+            shown = drv.evolve(input_drvs=drv.input_drvs[:limit], input_srcs=drv.input_srcs[:limit])
         return DerivationRecord(
             path=path,
-            fields=record_fields(path, drv),
+            fields=record_fields(path, shown),
+            counts={"inputs": len(drv.input_drvs), "sources": len(drv.input_srcs)},
             classification=self.classification(path),
             spec=spec,
             spec_error=spec_error,
@@ -577,6 +585,8 @@ class DerivationRecord:
     """For a FOD: what it fetches, as ``(field, value)`` pairs."""
     spec_error: str | None = None
     """For a FOD whose parameters cannot be read: why."""
+    counts: Mapping[str, int] = field(default_factory=dict)
+    """The real length of lists that ``fields`` may show cut (``inputs``, ``sources``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,10 @@ __all__ = ["GraphScreen", "TABS"]
 TABS: tuple[str, ...] = ("tab-derivation", "tab-diff", "tab-log", "tab-referrers")
 """The detail tabs, in order (keys 1–4)."""
 
+MATCH_LIMIT = 1000
+"""Matches collected per search: one letter can match all 50,000 nodes, and
+collecting them all would make typing lag; the count then reads ``1000+``."""
+
 _PARALLEL_FETCHES = 4
 """Fetches run at once by "fetch all": enough to overlap network waits, few
 enough that one slow mirror does not starve the others."""
@@ -114,6 +118,7 @@ class GraphScreen(NodeActions, Screen[None]):
         self._builds: dict[str, Cancellable] = {}
         self._previews: dict[str, RewritePreview] = {}
         self._drawn_tabs: set[str] = set()
+        self._draw_pending = False
 
     # --- layout ----------------------------------------------------------------------
 
@@ -277,11 +282,22 @@ class GraphScreen(NodeActions, Screen[None]):
         self.show_node(event.path)
 
     def show_node(self, path: str) -> None:
-        """Show ``path`` in the detail pane (only the visible tab is drawn now)."""
+        """Show ``path`` in the detail pane.
+
+        The tab is drawn after the next screen refresh: the tree's cursor
+        moves at once, and holding a key down draws the details once per
+        frame rather than once per line. Only the visible tab is drawn.
+        """
         if self.session is None:
             return
         self.focused_path = path
         self._drawn_tabs.clear()
+        if not self._draw_pending:
+            self._draw_pending = True
+            self.call_after_refresh(self._draw_focused)
+
+    def _draw_focused(self) -> None:
+        self._draw_pending = False
         self._draw_tab(self.query_one(TabbedContent).active)
         self.refresh_actions()
 
@@ -363,7 +379,7 @@ class GraphScreen(NodeActions, Screen[None]):
         if session is None or session.search_index is None:
             bar.set_count(0, 0)
             return
-        self.matches = session.search_index.search(event.query)
+        self.matches = session.search_index.search(event.query, limit=MATCH_LIMIT)
         self.match_index = -1
         if self.matches:
             self._goto_match(0)
@@ -380,7 +396,10 @@ class GraphScreen(NodeActions, Screen[None]):
             self.drv_tree.set_match(match.path)
             self.drv_tree.reveal(match.path)
         detail = f"{match.field.kind}: {match.field.text}"
-        self.query_one(SearchBar).set_count(self.match_index + 1, len(self.matches), detail)
+        total = len(self.matches)
+        self.query_one(SearchBar).set_count(
+            self.match_index + 1, total, detail, more=total >= MATCH_LIMIT
+        )
 
     @on(SearchStep)
     def _search_step(self, event: SearchStep) -> None:
@@ -588,7 +607,7 @@ class GraphScreen(NodeActions, Screen[None]):
 
     # --- batches ---------------------------------------------------------------------
 
-    def action_fetch_all(self) -> None:
+    async def action_fetch_all(self) -> None:
         """Fetch every fixed-output node that is not in the store yet."""
         from revive.tui.screens.batch import BatchScreen
 
@@ -599,7 +618,7 @@ class GraphScreen(NodeActions, Screen[None]):
             p for p in session.fods if session.can_build(p) and not session.status[p].valid
         )
         screen = BatchScreen("Fetch all downloads", len(todo), self.cancel_batch)
-        self.app.push_screen(screen)
+        await self.app.push_screen(screen)  # mounted before the batch reports to it
         self.fetch_all(todo, screen)
 
     @work(exclusive=True, exit_on_error=False, group="batch", description="Fetching all")
@@ -635,7 +654,7 @@ class GraphScreen(NodeActions, Screen[None]):
         finally:
             screen.finish()
 
-    def action_rewrite_all(self) -> None:
+    async def action_rewrite_all(self) -> None:
         """Rewrite every fixed-output node and write the rewritten forms."""
         from revive.tui.screens.batch import BatchScreen
 
@@ -644,7 +663,7 @@ class GraphScreen(NodeActions, Screen[None]):
             return
         todo = tuple(p for p in session.fods if session.can_rewrite(p))
         screen = BatchScreen("Rewrite all downloads", len(todo), self.cancel_batch)
-        self.app.push_screen(screen)
+        await self.app.push_screen(screen)  # mounted before the batch reports to it
         self.rewrite_all(todo, screen)
 
     @work(

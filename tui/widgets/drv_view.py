@@ -144,7 +144,8 @@ class DerivationView(VerticalScroll):
             if field.value is not None:
                 text.append(f"  {field.value}\n")
                 continue
-            text.append(f"  ({len(field.entries)})\n" if len(field.entries) > 3 else "\n")
+            total = record.counts.get(field.name, len(field.entries))
+            text.append(f"  ({total:,})\n" if total > 3 else "\n")
             for entry in field.entries[:LIST_LIMIT]:
                 text.append("  ")
                 if entry.value is not None:
@@ -156,9 +157,9 @@ class DerivationView(VerticalScroll):
                     if entry.note:
                         text.append(f" {entry.note}", self._style("dim"))
                 text.append("\n")
-            if len(field.entries) > LIST_LIMIT:
-                more = len(field.entries) - LIST_LIMIT
-                text.append(f"  … and {more:,} more\n", self._style("dim"))
+            shown = min(len(field.entries), LIST_LIMIT)
+            if total > shown:
+                text.append(f"  … and {total - shown:,} more\n", self._style("dim"))
         text.rstrip()
         return text
 

@@ -129,19 +129,31 @@ class FodList(NodeActions, ScrollView, can_focus=True):
         self.session: Session | None = None
         """The model; set by the screen."""
         self._rows: list[str] = []
+        self._sorted = False
         self._name_width = 8
         self._styles: dict[str, Style] = {}
 
     # --- public ------------------------------------------------------------------------
 
     def attach(self, session: Session) -> None:
-        """List ``session``'s fixed-output nodes."""
+        """List ``session``'s fixed-output nodes (sorted when first shown)."""
         self.session = session
-        self._sort()
+        self._rows = []
+        self._sorted = False
+        if self.display:
+            self._sort()
+
+    def on_show(self) -> None:
+        # Sorting by name classifies every download (7,500 in a big closure):
+        # done the first time the list is shown, not while the app starts.
+        if not self._sorted:
+            self._sort()
 
     @property
     def paths(self) -> list[str]:
         """The rows' paths, in display order."""
+        if not self._sorted:
+            self._sort()
         return list(self._rows)
 
     @property
@@ -157,6 +169,8 @@ class FodList(NodeActions, ScrollView, can_focus=True):
 
     def select_path(self, path: str) -> None:
         """Move the cursor to ``path``'s row (if listed)."""
+        if not self._sorted:
+            self._sort()
         try:
             self.cursor = self._rows.index(path)
         except ValueError:
@@ -186,6 +200,7 @@ class FodList(NodeActions, ScrollView, can_focus=True):
             return name, path, ""
 
         self._rows = sorted(session.fods, key=key)
+        self._sorted = True
         self._name_width = max((len(kind(p).name) for p in self._rows), default=8)
         self.virtual_size = Size(self.size.width, len(self._rows) + 1)
         if current is not None:

@@ -84,13 +84,13 @@ class SearchBar(Vertical):
         """Hide the bar."""
         self.remove_class("-open")
 
-    def set_count(self, current: int, total: int, detail: str = "") -> None:
-        """Show ``current/total`` matches and, below, what matched."""
+    def set_count(self, current: int, total: int, detail: str = "", more: bool = False) -> None:
+        """Show ``current/total`` matches (``total+`` if ``more``) and, below, what matched."""
         label = self.query_one("#search-count", Label)
         if total == 0:
             label.update(Text("no match" if self.input.value.strip() else ""))
         else:
-            label.update(Text(f"{current}/{total}"))
+            label.update(Text(f"{current}/{total}{'+' if more else ''}"))
         self.query_one("#search-detail", Label).update(Text(detail if total else ""))
 
     @on(Input.Changed)
