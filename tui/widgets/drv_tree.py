@@ -10,6 +10,8 @@ from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.binding import Binding, BindingType
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -161,8 +163,11 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
 
     session: Session | None = None
     """The model; set by the screen once the closure is loaded."""
+    _frame_style: Style | None = None
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        # Set before Tree.__init__, which already lays the (empty) tree out.
+        self._widths: dict[int, int] = {}
         super().__init__("closure", id=id, classes=classes)
         self.show_root = False
         self.guide_depth = 3
@@ -178,6 +183,7 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
         """Show the roots while the closure is still loading (not yet expandable)."""
         self.clear()
         self._shown.clear()
+        self._widths.clear()
         self._by_path.clear()
         for path in roots:
             self._add(self.root, NodeRef(path, (), True), expandable=False)
@@ -187,6 +193,7 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
         self.session = session
         self.clear()
         self._shown.clear()
+        self._widths.clear()
         self._by_path.clear()
         for path in session.outline.roots:
             node = self._add(self.root, NodeRef(path, (), True), expandable=True)
@@ -354,6 +361,20 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
             style = self._styles[component] = self.get_component_rich_style(component, partial=True)
         return style
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Tree asks for the widget's rich style once per line, and computing
+        # it walks up the DOM: once per frame is enough.
+        self._frame_style = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame_style = None
+
+    def render_line(self, y: int) -> Strip:
+        style = self._frame_style if self._frame_style is not None else self.rich_style
+        scroll_x, scroll_y = self.scroll_offset
+        return self._render_line(y + scroll_y, scroll_x, scroll_x + self.size.width, style)
+
     def process_label(self, label: str | Text) -> Text:
         # Labels are drawn by render_label from the node's data; the stored
         # label is only the path (Tree's markup parsing would be wasted work).
@@ -361,8 +382,12 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
 
     def get_label_width(self, node: TreeNode[NodeRef]) -> int:
         # Tree asks for the width of every visible line on each rebuild;
-        # drawing 10,000 labels for that would take seconds. An upper bound
-        # from the name's length is enough to size the horizontal scroll.
+        # drawing thousands of labels for that would take seconds. The name's
+        # length and the badge (once known; an upper bound before) suffice,
+        # and a width known exactly is remembered.
+        width = self._widths.get(node._id)
+        if width is not None:
+            return width
         ref = node.data
         session = self.session
         if ref is None or session is None:
@@ -373,12 +398,15 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
         width = 4 + len(ref.path) - slash - 38  # icons + name (no hash, no .drv)
         if ref.outputs:
             width += 3 + sum(len(o) + 1 for o in ref.outputs)
+        if not ref.first:
+            width += 2
         kind = session.cached_kind(ref.path)
         if kind is not None:
             width += len(kind.badge) + 3 if kind.badge else 0
+            self._widths[node._id] = width
         elif session.graph.is_fixed_output(ref.path):
             width += 18  # an upper bound of the fetch badge, until it is known
-        return width + (0 if ref.first else 2)
+        return width
 
     def render_label(self, node: TreeNode[NodeRef], base_style: Style, style: Style) -> Text:
         ref = node.data
