@@ -245,12 +245,15 @@ class DerivationCache:
 
     def _prune(self, keep: Path) -> None:
         """Delete the least recently used packs beyond :data:`_MAX_PACKS`."""
+        entries: list[tuple[int, str]] = []
         try:
-            entries = [
-                (entry.stat().st_mtime_ns, entry.path)
-                for entry in os.scandir(self.packs_dir)
-                if entry.name.endswith(".pack")
-            ]
+            with os.scandir(self.packs_dir) as listing:
+                for entry in listing:
+                    if entry.name.endswith(".pack"):
+                        try:
+                            entries.append((entry.stat().st_mtime_ns, entry.path))
+                        except OSError:  # deleted meanwhile by another process
+                            continue
         except OSError:
             return
         # The pack just written counts as the newest, whatever the clock says.
@@ -265,7 +268,8 @@ class DerivationCache:
         """Delete every pack (and the results kept with them); returns how many packs."""
         count = 0
         try:
-            entries = list(os.scandir(self.packs_dir))
+            with os.scandir(self.packs_dir) as listing:
+                entries = list(listing)
         except OSError:
             return 0
         for entry in entries:
