@@ -105,7 +105,9 @@ async def test_the_whole_story_offline(
         status = session.node_status(gone)
         assert status.state is FetchState.FAILED
         assert status.failure is not None and status.failure.startswith("not found:")
-        assert tree.label_text(tree.cursor_node.data).plain.startswith("✘ flowCore_1.52.1.tar.gz")  # type: ignore[union-attr]
+        assert tree.cursor_node is not None and tree.cursor_node.data is not None
+        label = tree.label_text(tree.cursor_node.data).plain
+        assert label == "✘ flowCore_1.52.1.tar.gz  url·builtin  not found [out]"
         log = session.log(gone)
         assert log[0].startswith("▶ fetching ")
         assert any("https://bioconductor.org/packages/release" in line for line in log)
@@ -140,7 +142,9 @@ async def test_the_whole_story_offline(
         assert any("content-addressed" in line for line in log)
         assert log[-1].startswith("✔ ")
         assert screen.query_one("#build-log", BuildLog).path == gone
-        assert tree.label_text(tree.cursor_node.data).plain.startswith("✔ flowCore")  # type: ignore[union-attr]
+        assert tree.cursor_node is not None and tree.cursor_node.data is not None
+        label = tree.label_text(tree.cursor_node.data).plain
+        assert label == "✔ flowCore_1.52.1.tar.gz  url·builtin  [out]"
         await pilot.press("e")
         assert app.errors == []
 

@@ -466,6 +466,12 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
                     "drv-tree--badge-builtin" if kind.era_builtin else "drv-tree--badge-script"
                 )
                 text.append(f" {kind.badge} ", self._style(badge_class))
+        if kind.error is None:
+            failure = session.node_status(ref.path).failure
+            if failure:
+                # The class of failure only ("not found", "hash mismatch"):
+                # the Log tab has the whole story.
+                text.append(f" {failure.split(':', 1)[0]}", self._style("drv-tree--failed"))
         if ref.outputs:
             text.append(f" [{','.join(ref.outputs)}]", self._style("drv-tree--outputs"))
         if not ref.first:
