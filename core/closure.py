@@ -7,9 +7,13 @@ partial or damaged copy of a store still opens.
 
 This is the hot path of opening an environment (issue 2, item 8: 50,000
 derivations, ≈150 MB), so the loop is written for speed: string paths instead
-of :class:`~pathlib.Path` objects, and the cyclic garbage collector paused,
-because the millions of tuples a closure is made of would otherwise trigger
-dozens of full collections that find nothing to free.
+of :class:`~pathlib.Path` objects, the fast scanner of
+:mod:`revive.core.drv_scan`, and the cyclic garbage collector paused, because
+the millions of tuples a closure is made of would otherwise trigger dozens of
+full collections that find nothing to free. A big closure is spread over
+worker processes when CPUs are idle (:mod:`revive.core.load_worker`), and a
+closure loaded before is re-opened from :mod:`revive.core.cache`. Figures:
+``bench/README.md``.
 """
 
 from __future__ import annotations
