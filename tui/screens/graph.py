@@ -251,6 +251,12 @@ class GraphScreen(NodeActions, Screen[None]):
         if session is None:
             return
         session.build_search_index()
+        # Warm what the UI thread would otherwise compute on first use: the
+        # referrers of every node (one pass over all edges) and the fetch
+        # badge of every download (the FOD list sorts by them).
+        session.referrers(session.outline.roots[0])
+        for path in session.fods:
+            session.kind(path)
         changed = session.check_outputs()
         if changed:
             self.post_message(StatusChanged(changed))
@@ -474,11 +480,17 @@ class GraphScreen(NodeActions, Screen[None]):
 
     @on(WhyRequested)
     def _why(self, event: WhyRequested) -> None:
+        self.explain(event.path)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="why", description="Why")
+    def explain(self, path: str) -> None:
+        """Find the dependency paths from the roots to ``path`` (a graph walk: a thread)."""
         from revive.tui.screens.why import WhyScreen
 
         session = self.session
         if session is not None:
-            self.app.push_screen(WhyScreen(event.path, session.why(event.path)))
+            chains = session.why(path)
+            self.app.call_from_thread(self.app.push_screen, WhyScreen(path, chains))
 
     # --- status ----------------------------------------------------------------------
 
