@@ -26,15 +26,31 @@ def _command_module(name: str) -> ModuleType:
     return importlib.import_module(f"revive.tui.cli.{name}")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The parser for every report command (the app has its own, in ``app_command``)."""
+class _VersionAction(argparse.Action):
+    """``--version``, reading the installed metadata only when asked (it is slow)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        parser.exit(message=f"{parser.prog} {_version()}\n")
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of the report commands (the app has its own, in ``app_command``).
+
+    Args:
+        only: build just this command's subparser, so that running one
+            command does not import the modules of all the others.
+    """
     parser = argparse.ArgumentParser(
         prog="guix-revive",
-        description="Browse, verify, rewrite and re-fetch past Guix derivation graphs.",
+        description="Browse, verify, rewrite and re-fetch past Guix derivation graphs. "
+        "With no COMMAND (or with .drv files), open the interactive app.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in COMMANDS if only is None else (only,):
         _command_module(name).add_parser(subparsers)
     return parser
 
@@ -59,7 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args_list and (
             args_list[0] in COMMANDS or args_list[0] in ("-h", "--help", "--version")
         ):
-            parser = build_parser()
+            command = args_list[0] if args_list[0] in COMMANDS else None
+            parser = build_parser(only=command)
             args = parser.parse_args(args_list)
             if args.command is None:
                 parser.print_help()
