@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import shutil
 import stat
@@ -20,7 +22,7 @@ from revive.core.stores.api import (
     BuildProgress,
 )
 
-__all__ = ["BuildContext", "remove_tree"]
+__all__ = ["BuildContext", "remove_tree", "threadsafe_emitter"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,21 @@ class BuildContext:
                 break
         os.rename(path, target)
         return str(target)
+
+
+def threadsafe_emitter(emit: Callable[[BuildEvent], None]) -> Callable[[BuildEvent], None]:
+    """``emit`` for worker threads: each event is handed to the running event loop.
+
+    Call it on the loop's thread (it captures the running loop). Events sent
+    after the loop has closed are dropped: nobody is left to receive them.
+    """
+    loop = asyncio.get_running_loop()
+
+    def emit_threadsafe(event: BuildEvent) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is closed
+            loop.call_soon_threadsafe(emit, event)
+
+    return emit_threadsafe
 
 
 def remove_tree(path: str | os.PathLike[str]) -> None:

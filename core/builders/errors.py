@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from revive.core.errors import ReviveError
-from revive.core.stores.api import FailureReason
+from revive.core.stores.api import BuildFailed, FailureReason
 
 __all__ = ["FetchError", "DEBIAN_PACKAGES"]
 
@@ -40,6 +40,17 @@ class FetchError(ReviveError):
         self.kept_at = kept_at
         """Hash mismatch: where the fetched data was kept."""
         super().__init__(detail)
+
+    def failed_event(self, drv_path: str) -> BuildFailed:
+        """This failure as the event that ends the build of ``drv_path``."""
+        return BuildFailed(
+            drv_path,
+            self.reason,
+            self.detail,
+            expected_hash=self.expected_hash,
+            actual_hash=self.actual_hash,
+            kept_at=self.kept_at,
+        )
 
     def __reduce__(self) -> tuple[object, ...]:
         return (

@@ -37,9 +37,8 @@ from os import PathLike
 from pathlib import Path
 from typing import Final
 
-from revive.core import base32
 from revive.core.aterm import parse_derivation_bytes
-from revive.core.builders.context import BuildContext, remove_tree
+from revive.core.builders.context import BuildContext, remove_tree, threadsafe_emitter
 from revive.core.builders.dispatch import run_builder
 from revive.core.builders.errors import FetchError
 from revive.core.builders.options import FetchOptions
@@ -55,7 +54,6 @@ from revive.core.store_dir import StoreDir
 from revive.core.store_path import (
     DEFAULT_STORE_DIR,
     StorePathError,
-    fixed_output_path,
     text_path,
     validate_name,
 )
@@ -66,9 +64,9 @@ from revive.core.stores.api import (
     BuildLog,
     BuildStarted,
     FailureReason,
-    HashMismatch,
 )
 from revive.core.stores.db import PathInfo, ValidPathDB
+from revive.core.stores.fixed_item import fixed_item_path
 from revive.core.stores.locks import OutputLock
 from revive.core.stores.streams import event_stream
 
@@ -308,10 +306,7 @@ class EmbeddedStore:
             raise StoreError(f"{src}: cannot read: {err.strerror or err}") from None
         if not recursive and not stat.S_ISREG(info.st_mode):
             raise StoreError(f"{src}: a flat fixed-output item must be a regular file")
-        digest, _nar, _size = measure(src, algorithm, recursive)
-        if expected is not None and digest != expected:
-            raise HashMismatch(str(src), algorithm, base32.encode(expected), base32.encode(digest))
-        path = fixed_output_path(name, algorithm, digest, recursive, self._store_dir)
+        path = fixed_item_path(name, src, algorithm, recursive, expected, self._store_dir)
         if self.is_valid(path):
             return path
 
@@ -484,12 +479,6 @@ class EmbeddedStore:
         todays_form: bool,
         emit: Callable[[BuildEvent], None],
     ) -> None:
-        loop = asyncio.get_running_loop()
-
-        def emit_threadsafe(event: BuildEvent) -> None:
-            with contextlib.suppress(RuntimeError):  # the loop is closed
-                loop.call_soon_threadsafe(emit, event)
-
         ctx = BuildContext(
             drv_path,
             emit,
@@ -497,7 +486,7 @@ class EmbeddedStore:
             self.options,
             read_item=self.read_item,
             quarantine_dir=self.quarantine_dir,
-            emit_threadsafe=emit_threadsafe,
+            emit_threadsafe=threadsafe_emitter(emit),
             todays_form=todays_form,
             mirror_config=self.mirror_config,
         )
@@ -523,16 +512,7 @@ class EmbeddedStore:
                 return
             emit(BuildFinished(drv_path, output_path))
         except FetchError as err:
-            emit(
-                BuildFailed(
-                    drv_path,
-                    err.reason,
-                    err.detail,
-                    expected_hash=err.expected_hash,
-                    actual_hash=err.actual_hash,
-                    kept_at=err.kept_at,
-                )
-            )
+            emit(err.failed_event(drv_path))
 
     def _remove_stale_work(self, base: str) -> None:
         # Work directories of this output left by a killed process: whoever

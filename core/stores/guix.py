@@ -70,13 +70,11 @@ from os import PathLike
 from pathlib import Path
 from typing import Final, Literal
 
-from revive.core import base32
 from revive.core.aterm import parse_derivation_bytes
-from revive.core.builders.context import BuildContext, remove_tree
+from revive.core.builders.context import BuildContext, remove_tree, threadsafe_emitter
 from revive.core.builders.dispatch import run_builder
 from revive.core.builders.errors import FetchError
 from revive.core.builders.options import FetchOptions
-from revive.core.builders.verify import measure
 from revive.core.derivation import Derivation
 from revive.core.errors import MissingStoreItem, ReviveError, StoreError
 from revive.core.fetch.extract import extract_fetch_spec
@@ -93,7 +91,6 @@ from revive.core.fetch.spec import (
 from revive.core.store_dir import StoreDir
 from revive.core.store_path import (
     DEFAULT_STORE_DIR,
-    fixed_output_path,
     is_store_path,
     name_part,
     text_path,
@@ -107,9 +104,9 @@ from revive.core.stores.api import (
     BuildLog,
     BuildStarted,
     FailureReason,
-    HashMismatch,
 )
 from revive.core.stores.embedded import default_store_root
+from revive.core.stores.fixed_item import fixed_item_path
 from revive.core.stores.guix_output import GuixBuildParser, TraceDecoder
 from revive.core.stores.streams import event_stream
 
@@ -504,12 +501,9 @@ class GuixStore:
         """
         src = Path(source).absolute()
         try:
-            digest, _nar, _size = measure(src, algorithm, recursive)
+            want = fixed_item_path(name, src, algorithm, recursive, expected, self._store_dir)
         except OSError as err:
             raise StoreError(f"{src}: cannot read: {err.strerror or err}") from None
-        if expected is not None and digest != expected:
-            raise HashMismatch(str(src), algorithm, base32.encode(expected), base32.encode(digest))
-        want = fixed_output_path(name, algorithm, digest, recursive, self._store_dir)
         (got,) = self._machine(
             [machine_expression("add-to-store", name, recursive, algorithm, str(src))]
         )
@@ -691,12 +685,6 @@ class GuixStore:
             return await self._run_streamed(["repl"], drv_path, output_path, emit, script=script)
         emit(BuildLog(drv_path, f"fetching with guix-revive's own {spec.method} builder"))
         work = Path(tempfile.mkdtemp(prefix="guix-revive-fetch-"))
-        loop = asyncio.get_running_loop()
-
-        def emit_threadsafe(event: BuildEvent) -> None:
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(emit, event)
-
         ctx = BuildContext(
             drv_path,
             emit,
@@ -704,7 +692,7 @@ class GuixStore:
             self.options,
             read_item=self.read_item,
             quarantine_dir=self.quarantine_dir,
-            emit_threadsafe=emit_threadsafe,
+            emit_threadsafe=threadsafe_emitter(emit),
             todays_form=drv.builder.startswith("builtin:"),
         )
         try:
@@ -724,14 +712,7 @@ class GuixStore:
                 )
             return BuildFinished(drv_path, output_path)
         except FetchError as err:
-            return BuildFailed(
-                drv_path,
-                err.reason,
-                err.detail,
-                expected_hash=err.expected_hash,
-                actual_hash=err.actual_hash,
-                kept_at=err.kept_at,
-            )
+            return err.failed_event(drv_path)
         except StoreError as err:
             return BuildFailed(drv_path, FailureReason.STORE_ERROR, str(err))
         finally:
