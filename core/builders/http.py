@@ -235,10 +235,7 @@ def _copy(
     cancel: CancelToken,
     url: str,
 ) -> int:
-    done = 0
-    step = max(CHUNK_SIZE, (total or 0) // 50)
-    reported = 0
-    progress(0, total)
+    meter = _Meter(total, progress)
     while True:
         if cancel.is_set():
             raise _Cancelled
@@ -247,7 +244,7 @@ def _copy(
         except http.client.IncompleteRead as err:
             raise FetchError(
                 FailureReason.TRANSFER_ERROR,
-                f"{url}: truncated body ({done + len(err.partial)} bytes received)",
+                f"{url}: truncated body ({meter.done + len(err.partial)} bytes received)",
             ) from None
         except Exception as err:
             raise _network_error(url, err) from None
@@ -256,13 +253,36 @@ def _copy(
                 raise _Cancelled
             break
         out.write(chunk)
-        done += len(chunk)
-        if done - reported >= step:
-            progress(done, total)
-            reported = done
-    if reported != done or done == 0:
-        progress(done, total)
-    return done
+        meter.add(len(chunk))
+    if meter.reported != meter.done or meter.done == 0:
+        progress(meter.done, total)
+    return meter.done
+
+
+class _Meter:
+    """Bytes received so far, passed to ``progress`` every 2 % of ``total``.
+
+    At most every :data:`CHUNK_SIZE` bytes too: a user interface redrawing
+    on every chunk of a fast download would spend its time redrawing.
+    Creating it reports 0 bytes.
+    """
+
+    __slots__ = ("done", "progress", "reported", "step", "total")
+
+    def __init__(self, total: int | None, progress: Callable[[int, int | None], None]) -> None:
+        self.total = total
+        self.progress = progress
+        self.done = 0
+        self.reported = 0
+        self.step = max(CHUNK_SIZE, (total or 0) // 50)
+        progress(0, total)
+
+    def add(self, count: int) -> None:
+        """Count ``count`` more bytes, reporting them if a step has passed."""
+        self.done += count
+        if self.done - self.reported >= self.step:
+            self.progress(self.done, self.total)
+            self.reported = self.done
 
 
 def _tls_context() -> ssl.SSLContext:
@@ -339,23 +359,17 @@ def _ftp(
             total: int | None = ftp.size(path)
         except ftplib.error_perm:
             total = None
-        done = 0
-        reported = 0
-        step = max(CHUNK_SIZE, (total or 0) // 50)
-        progress(0, total)
+        meter = _Meter(total, progress)
         with open(dest, "xb") as out:
 
             def sink(chunk: bytes) -> None:
-                nonlocal done, reported
                 if cancel.is_set():
                     raise _Cancelled
                 out.write(chunk)
-                done += len(chunk)
-                if done - reported >= step:
-                    progress(done, total)
-                    reported = done
+                meter.add(len(chunk))
 
             ftp.retrbinary("RETR " + path, sink, blocksize=CHUNK_SIZE)
+        done = meter.done
         progress(done, total)
         if total is not None and done < total:
             raise FetchError(
