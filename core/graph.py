@@ -546,7 +546,37 @@ class DerivationGraph:
         targets = set(self.find(target))
         if not targets:
             return ()
-        # Breadth-first from source, recording every predecessor on a shortest path.
+        dist, preds = self._shortest_paths_from(source)
+        reached = sorted((dist[t], t) for t in targets if t in dist)
+        paths: list[tuple[str, ...]] = []
+        for _, end in reached:
+            paths.extend(_paths_to(end, preds, None if limit is None else limit - len(paths)))
+            if limit is not None and len(paths) >= limit:
+                break
+        paths.sort(key=lambda p: (len(p), p))
+        return tuple(paths[:limit] if limit is not None else paths)
+
+    def count_why(self, source: str, target: str) -> int:
+        """How many paths :meth:`why` would return without a limit (computed, not listed)."""
+        if source not in self:
+            raise KeyError(source)
+        targets = set(self.find(target))
+        if not targets:
+            return 0
+        _dist, preds = self._shortest_paths_from(source)
+        # ``preds`` lists nodes in breadth-first order, so every predecessor
+        # is counted before the nodes it leads to.
+        count: dict[str, int] = {}
+        for node, before in preds.items():
+            count[node] = sum(count[p] for p in before) if before else 1
+        return sum(count[t] for t in targets if t in count)
+
+    def _shortest_paths_from(self, source: str) -> tuple[dict[str, int], dict[str, list[str]]]:
+        """Breadth-first from ``source``: each reached node's distance and the
+        nodes before it on its shortest paths (``[]`` for ``source``).
+
+        Both dicts are in the order nodes were reached.
+        """
         dist = {source: 0}
         preds: dict[str, list[str]] = {source: []}
         frontier = [source]
@@ -567,43 +597,7 @@ class DerivationGraph:
                     elif seen == level:
                         preds[input_path].append(path)
             frontier = following
-        reached = sorted((dist[t], t) for t in targets if t in dist)
-        paths: list[tuple[str, ...]] = []
-        for _, end in reached:
-            paths.extend(_paths_to(end, preds, None if limit is None else limit - len(paths)))
-            if limit is not None and len(paths) >= limit:
-                break
-        paths.sort(key=lambda p: (len(p), p))
-        return tuple(paths[:limit] if limit is not None else paths)
-
-    def count_why(self, source: str, target: str) -> int:
-        """How many paths :meth:`why` would return without a limit (computed, not listed)."""
-        if source not in self:
-            raise KeyError(source)
-        targets = set(self.find(target))
-        if not targets:
-            return 0
-        dist = {source: 0}
-        count = {source: 1}
-        frontier = [source]
-        derivs = self._derivations
-        while frontier:
-            following: list[str] = []
-            for path in frontier:
-                drv = derivs.get(path)
-                if drv is None:
-                    continue
-                level = dist[path] + 1
-                for input_path, _ in drv.input_drvs:
-                    seen = dist.get(input_path)
-                    if seen is None:
-                        dist[input_path] = level
-                        count[input_path] = count[path]
-                        following.append(input_path)
-                    elif seen == level:
-                        count[input_path] += count[path]
-            frontier = following
-        return sum(count[t] for t in targets if t in count)
+        return dist, preds
 
 
 def _paths_to(end: str, preds: Mapping[str, list[str]], limit: int | None) -> list[tuple[str, ...]]:
