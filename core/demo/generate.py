@@ -23,6 +23,7 @@ and ``.drv`` files are written with the project's own writer and hashing.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import fcntl
 import hashlib
@@ -398,18 +399,19 @@ class _Generator:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
 
+    def _scratch_tree(self, tree: Tree) -> Path:
+        """``tree`` written to a fresh scratch directory."""
+        self._trees += 1
+        where = self.scratch / "trees" / str(self._trees)
+        write_tree(where, tree)
+        return where
+
     def _tree_digest(self, tree: Tree) -> bytes:
         """NAR SHA-256 of ``tree`` as a directory (what a checkout hashes to)."""
-        self._trees += 1
-        where = self.scratch / "trees" / str(self._trees)
-        write_tree(where, tree)
-        return nar_hash(where)
+        return nar_hash(self._scratch_tree(tree))
 
     def _tree_nar(self, tree: Tree) -> bytes:
-        self._trees += 1
-        where = self.scratch / "trees" / str(self._trees)
-        write_tree(where, tree)
-        return dump_nar(where)
+        return dump_nar(self._scratch_tree(tree))
 
     def _file_nar_digest(self, data: bytes, executable: bool) -> bytes:
         self._trees += 1
@@ -551,24 +553,16 @@ class _Generator:
                 fixed=fixed,
             )
         elif form == "U2":
-            mi, mic = self.modules("download-2016")
             script = self.store.text(
                 "download", scripts.download_u2(self.mirrors_2016, self.ca_2016)
             )
             hashes = write_datum((DottedList((Symbol("sha256"),), digest),))
-            drv = self.store.derivation(
+            drv = self._guile_script_drv(
                 name,
-                builder=self.guile_bin("2.0.11"),
-                args=[
-                    "--no-auto-compile",
-                    "-L",
-                    self.store.output(mi),
-                    "-C",
-                    self.store.output(mic),
-                    script,
-                ],
-                inputs=[(self.guile["2.0.11"], ("out",)), (mi, ("out",)), (mic, ("out",))],
-                sources=[script, self.mirrors_2016, self.ca_2016],
+                script,
+                guile="2.0.11",
+                modules=self.modules("download-2016"),
+                sources=[self.mirrors_2016, self.ca_2016],
                 env={
                     "guix download hashes": hashes,
                     "guix download url": written,
@@ -578,23 +572,14 @@ class _Generator:
                 fixed=fixed,
             )
         else:
-            mi, mic = self.modules("download-2015")
             script = self.store.text(
                 name + "-builder", scripts.url_fetch_u1(urls, eras.MIRRORS_2015)
             )
-            drv = self.store.derivation(
+            drv = self._guile_script_drv(
                 name,
-                builder=self.guile_bin("boot"),
-                args=[
-                    "--no-auto-compile",
-                    "-L",
-                    self.store.output(mi),
-                    "-C",
-                    self.store.output(mic),
-                    script,
-                ],
-                inputs=[(self.guile["boot"], ("out",)), (mi, ("out",)), (mic, ("out",))],
-                sources=[script],
+                script,
+                guile="boot",
+                modules=self.modules("download-2015"),
                 # July 2015: proxies honoured, preferLocalBuild dropped for a while.
                 env={"impureEnvVars": _IMPURE_OLD},
                 fixed=fixed,
@@ -730,34 +715,62 @@ class _Generator:
                 fixed=fixed,
             )
         else:
-            mi, mic = self.modules("git-2015")
             git = self.store.output(self.legacy_git)
             script = self.store.text(
                 name + "-builder", scripts.git_builder_g1(url, commit, git, (git,))
             )
-            drv = self.store.derivation(
+            drv = self._guile_script_drv(
                 name,
-                builder=self.guile_bin("2.0.11"),
-                args=[
-                    "--no-auto-compile",
-                    "-L",
-                    self.store.output(mi),
-                    "-C",
-                    self.store.output(mic),
-                    script,
-                ],
-                inputs=[
-                    (self.guile["2.0.11"], ("out",)),
-                    (mi, ("out",)),
-                    (mic, ("out",)),
-                    (self.legacy_git, ("out",)),
-                ],
-                sources=[script],
+                script,
+                guile="2.0.11",
+                modules=self.modules("git-2015"),
+                inputs=[self.legacy_git],
                 env={"impureEnvVars": _IMPURE_OLD},
                 fixed=fixed,
             )
         self._vcs_record(drv, FetchMethod.GIT, form, f"{url} {commit}", upstream, status)
         return drv
+
+    def _guile_script_drv(
+        self,
+        name: str,
+        script: str,
+        *,
+        guile: str,
+        modules: tuple[str, str],
+        inputs: Sequence[str] = (),
+        sources: Sequence[str] = (),
+        env: Mapping[str, str],
+        fixed: Fixed | None = None,
+    ) -> str:
+        """A derivation running ``script`` with Guile ``guile`` and ``modules``.
+
+        ``modules`` is a ``(module-import, module-import-compiled)`` pair, put
+        on the load paths (``-L``, ``-C``); ``inputs`` are more derivations
+        whose ``out`` the script uses, ``sources`` more store items it reads.
+        """
+        mi, mic = modules
+        return self.store.derivation(
+            name,
+            builder=self.guile_bin(guile),
+            args=[
+                "--no-auto-compile",
+                "-L",
+                self.store.output(mi),
+                "-C",
+                self.store.output(mic),
+                script,
+            ],
+            inputs=[
+                (self.guile[guile], ("out",)),
+                (mi, ("out",)),
+                (mic, ("out",)),
+                *((drv, ("out",)) for drv in inputs),
+            ],
+            sources=[script, *sources],
+            env=env,
+            fixed=fixed,
+        )
 
     def _guile_fetch(
         self,
@@ -768,25 +781,13 @@ class _Generator:
         env: Mapping[str, str],
         fixed: Fixed,
     ) -> str:
-        mi, mic = self.modules(modules)
-        return self.store.derivation(
+        """A 2020 fetch FOD: ``script`` run by the final Guile with ``tools``."""
+        return self._guile_script_drv(
             name,
-            builder=self.guile_bin("final"),
-            args=[
-                "--no-auto-compile",
-                "-L",
-                self.store.output(mi),
-                "-C",
-                self.store.output(mic),
-                script,
-            ],
-            inputs=[
-                (self.guile["final"], ("out",)),
-                (mi, ("out",)),
-                (mic, ("out",)),
-                *((self.pkg[t], ("out",)) for t in tools),
-            ],
-            sources=[script],
+            script,
+            guile="final",
+            modules=self.modules(modules),
+            inputs=[self.pkg[t] for t in tools],
             env=env,
             fixed=fixed,
         )
@@ -1193,9 +1194,7 @@ class _Generator:
         t2 = {**t1, "README": FileEntry(b"txt2man 1.7.1\n\nConvert text to man pages.\n")}
         self.txt2man_trees = (t1, t2)
         repo = "git/github.com/mvertes/txt2man"
-        self.vcs["https://github.com/"] = VcsLocation(
-            "https://github.com/", "git/github.com", "file-url"
-        )
+        self._vcs_location("https://github.com/", "git/github.com", "file-url")
         checkout = self.git_fod(
             "txt2man-1.6.0-checkout",
             "https://github.com/mvertes/txt2man",
@@ -1271,9 +1270,7 @@ class _Generator:
             status="moved",
         )
         self._note_prefix(old_url)
-        self.vcs["https://codeberg.org/"] = VcsLocation(
-            "https://codeberg.org/", "git/codeberg.org", "file-url"
-        )
+        self._vcs_location("https://codeberg.org/", "git/codeberg.org", "file-url")
         self._task_git(
             "git/codeberg.org/kopi-project/kopi.git",
             [Revision(kopi_tree, "Release 0.4.1", _T2019, "v0.4.1")],
@@ -1322,18 +1319,15 @@ class _Generator:
             svn_rev1.update({prefix + k: v for k, v in files.items()})
         svn_rev2 = {"trunk/README": FileEntry(b"TeX Live development happens in trunk.\n")}
         svn_root = "svn://www.tug.org/texlive"
-        self.vcs["svn://www.tug.org/"] = VcsLocation(
-            "svn://www.tug.org/", "svn/www.tug.org", "file-url"
-        )
-        self.repo_tasks.append(
-            lambda: make_svn_repo(
-                self.upstream / "svn/www.tug.org/texlive",
-                [
-                    Revision(svn_rev1, "Import TeX Live 2019.3", _T2019),
-                    Revision(svn_rev2, "Start the next release", _T2020),
-                ],
-                self.scratch / "svn",
-            )
+        self._vcs_location("svn://www.tug.org/", "svn/www.tug.org", "file-url")
+        self._repo_task(
+            make_svn_repo,
+            "svn/www.tug.org/texlive",
+            [
+                Revision(svn_rev1, "Import TeX Live 2019.3", _T2019),
+                Revision(svn_rev2, "Start the next release", _T2020),
+            ],
+            "svn",
         )
         ae_fod = self.svn_fod(
             "texlive-ae-2019.3-checkout",
@@ -1364,14 +1358,10 @@ class _Generator:
             "Find files and text quickly (demo stand-in).",
             {"seek.c": b"int main(void) { return 0; }\n"},
         )
-        self.vcs["https://hg.sr.ht/"] = VcsLocation("https://hg.sr.ht/", "hg/hg.sr.ht", "file-url")
+        self._vcs_location("https://hg.sr.ht/", "hg/hg.sr.ht", "file-url")
         seek_repo = "hg/hg.sr.ht/~seek-dev/seek"
-        self.repo_tasks.append(
-            lambda: make_hg_repo(
-                self.upstream / seek_repo,
-                [Revision(seek_tree, "Release 1.0.3", _T2019, "v1.0.3")],
-                self.scratch / "hg",
-            )
+        self._repo_task(
+            make_hg_repo, seek_repo, [Revision(seek_tree, "Release 1.0.3", _T2019, "v1.0.3")], "hg"
         )
         seek_fod = self.hg_fod(
             "seek-1.0.3-checkout",
@@ -1391,16 +1381,8 @@ class _Generator:
             {"NEWS": b"0.4: first release on Launchpad.\n"},
         )
         bzr_repo = "bzr/code.launchpad.net/~indicator-dev/indicator-demo/trunk"
-        self.vcs["https://code.launchpad.net/"] = VcsLocation(
-            "https://code.launchpad.net/", "bzr/code.launchpad.net", "file-url"
-        )
-        self.repo_tasks.append(
-            lambda: make_bzr_repo(
-                self.upstream / bzr_repo,
-                [Revision(ind, "Release 0.4", _T2020)],
-                self.scratch / "bzr",
-            )
-        )
+        self._vcs_location("https://code.launchpad.net/", "bzr/code.launchpad.net", "file-url")
+        self._repo_task(make_bzr_repo, bzr_repo, [Revision(ind, "Release 0.4", _T2020)], "bzr")
         ind_fod = self.bzr_fod(
             "indicator-demo-0.4-checkout",
             "https://code.launchpad.net/~indicator-dev/indicator-demo/trunk",
@@ -1418,9 +1400,7 @@ class _Generator:
             {"w3m.el": b";;; w3m.el --- demo stand-in\n(provide 'w3m)\n"},
         )
         cvs_root = ":pserver:anonymous@cvs.namazu.org:/storage/cvsroot"
-        self.vcs[":pserver:anonymous@cvs.namazu.org:"] = VcsLocation(
-            ":pserver:anonymous@cvs.namazu.org:", "cvs/cvs.namazu.org", "path"
-        )
+        self._vcs_location(":pserver:anonymous@cvs.namazu.org:", "cvs/cvs.namazu.org", "path")
         self.repo_tasks.append(
             lambda: make_cvs_repo(
                 self.upstream / "cvs/cvs.namazu.org/storage/cvsroot",
@@ -1468,27 +1448,14 @@ class _Generator:
         leaves.append(self.package("ucd-12.1.0", ucd_outer, base))
 
         # The profile of all these packages.
-        mi, mic = self.modules("profile")
         outs = [self.store.output(p) for p in leaves]
         script = self.store.text("profile-builder", scripts.profile_builder(outs))
-        return self.store.derivation(
+        return self._guile_script_drv(
             "profile",
-            builder=self.guile_bin("final"),
-            args=[
-                "--no-auto-compile",
-                "-L",
-                self.store.output(mi),
-                "-C",
-                self.store.output(mic),
-                script,
-            ],
-            inputs=[
-                *((p, ("out",)) for p in leaves),
-                (self.guile["final"], ("out",)),
-                (mi, ("out",)),
-                (mic, ("out",)),
-            ],
-            sources=[script],
+            script,
+            guile="final",
+            modules=self.modules("profile"),
+            inputs=leaves,
             env={"allowSubstitutes": "0", "preferLocalBuild": "1"},
         )
 
@@ -1521,19 +1488,7 @@ class _Generator:
         )
         source = self.sources[-1]
         assert source.drv_path == inner
-        self.sources[-1] = DemoSource(
-            drv_path=source.drv_path,
-            output_path=source.output_path,
-            method=source.method,
-            form=source.form,
-            era=source.era,
-            origin=source.origin,
-            urls=source.urls,
-            fetch_urls=source.fetch_urls,
-            upstream=source.upstream,
-            status=source.status,
-            wrapper=drv,
-        )
+        self.sources[-1] = dataclasses.replace(source, wrapper=drv)
         return drv
 
     def legacy(self) -> None:
@@ -1604,10 +1559,27 @@ class _Generator:
         self.roots.append(DemoRoot(checkout, "source (guix build -S -d) computed by a 2024 Guix"))
 
     def _task_git(self, relative: str, history: Sequence[Revision]) -> None:
-        index = len(self.repo_tasks)
+        """Create the git repository ``upstream/relative`` (each in its own scratch)."""
+        self._repo_task(make_git_repo, relative, history, f"git{len(self.repo_tasks)}")
+
+    def _repo_task(
+        self,
+        make_repo: Callable[[Path, Sequence[Revision], Path], None],
+        relative: str,
+        history: Sequence[Revision],
+        scratch: str,
+    ) -> None:
+        """Create the repository ``upstream/relative`` with ``make_repo`` in :meth:`run`.
+
+        Later, and all at once: each VCS tool mostly waits on its start-up.
+        """
         self.repo_tasks.append(
-            lambda: make_git_repo(self.upstream / relative, history, self.scratch / f"git{index}")
+            lambda: make_repo(self.upstream / relative, history, self.scratch / scratch)
         )
+
+    def _vcs_location(self, prefix: str, local: str, form: str) -> None:
+        """Serve URLs starting with ``prefix`` from ``upstream/local`` (a :class:`VcsLocation`)."""
+        self.vcs[prefix] = VcsLocation(prefix, local, form)
 
     def write_manifest(self) -> None:
         environment = DemoEnvironment(
