@@ -62,6 +62,14 @@ from revive.core.store_dir import StoreDir
 
 __all__ = ["DerivationCache", "default_cache_dir", "FORMAT_VERSION"]
 
+_DAMAGED: Final = (OSError, EOFError, ValueError, TypeError, IndexError, KeyError, struct.error)
+"""What reading a missing, truncated, corrupt or foreign file can raise: marshal
+(EOFError, ValueError, TypeError), unpacking records of the wrong shape, the
+length prefix. Anything else is a bug here, and is not hidden as "not cached"."""
+_UNWRITABLE: Final = (OSError, ValueError, struct.error)
+"""What writing can raise: a full or read-only disk, a value marshal refuses,
+a length the prefix cannot hold."""
+
 FORMAT_VERSION: Final = 2
 """Bumped whenever the layout of a pack changes; older packs are ignored."""
 
@@ -146,7 +154,7 @@ class DerivationCache:
         try:
             with open(file, "rb") as handle:
                 closure = self._read(handle, store, roots)
-        except Exception:  # noqa: BLE001 - any damage to a cache file means "not cached"
+        except _DAMAGED:  # any damage to a cache file means "not cached"
             return None
         if closure is not None:
             _touch(file)
@@ -217,7 +225,7 @@ class DerivationCache:
             with os.fdopen(fd, "wb") as handle:
                 self._write(handle, store, roots, graph)
             os.replace(temp, file)
-        except Exception:  # noqa: BLE001 - a cache that cannot be written is no cache
+        except _UNWRITABLE:  # a cache that cannot be written is no cache
             _unlink(temp)
             return
         self._prune(keep=file)
@@ -288,7 +296,7 @@ class DerivationCache:
                 if handle.read(len(_MAGIC)) != _MAGIC:
                     return None
                 header = _Header(*_read_blob(handle, os.fstat(handle.fileno()).st_size))
-        except Exception:  # noqa: BLE001 - an unreadable pack has no results
+        except _DAMAGED:  # an unreadable pack has no results
             return None
         return header.token if header.version == FORMAT_VERSION else None
 
@@ -305,7 +313,7 @@ class DerivationCache:
         file = self.pack_path(store, roots).with_suffix(f".{kind}{_RESULT_SUFFIX}")
         try:
             saved_token, value = marshal.loads(file.read_bytes())
-        except Exception:  # noqa: BLE001 - damaged or absent: no result
+        except _DAMAGED:  # damaged or absent: no result
             return None
         return value if saved_token == token else None
 
@@ -321,7 +329,7 @@ class DerivationCache:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(marshal.dumps((token, value)))
             os.replace(temp, file)
-        except Exception:  # noqa: BLE001 - a result that cannot be kept is recomputed
+        except _UNWRITABLE:  # a result that cannot be kept is recomputed
             if temp:
                 _unlink(temp)
 
