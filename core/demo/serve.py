@@ -38,6 +38,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Final
 
+from revive.core.builders.nar_mirror import ERA_NAR_BASES
 from revive.core.builders.options import FetchOptions
 from revive.core.demo.model import DemoEnvironment
 from revive.core.fetch.mirrors import (
@@ -54,12 +55,16 @@ DEFAULT_PORT: Final = 47020
 
 _HOST: Final = "127.0.0.1"
 
-# Hosts today's builders may fall back to that no mirror list names.
+# Hosts builders may fall back to that no mirror list names: today's
+# (Internet Archive, Software Heritage, substitute servers) and the nar
+# servers the old git, hg and cvs scripts ask (berlin.guixsd.org,
+# mirror.hydra.gnu.org…: long gone, and never to be reached from the demo).
 _FALLBACK_PREFIXES: Final = (
     "https://web.archive.org/",
     "https://archive.softwareheritage.org/",
     "https://ci.guix.gnu.org/",
     "https://bordeaux.guix.gnu.org/",
+    *(f"{base.rstrip('/')}/" for base in ERA_NAR_BASES),
 )
 
 
@@ -214,7 +219,7 @@ class DemoServers:
 
     def _web_prefixes(self) -> Iterable[str]:
         yield from self.env.prefixes
-        yield from _FALLBACK_PREFIXES
+        yield from (_prefix(p) for p in _FALLBACK_PREFIXES)
         for _kind, bases in self._today.mirrors:
             yield from (_prefix(b) for b in bases)
         for template in (*self._today.content_addressed, *self._today.disarchive):

@@ -16,7 +16,14 @@ from revive.core.demo.serve import DemoServers
 from revive.core.fetch.rewrite import rewrite
 from revive.core.nar import dump_nar, nar_hash
 from revive.core.store_dir import StoreDir
-from revive.core.stores.api import BuildEvent, BuildFailed, BuildFinished, FailureReason
+from revive.core.stores.api import (
+    AttemptKind,
+    BuildAttempt,
+    BuildEvent,
+    BuildFailed,
+    BuildFinished,
+    FailureReason,
+)
 from revive.core.stores.embedded import EmbeddedStore
 
 
@@ -192,3 +199,42 @@ async def test_every_other_source_fetches_in_both_forms(
             assert result.output_path == source.output_path
             expected = dump_nar(store.physical_path(source.output_path))
             assert dump_nar(fresh.physical_path(source.output_path)) == expected
+
+
+async def test_every_fetch_of_the_demo_stays_on_loopback(
+    demo_env: DemoEnvironment, tmp_path: Path
+) -> None:
+    """Under --demo-serve, no fetch of any demo source, old or rewritten, leaves the machine.
+
+    The old git, hg and cvs scripts also ask their era's nar servers
+    (berlin.guixsd.org, mirror.hydra.gnu.org…), and the 2020 mirror lists
+    name content-addressed hosts: every one must be rewritten to the
+    loopback server (which answers 404 for what it does not have), so the
+    workshop story never touches the network. Broken sources included.
+    """
+    attempted: list[str] = []
+
+    async def build_all(store: EmbeddedStore, paths: list[str]) -> None:
+        for path in paths:
+            async for event in store.build(path):
+                # Disarchive is only named (guix-revive cannot re-assemble),
+                # never requested.
+                if isinstance(event, BuildAttempt) and event.kind is not AttemptKind.DISARCHIVE:
+                    attempted.append(event.source)
+
+    async with DemoServers(demo_env) as servers:
+        # GIVEN every source as written in its era, with the broken ones.
+        old = _store(demo_env, servers, tmp_path / "old")
+        await build_all(old, [source.drv_path for source in demo_env.sources])
+        # AND every source rewritten, in a store of its own.
+        fresh = _store(demo_env, servers, tmp_path / "new")
+        rewritten = [await _rewritten(fresh, servers, s.drv_path) for s in demo_env.sources]
+        await build_all(fresh, rewritten)
+        # THEN every source tried is the loopback server or a local repository.
+        local = (servers.base_url + "/", "file:///", str(demo_env.upstream_dir.absolute()))
+        assert attempted
+        assert [url for url in attempted if not url.startswith(local)] == []
+        # AND the era's nar servers were asked (at the loopback server), and said 404.
+        assert any(
+            path.startswith("/h/http/berlin.guixsd.org/nar/") for path, _ in servers.requests
+        )
