@@ -108,6 +108,10 @@ class NodeKind:
     """Plumbing (module imports, mirror lists, locales…), drawn dimmed."""
     error: str | None
     """Why the node could not be read (missing or malformed), else ``None``."""
+    method: str = ""
+    """The method word of the badge (``url``, ``git``, ``svn-multi``…), else ``""``."""
+    era: str = ""
+    """The era word of a FOD's badge (``builtin`` or ``script``), else ``""``."""
 
 
 @dataclass
@@ -177,9 +181,11 @@ class Session:
             return NodeKind(name, drv.is_fixed_output, "", False, False, None)
         if found.is_fod:
             builtin = found.era in (Era.BUILTIN, Era.REVIVE)
-            return NodeKind(name, True, _fod_badge(found), builtin, False, None)
+            method, era = _fod_badge_parts(found)
+            return NodeKind(name, True, f"{method}·{era}", builtin, False, None, method, era)
         badge = _WRAPPER_BADGES.get(found.kind, "")
-        return NodeKind(name, False, badge, False, found.kind in _INFRA_KINDS, None)
+        infra = found.kind in _INFRA_KINDS
+        return NodeKind(name, False, badge, False, infra, None, badge)
 
     def cached_kind(self, path: str) -> NodeKind | None:
         """:meth:`kind` if already known (never classifies: for estimates)."""
@@ -557,15 +563,15 @@ _INFRA_KINDS: Final = frozenset(
 )
 
 
-def _fod_badge(found: Classification) -> str:
-    """``method·era`` of a FOD: ``url·builtin``, ``git·script``…"""
+def _fod_badge_parts(found: Classification) -> tuple[str, str]:
+    """``(method, era)`` of a FOD's badge: ``("url", "builtin")``, ``("git", "script")``…"""
     method = _METHOD_BADGES.get(found.method, "unknown") if found.method else "unknown"
     if found.executable:
         method = "url/exec"
     # Builtin: today's daemon fetches it with today's tools. Script: an old
     # builder script needs the old fetch tools built first (the usual failure).
     era = "builtin" if found.era in (Era.BUILTIN, Era.REVIVE) else "script"
-    return f"{method}·{era}"
+    return method, era
 
 
 # --- loading ------------------------------------------------------------------------

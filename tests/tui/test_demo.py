@@ -13,6 +13,7 @@ from pathlib import Path
 
 from textual.widgets import Label
 
+from revive.core import base32
 from revive.core.demo.model import DemoEnvironment
 from revive.core.node_status import FetchState
 from revive.tui.app import ReviveApp
@@ -24,7 +25,7 @@ from revive.tui.screens.why import WhyScreen
 from revive.tui.session import LoadPlan, Session
 from revive.tui.widgets.build_log import BuildLog
 from revive.tui.widgets.diff_view import DiffView
-from revive.tui.widgets.drv_tree import DerivationTree
+from revive.tui.widgets.drv_tree import DerivationTree, NodeRef
 from revive.tui.widgets.drv_view import DerivationView
 
 SIZE = (120, 36)
@@ -49,8 +50,8 @@ async def test_no_argument_opens_the_demo_with_every_fetch_method(
         assert "    r-flowcore-1.52.1 [out]" in lines
         # The older roots are there too, collapsed: a 2015 package and two sources.
         assert "  sxiv-1.3.2" in lines
-        assert "○ findutils-4.6.0.tar.gz  url·script " in lines
-        assert "○ txt2man-1.7.1-checkout  git·builtin " in lines
+        assert "○ findutils-4.6.0.tar.gz url·script" in lines
+        assert "○ txt2man-1.7.1-checkout git·builtin" in lines
         # A badge per fetch method and era.
         assert {session.kind(p).badge for p in session.fods} == {
             "url·builtin",
@@ -64,6 +65,20 @@ async def test_no_argument_opens_the_demo_with_every_fetch_method(
             "bzr·script",
             "cvs·script",
         }
+        # Each method's chip has a style of its own (theme colours), so the
+        # seven methods tell apart at a glance; the era is styled apart too.
+        tree = screen.drv_tree
+        chip_styles = {}
+        for path in session.fods:
+            kind = session.kind(path)
+            label = tree.label_text(NodeRef(path, (), True))
+            chip = next(
+                span for span in label.spans if label.plain[span.start : span.end] == kind.method
+            )
+            chip_styles.setdefault(kind.method, set()).add(str(chip.style))
+        assert all(len(styles) == 1 for styles in chip_styles.values())
+        methods = ("url", "git", "svn", "hg", "bzr", "cvs")
+        assert len({next(iter(chip_styles[m])) for m in methods}) == len(methods)
         # Nothing fetched yet in this fresh store; the hint says what to try.
         assert {session.node_status(p).state for p in session.fods} == {FetchState.NOT_FETCHED}
         assert "start with --demo-serve" in str(screen.query_one("#hint").render())
@@ -107,13 +122,33 @@ async def test_the_whole_story_offline(
         assert status.failure is not None and status.failure.startswith("not found:")
         assert tree.cursor_node is not None and tree.cursor_node.data is not None
         label = tree.label_text(tree.cursor_node.data).plain
-        assert label == "✘ flowCore_1.52.1.tar.gz  url·builtin  not found [out]"
+        assert label == "✘ flowCore_1.52.1.tar.gz url·builtin not found [out]"
         log = session.log(gone)
         assert log[0].startswith("▶ fetching ")
         assert any("https://bioconductor.org/packages/release" in line for line in log)
         assert log[-1].startswith("✘ not found:")
         # The log shows the URLs the derivation names: no port, no temporary directory.
         assert not any("127.0.0.1" in line or str(demo_env.demo_dir) in line for line in log)
+        # Its Derivation tab reads like `guix-revive show`: every label ends with
+        # ": ", lists one entry per line, store paths never cut by a space.
+        record = screen.query_one(DerivationView).plain
+        drv = session.graph.derivation(gone)
+        assert drv.fixed_output is not None
+        nix32 = base32.encode(bytes.fromhex(drv.fixed_output.hash))
+        for line in (
+            "fetch: url-fetch",
+            "era: builtin (builtin:download, run by the daemon itself (Guix 2016-11 → today))",
+            f"hash: {nix32}",
+            "hash algo: sha256",
+            "inputs: none",
+            "system: x86_64-linux",
+            "builder:",
+            "  builtin:download",
+            "  preferLocalBuild: 1",
+            f"  {drv.outputs[0].path}  [out]",
+            f"  out: {drv.outputs[0].path}",
+        ):
+            assert line in record.split("\n"), line
 
         # r: the rewrite dialog shows old against new, side by side.
         await pilot.press("r")
@@ -144,7 +179,7 @@ async def test_the_whole_story_offline(
         assert screen.query_one("#build-log", BuildLog).path == gone
         assert tree.cursor_node is not None and tree.cursor_node.data is not None
         label = tree.label_text(tree.cursor_node.data).plain
-        assert label == "✔ flowCore_1.52.1.tar.gz  url·builtin  [out]"
+        assert label == "✔ flowCore_1.52.1.tar.gz url·builtin [out]"
         await pilot.press("e")
         assert app.errors == []
 
@@ -189,7 +224,6 @@ async def test_search_by_url_and_hash(
     gone = demo_env.special_of("upstream-gone").drv_path
     drv = demo_session.graph.derivation(gone)
     assert drv.fixed_output is not None
-    from revive.core import base32
 
     nix32 = base32.encode(bytes.fromhex(drv.fixed_output.hash))
     app = make_app(session=demo_session)

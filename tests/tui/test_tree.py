@@ -33,7 +33,7 @@ async def test_loads_in_a_worker_and_shows_the_root_expanded(
         assert "    tar-1.32 [out]" in lines
         assert "    glibc-2.29 [out,static] ↑" in lines
         # The source download: status icon, bold name, fetch badge.
-        assert "  ○ hello-2.10.tar.gz  url·builtin  [out]" in lines
+        assert "  ○ hello-2.10.tar.gz url·builtin [out]" in lines
         summary = str(screen.query_one("#summary").render())
         assert "210 derivations · 81 downloads" in summary
         assert app.errors == []

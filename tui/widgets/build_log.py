@@ -79,7 +79,10 @@ class BuildLog(Vertical):
         with Vertical(id="build-log-head"):
             yield Label("No build yet. Press b to fetch this node.", id="build-log-title")
             yield ProgressBar(total=1, show_eta=False, id="build-log-progress")
-        yield RichLog(max_lines=LOG_LINES_PER_NODE, wrap=True, markup=False, id="build-log-lines")
+        # min_width=1: wrap to the pane (the default 78 columns scrolls sideways).
+        yield RichLog(
+            max_lines=LOG_LINES_PER_NODE, wrap=True, min_width=1, markup=False, id="build-log-lines"
+        )
 
     @property
     def lines_widget(self) -> RichLog:
@@ -133,4 +136,5 @@ class BuildLog(Vertical):
 
     def _write(self, line: str) -> None:
         style = self.get_component_rich_style(log_line_style(line), partial=True)
-        self.lines_widget.write(Text(line, style=style))
+        # fold: a long URL wraps onto the next line instead of being cut off.
+        self.lines_widget.write(Text(line, style=style, overflow="fold"))

@@ -18,6 +18,7 @@ from textual.widgets.tree import TreeNode
 from revive.core.derivation import Derivation
 from revive.core.node_status import FetchState, NodeStatus
 from revive.tui.messages import NodeFocused, RevealNode, WhyRequested
+from revive.tui.widgets.fod_badge import BADGE_PARTS, badge_css, method_part
 from revive.tui.widgets.node_actions import NODE_ACTION_BINDINGS, NodeActions
 
 if TYPE_CHECKING:
@@ -112,8 +113,7 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
         "drv-tree--error",
         "drv-tree--outputs",
         "drv-tree--seen",
-        "drv-tree--badge-builtin",
-        "drv-tree--badge-script",
+        *(f"drv-tree--badge-{part}" for part in BADGE_PARTS),
         "drv-tree--pending",
         "drv-tree--valid",
         "drv-tree--rewritten",
@@ -129,21 +129,20 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
     | `drv-tree--error` | A node whose ``.drv`` is missing or broken. |
     | `drv-tree--outputs` | The outputs used, after the name. |
     | `drv-tree--seen` | The ``↑`` marker of a repeated node. |
-    | `drv-tree--badge-builtin` | Fetch badge of a FOD the daemon fetches itself. |
-    | `drv-tree--badge-script` | Fetch badge of a FOD fetched by an old builder script. |
+    | `drv-tree--badge-url` … `drv-tree--badge-cvs`, `-other` | Fetch method chip, per method. |
+    | `drv-tree--badge-builtin` / `drv-tree--badge-script` | The era after the method. |
     | `drv-tree--pending` … `drv-tree--failed` | Status icons. |
     | `drv-tree--match` | The name of the current search match. |
     """
 
-    DEFAULT_CSS = """
+    DEFAULT_CSS = (
+        """
     DerivationTree {
         & > .drv-tree--fod { text-style: bold; color: $text-accent; }
         & > .drv-tree--infra { color: $text-disabled; }
         & > .drv-tree--error { color: $text-error; }
         & > .drv-tree--outputs { color: $text-muted; }
         & > .drv-tree--seen { color: $text-muted; text-style: italic; }
-        & > .drv-tree--badge-builtin { color: $text-success; background: $success-muted; }
-        & > .drv-tree--badge-script { color: $text-warning; background: $warning-muted; }
         & > .drv-tree--pending { color: $text-muted; }
         & > .drv-tree--valid { color: $text-success; }
         & > .drv-tree--rewritten { color: $text-accent; }
@@ -152,6 +151,8 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
         & > .drv-tree--match { text-style: bold reverse; }
     }
     """
+        + f"DerivationTree {{\n{badge_css('drv-tree')}\n}}\n"
+    )
 
     STATEFUL_ACTIONS = (
         *NodeActions.STATEFUL_ACTIONS,
@@ -462,20 +463,26 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
             text.append(kind.name, name_style)
             if kind.badge:
                 text.append(" ")
-                badge_class = (
-                    "drv-tree--badge-builtin" if kind.era_builtin else "drv-tree--badge-script"
-                )
-                text.append(f" {kind.badge} ", self._style(badge_class))
+                method = self._style(f"drv-tree--badge-{method_part(kind.method)}")
+                text.append(kind.method or kind.badge, method)
+                if kind.era:
+                    text.append("·", self._style("drv-tree--outputs"))
+                    text.append(kind.era, self._style(f"drv-tree--badge-{kind.era}"))
         if kind.error is None:
             failure = session.node_status(ref.path).failure
             if failure:
                 # The class of failure only ("not found", "hash mismatch"):
                 # the Log tab has the whole story.
-                text.append(f" {failure.split(':', 1)[0]}", self._style("drv-tree--failed"))
+                text.append(" ")
+                text.append(failure.split(":", 1)[0], self._style("drv-tree--failed"))
+        # Separating spaces are spans of their own: a span starting with a
+        # space is drawn glued to the previous one by SVG viewers.
         if ref.outputs:
-            text.append(f" [{','.join(ref.outputs)}]", self._style("drv-tree--outputs"))
+            text.append(" ")
+            text.append(f"[{','.join(ref.outputs)}]", self._style("drv-tree--outputs"))
         if not ref.first:
-            text.append(" ↑", self._style("drv-tree--seen"))
+            text.append(" ")
+            text.append("↑", self._style("drv-tree--seen"))
         return text
 
     # --- handlers --------------------------------------------------------------------

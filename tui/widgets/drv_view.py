@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
@@ -18,9 +17,6 @@ if TYPE_CHECKING:
 
 __all__ = ["DerivationView", "LIST_LIMIT", "VALUE_LINES"]
 
-_STORE_PATH = re.compile(r"(/[^\s]*?/[0-9a-df-np-sv-z]{32}-)(.*)", re.DOTALL)
-"""A store path: directory and hash (dimmed), then the name and anything after."""
-
 LIST_LIMIT = 200
 """Entries shown per list (a profile has thousands of inputs; the tree lists them all)."""
 
@@ -31,8 +27,8 @@ VALUE_LINES = 12
 class DerivationView(VerticalScroll):
     """A derivation: its fetch method, era and parameters, then every field of the ``.drv``.
 
-    Store paths show their hash dimmed so the names stand out; long lists
-    and long values are cut with a note saying how much is left out.
+    Labels end with ``": "`` as in ``guix-revive show``; long lists and long
+    values are cut with a note saying how much is left out.
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -42,6 +38,7 @@ class DerivationView(VerticalScroll):
         "drv-view--dim",
         "drv-view--fetch",
         "drv-view--error",
+        "drv-view--value",
     }
     """
     | Class | Description |
@@ -49,9 +46,10 @@ class DerivationView(VerticalScroll):
     | `drv-view--title` | The derivation's name. |
     | `drv-view--field` | Field names (outputs, inputs, environment…). |
     | `drv-view--key` | Environment variable names and fetch parameters. |
-    | `drv-view--dim` | Store path hashes, output names, notes. |
+    | `drv-view--dim` | Output names, era descriptions, notes. |
     | `drv-view--fetch` | The fetch method and era of a FOD. |
     | `drv-view--error` | Why a node cannot be shown (missing or malformed ``.drv``). |
+    | `drv-view--value` | Values and store paths (one span each, indentation apart). |
     """
 
     DEFAULT_CSS = """
@@ -63,6 +61,7 @@ class DerivationView(VerticalScroll):
         & > .drv-view--dim { color: $text-muted; }
         & > .drv-view--fetch { text-style: bold; color: $text-warning; }
         & > .drv-view--error { color: $text-error; text-style: bold; }
+        & > .drv-view--value { color: $text; }
         #drv-view-body { padding: 0 1; width: 1fr; }
     }
     """
@@ -107,7 +106,15 @@ class DerivationView(VerticalScroll):
     # --- rendering -------------------------------------------------------------------
 
     def render_record(self, record: DerivationRecord) -> Text:
-        """The styled text of ``record``."""
+        """The styled text of ``record``, in the layout of ``guix-revive show``.
+
+        Every value follows its label and ``": "`` (``hash: 1nqx…``,
+        ``hash algo: sha256``); list fields put one entry per line under
+        their label. Separators always end the styled label they follow, and
+        a store path is drawn in one style, so that a wrapped line or an SVG
+        screenshot never shows a label glued to its value or a space inside
+        a path.
+        """
         text = Text(overflow="fold")
         text.append(Derivation.name_from_path(record.path), self._style("title"))
         text.append("\n")
@@ -117,45 +124,62 @@ class DerivationView(VerticalScroll):
         if found is not None:
             text.append("\n")
             if found.is_fod:
-                text.append(f"{found.label}", self._style("fetch"))
-                if found.era:
-                    text.append(f"  {found.era}", self._style("fetch"))
+                self._label(text, "fetch")
+                text.append(found.label, self._style("fetch"))
                 text.append("\n")
-                if found.era_description:
-                    text.append(f"{found.era_description}\n", self._style("dim"))
+                if found.era:
+                    self._label(text, "era")
+                    text.append(found.era, self._style("fetch"))
+                    if found.era_description:
+                        text.append(" ")
+                        text.append(f"({found.era_description})", self._style("dim"))
+                    text.append("\n")
             else:
-                text.append(f"{found.label}\n", self._style("field"))
+                self._label(text, "kind")
+                text.append(f"{found.label}\n")
             if found.wraps:
-                text.append("wraps ", self._style("dim"))
+                self._label(text, "wraps")
                 self._path(text, found.wraps)
                 text.append("\n")
-        if record.spec:
-            for key, value in record.spec:
-                text.append(f"  {key}: ", self._style("key"))
-                text.append(f"{value}\n")
+        for key, value in record.spec:
+            if key == "fetch" and found is not None and found.is_fod:
+                continue  # already said, with the era
+            self._label(text, key)
+            self._value(text, value)
+            text.append("\n")
         if record.spec_error:
-            text.append("  parameters: ", self._style("key"))
+            self._label(text, "parameters")
             text.append(f"{record.spec_error}\n", self._style("error"))
+        text.append("\n")
         for field in record.fields:
             if field.name == "name":
                 continue
-            text.append("\n")
-            text.append(field.name, self._style("field"))
+            label = field.name.replace("_", " ")
             if field.value is not None:
-                text.append(f"  {field.value}\n")
+                self._label(text, label, "field")
+                self._value(text, field.value)
+                text.append("\n")
                 continue
             total = record.counts.get(field.name, len(field.entries))
-            text.append(f"  ({total:,})\n" if total > 3 else "\n")
+            text.append(f"{label}:", self._style("field"))
+            if not field.entries:
+                text.append(" ")
+                text.append("none\n", self._style("dim"))
+                continue
+            if total > 3:
+                text.append(" ")
+                text.append(f"({total:,})", self._style("dim"))
+            text.append("\n")
             for entry in field.entries[:LIST_LIMIT]:
                 text.append("  ")
                 if entry.value is not None:
-                    text.append(entry.text, self._style("key"))
-                    text.append(" = ", self._style("dim"))
+                    self._label(text, entry.text)
                     self._value(text, entry.value)
                 else:
-                    self._path(text, entry.text)
+                    self._value(text, entry.text)
                     if entry.note:
-                        text.append(f" {entry.note}", self._style("dim"))
+                        text.append("  ")
+                        text.append(entry.note, self._style("dim"))
                 text.append("\n")
             shown = min(len(field.entries), LIST_LIMIT)
             if total > shown:
@@ -163,23 +187,21 @@ class DerivationView(VerticalScroll):
         text.rstrip()
         return text
 
+    def _label(self, text: Text, name: str, style: str = "key") -> None:
+        """``name: `` in ``style``, the separator inside the label's span."""
+        text.append(f"{name}: ", self._style(style))
+
     def _path(self, text: Text, value: str) -> None:
-        """A store path with its directory and hash dimmed (anything else as is)."""
-        match = _STORE_PATH.match(value)
-        if match is None:
-            text.append(value)
-            return
-        text.append(match.group(1), self._style("dim"))
-        text.append(match.group(2))
+        """A store path (or any value), in one span: folded, never split by a space."""
+        text.append(value, self._style("value"))
 
     def _value(self, text: Text, value: str) -> None:
+        """``value``, its further lines indented (the indentation in a span of its own)."""
         lines = value.split("\n")
+        for number, line in enumerate(lines[:VALUE_LINES]):
+            if number:
+                text.append("\n    ")
+            self._path(text, line)
         if len(lines) > VALUE_LINES:
-            text.append("\n    ".join(lines[:VALUE_LINES]))
-            text.append(f"\n    … {len(lines) - VALUE_LINES:,} more lines", self._style("dim"))
-        elif len(lines) > 1:
-            text.append("\n    ".join(lines))
-        elif value.startswith("/") and " " not in value:
-            self._path(text, value)
-        else:
-            text.append(value)
+            text.append("\n    ")
+            text.append(f"… {len(lines) - VALUE_LINES:,} more lines", self._style("dim"))

@@ -16,6 +16,7 @@ from textual.strip import Strip
 from revive.core.node_status import FetchState
 from revive.tui.messages import NodeFocused, RevealNode
 from revive.tui.widgets.drv_tree import STATUS_ICONS
+from revive.tui.widgets.fod_badge import BADGE_PARTS, badge_css, method_part
 from revive.tui.widgets.node_actions import NODE_ACTION_BINDINGS, NodeActions
 
 if TYPE_CHECKING:
@@ -87,8 +88,7 @@ class FodList(NodeActions, ScrollView, can_focus=True):
         "fod-list--rewritten",
         "fod-list--fetching",
         "fod-list--failed",
-        "fod-list--builtin",
-        "fod-list--script",
+        *(f"fod-list--badge-{part}" for part in BADGE_PARTS),
     }
     """
     | Class | Description |
@@ -96,10 +96,12 @@ class FodList(NodeActions, ScrollView, can_focus=True):
     | `fod-list--header` | The column titles. |
     | `fod-list--cursor` | The line under the cursor. |
     | `fod-list--pending` … `fod-list--failed` | The status columns. |
-    | `fod-list--builtin` / `fod-list--script` | The method badge, by era. |
+    | `fod-list--badge-url` … `fod-list--badge-cvs`, `-other` | Fetch method chip, per method. |
+    | `fod-list--badge-builtin` / `fod-list--badge-script` | The era after the method. |
     """
 
-    DEFAULT_CSS = """
+    DEFAULT_CSS = (
+        """
     FodList {
         height: 1fr;
         background: $surface;
@@ -114,10 +116,10 @@ class FodList(NodeActions, ScrollView, can_focus=True):
         & > .fod-list--rewritten { color: $text-accent; }
         & > .fod-list--fetching { color: $text-warning; text-style: bold; }
         & > .fod-list--failed { color: $text-error; text-style: bold; }
-        & > .fod-list--builtin { color: $text-success; }
-        & > .fod-list--script { color: $text-warning; }
     }
     """
+        + f"FodList {{\n{badge_css('fod-list')}\n}}\n"
+    )
 
     sort_key: reactive[str] = reactive("name", init=False)
     """The column the rows are sorted by: ``name``, ``method`` or ``status``."""
@@ -256,12 +258,21 @@ class FodList(NodeActions, ScrollView, can_focus=True):
         if index == self.cursor:
             line = base + self._style("fod-list--cursor")
         state_style = line + self._style(_STATE_CLASS[state])
-        badge_style = line + self._style(
-            "fod-list--builtin" if kind.era_builtin else "fod-list--script"
-        )
+        method = kind.method or kind.badge
+        method_style = line + self._style(f"fod-list--badge-{method_part(kind.method)}")
+        badge = [Segment(method, method_style)]
+        if kind.era:
+            badge.append(Segment("·", line))
+            badge.append(Segment(kind.era, line + self._style(f"fod-list--badge-{kind.era}")))
+        # The chip only as wide as the method; the column padded after the era.
+        badge_width = sum(len(segment.text) for segment in badge)
+        if badge_width >= method_w:
+            badge = [Segment(_fit(kind.badge, method_w), method_style)]
+        else:
+            badge.append(Segment(" " * (method_w - badge_width), line))
         segments = [
             Segment(STATUS_ICONS[state] + " ", state_style),
-            Segment(_fit(kind.badge, method_w), badge_style),
+            *badge,
             Segment(_fit(kind.name, name_w), line),
             Segment(_fit(words, state_w), state_style),
         ]
