@@ -8,6 +8,7 @@ once; a row is only ever inserted, never replaced, so nothing valid changes.
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
 import threading
 import time
@@ -73,12 +74,19 @@ class ValidPathDB:
             return None
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.file, timeout=_BUSY_MS / 1000, isolation_level=None)
-            conn.execute(f"PRAGMA busy_timeout = {_BUSY_MS}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.executescript(_SCHEMA)
-        except sqlite3.Error as err:
+            # Switching a database to WAL takes an exclusive lock and SQLite
+            # does not wait out the busy timeout for it: two threads or
+            # processes opening a new store at once got "database is locked".
+            # A lock file serialises the set-up (flock excludes threads too,
+            # since each opens its own file description).
+            with open(self.file.with_name(self.file.name + ".setup-lock"), "a") as setup:
+                fcntl.flock(setup, fcntl.LOCK_EX)
+                conn = sqlite3.connect(self.file, timeout=_BUSY_MS / 1000, isolation_level=None)
+                conn.execute(f"PRAGMA busy_timeout = {_BUSY_MS}")
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                conn.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as err:
             raise StoreError(f"{self.file}: cannot open the store database: {err}") from None
         self._local.conn = conn
         return conn
