@@ -73,6 +73,9 @@ def run(n: int, directory: Path) -> int:
     # measures the code rather than the neighbours.
     runs = []
     for _ in range(REPEATS):
+        # Free the previous run's results before the clock starts, not while
+        # the next result is assigned (inside the timing).
+        only_fods = None
         started = time.perf_counter()
         labels = Counter(classify(drv, store.read_bytes).label for _, drv in fods)
         classify_fods = time.perf_counter() - started
@@ -88,11 +91,15 @@ def run(n: int, directory: Path) -> int:
         f"rewrite every FOD: {rewrite_fods:.3f} s "
         f"({changed} changed, {len(only_fods.failures)} failed)"
     )
-    verdict = "OK" if total <= TARGET_SECONDS else "OVER TARGET"
     print(
         f"classify + rewrite of every FOD: {total:.3f} s, best of {REPEATS} "
         f"(all: {', '.join(f'{run[0]:.3f}' for run in runs)}; "
-        f"{total / len(fods) * 1e6:.0f} µs per FOD; target {TARGET_SECONDS} s): {verdict}"
+        f"{total / len(fods) * 1e6:.0f} µs per FOD)"
+    )
+    met = total <= TARGET_SECONDS
+    print(
+        f"target (issue 3): classify + rewrite of every FOD ≤ {TARGET_SECONDS} s after load: "
+        + (f"met ({total:.3f} s)" if met else f"NOT met ({total:.3f} s)")
     )
 
     started = time.perf_counter()

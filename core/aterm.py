@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import sys
-from itertools import chain
+from operator import attrgetter
 from typing import Final
 
 from revive.core.derivation import Derivation, InputDrv, Output
@@ -213,131 +213,100 @@ def escape_string(value: str) -> str:
     return '"' + value.translate(_ESCAPES) + '"'
 
 
+# Stands for the quotes around every string while the term is assembled (see
+# serialize_derivation); chosen because no real derivation string holds NUL.
+_Q: Final = "\x00"
+_NEXT: Final = "\x00,\x00"  # between two strings: ","
+_OPEN: Final = "(\x00"  # "(" before a tuple's first string
+_TUPLES: Final = "\x00),(\x00"  # between two tuples: "),("
+_CLOSE: Final = "\x00)"
+_OUTS: Final = "\x00,[\x00"  # an input's path and its output names: ",["
+_INPUTS: Final = "\x00]),(\x00"  # between two inputs: "]),("
+_INPUTS_CLOSE: Final = "\x00])"
+_OUTPUT_FIELDS: Final = attrgetter("name", "path", "hash_algo", "hash")
+# Backslash first: the others insert backslashes.
+_TEXT_ESCAPES: Final = (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
+
+
 def serialize_derivation(drv: Derivation) -> str:
     """The ``Derive(...)`` text of ``drv``, fields in the order they are stored.
 
     For a canonical derivation (every file Guix or the daemon writes) this is
     byte-identical to the file it was read from.
 
-    Verifying a closure serializes every derivation three times, so this is
-    written like the reader: strings are escaped a group at a time (one
-    C-level pass over their concatenation, usually finding nothing to
-    escape) and assembled with ``str.join`` over ``map``, never one Python
-    call per string.
+    Verifying a closure serializes every derivation three times and a
+    closure rewrite once per FOD, so this costs a fixed handful of C-level
+    passes whatever the derivation, never one Python call per string: the
+    term is assembled with ``str.join`` over ``map``, with NUL in place of
+    every string's quotes; then, only if some string holds a character to
+    escape (the Scheme-written ``url`` of every download does), the whole
+    text is escaped at once, which cannot touch the NUL quotes; last, NUL
+    becomes ``"``. A string that itself holds NUL would be mistaken for a
+    quote: the NULs are counted first, and such a derivation is written one
+    string at a time (:func:`_serialize_each`, the reference).
     """
     outputs = drv.outputs
-    out_strings = _escaped(
-        [field for o in outputs for field in (o.name, o.path, o.hash_algo, o.hash)]
-    )
-    if outputs:
-        outputs_text = (
-            '("'
-            + '"),("'.join(map('","'.join, zip(*([iter(out_strings)] * 4), strict=True)))
-            + '")'
-        )
-    else:
-        outputs_text = ""
     input_drvs = drv.input_drvs
+    input_srcs = drv.input_srcs
+    args = drv.args
+    env = drv.env
+    strings = 4 * len(outputs) + len(input_srcs) + 2 + len(args) + 2 * len(env)
     if input_drvs:
         paths, names = zip(*input_drvs, strict=True)
-        if _needs_escape(_SEPARATOR.join(chain.from_iterable(names))):
-            joined = ['","'.join(map(_escape_content, outs)) for outs in names]
-        else:
-            joined = list(map('","'.join, names))
-        # An input with no output names is ("p",[]), not ("p",[""]).
+        if () in names:
+            # An input with no output names is ("p",[]), not ("p",[""]);
+            # Guix and the daemon never write one.
+            return _serialize_each(drv)
+        strings += len(paths) + sum(map(len, names))
         inputs_text = (
-            ",".join(
-                f'("{path}",["{outs}"])' if outs or one_name else f'("{path}",[])'
-                for path, outs, one_name in zip(
-                    _escaped(paths), joined, map(bool, names), strict=True
-                )
-            )
-            if () in names
-            else (
-                '("'
-                + '"]),("'.join(map('",["'.join, zip(_escaped(paths), joined, strict=True)))
-                + '"])'
-            )
+            _OPEN
+            + _INPUTS.join(map(_OUTS.join, zip(paths, map(_NEXT.join, names), strict=True)))
+            + _INPUTS_CLOSE
         )
     else:
         inputs_text = ""
-    system, builder = _escaped((drv.system, drv.builder))
-    env = drv.env
-    if env:
-        keys, values = zip(*env, strict=True)
-        env_text = (
-            '("'
-            + '"),("'.join(map('","'.join, zip(_escaped(keys), _escaped(values), strict=True)))
-            + '")'
-        )
-    else:
-        env_text = ""
-    return "".join(
+    text = "".join(
         (
             "Derive([",
-            outputs_text,
+            _OPEN + _TUPLES.join(map(_NEXT.join, map(_OUTPUT_FIELDS, outputs))) + _CLOSE
+            if outputs
+            else "",
             "],[",
             inputs_text,
             "],[",
-            _string_list(drv.input_srcs),
-            '],"',
-            system,
-            '","',
-            builder,
-            '",[',
-            _string_list(drv.args),
+            _Q + _NEXT.join(input_srcs) + _Q if input_srcs else "",
+            "],\x00",
+            drv.system,
+            _NEXT,
+            drv.builder,
+            "\x00,[",
+            _Q + _NEXT.join(args) + _Q if args else "",
             "],[",
-            env_text,
+            _OPEN + _TUPLES.join(map(_NEXT.join, env)) + _CLOSE if env else "",
             "])",
         )
     )
+    if text.count(_Q) != 2 * strings:
+        return _serialize_each(drv)  # a string holds NUL
+    for char, escaped in _TEXT_ESCAPES:
+        if char in text:  # a scan for an absent character is much cheaper than a replace
+            text = text.replace(char, escaped)
+    return text.replace(_Q, '"')
 
 
-def _string_list(strings: tuple[str, ...]) -> str:
-    """``"a","b"`` for the strings of a list (brackets not included)."""
-    if not strings:
-        return ""
-    return '"' + '","'.join(_escaped(strings)) + '"'
+def _serialize_each(drv: Derivation) -> str:
+    """:func:`serialize_derivation` one string at a time: the plain reference."""
+    quoted = escape_string
 
+    def strings(values: tuple[str, ...]) -> str:
+        return ",".join(map(quoted, values))
 
-_SEPARATOR: Final = "\x00"
-
-
-def _needs_escape(blob: str) -> bool:
-    return '"' in blob or "\\" in blob or "\n" in blob or "\r" in blob or "\t" in blob
-
-
-def _escaped(strings: tuple[str, ...] | list[str]) -> list[str] | tuple[str, ...]:
-    """``strings`` with their contents escaped (no quotes added).
-
-    All are joined and checked at once; only when something needs escaping
-    is the whole group escaped in one pass and split again.
-    """
-    blob = _SEPARATOR.join(strings)
-    if not _needs_escape(blob):
-        return strings
-    if blob.count(_SEPARATOR) != len(strings) - 1:
-        # The separator occurs in a string: one string at a time (rare).
-        return [_escape_content(s) for s in strings]
+    outputs = ",".join(f"({strings(_OUTPUT_FIELDS(o))})" for o in drv.outputs)
+    inputs = ",".join(f"({quoted(path)},[{strings(outs)}])" for path, outs in drv.input_drvs)
+    env = ",".join(f"({quoted(key)},{quoted(value)})" for key, value in drv.env)
     return (
-        blob.replace("\\", "\\\\")
-        .replace('"', '\\"')
-        .replace("\n", "\\n")
-        .replace("\r", "\\r")
-        .replace("\t", "\\t")
-        .split(_SEPARATOR)
-    )
-
-
-def _escape_content(value: str) -> str:
-    if _NEEDS_ESCAPE.search(value) is None:
-        return value
-    return (
-        value.replace("\\", "\\\\")
-        .replace('"', '\\"')
-        .replace("\n", "\\n")
-        .replace("\r", "\\r")
-        .replace("\t", "\\t")
+        f"Derive([{outputs}],[{inputs}],[{strings(drv.input_srcs)}],"
+        f"{quoted(drv.system)},{quoted(drv.builder)},[{strings(drv.args)}],[{env}])"
     )
 
 

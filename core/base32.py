@@ -14,7 +14,6 @@ __all__ = ["ALPHABET", "encode", "decode", "encoded_length", "Base32Error"]
 
 ALPHABET: Final = "0123456789abcdfghijklmnpqrsvwxyz"
 _DIGIT: Final = {c: i for i, c in enumerate(ALPHABET)}
-_PAIRS: Final = tuple(ALPHABET[i >> 5] + ALPHABET[i & 31] for i in range(1024))
 
 
 class Base32Error(ReviveError, ValueError):
@@ -28,17 +27,50 @@ def encoded_length(size: int) -> int:
 
 def encode(data: bytes) -> str:
     """Encode ``data`` in nix-base32 (``encode(sha256(b"")) == "0mdqa9w1…"``)."""
+    # Every store path computed ends here (a million times when a closure is
+    # rewritten), so the digits are not extracted one by one: a few big-int
+    # mask-and-shift steps move each 5-bit digit into a byte of its own, and
+    # one translate turns the bytes into the alphabet.
+    plan = _PLANS.get(len(data))
+    if plan is None:
+        plan = _PLANS[len(data)] = _plan(len(data))
+    length, width, steps = plan
     number = int.from_bytes(data, "little")
-    length = encoded_length(len(data))
-    # Two digits (10 bits) per step: store paths are hashed by the million
-    # when a closure is rewritten, and this halves the loop.
-    pairs = []
-    for _ in range(length // 2):
-        pairs.append(_PAIRS[number & 1023])
-        number >>= 10
-    if length % 2:
-        pairs.append(ALPHABET[number & 31])
-    return "".join(reversed(pairs))
+    for low, high, shift in steps:
+        number = (number & low) | ((number & high) << shift)
+    # Big-endian bytes put the most significant digit first; the extra
+    # leading digits of the power-of-two width are zero bytes, dropped.
+    return number.to_bytes(width, "big")[width - length :].translate(_DIGIT_BYTES).decode("ascii")
+
+
+# Byte value -> digit character (only 0-31 occur).
+_DIGIT_BYTES: Final = ALPHABET.encode("ascii") + bytes(256 - 32)
+
+
+def _plan(size: int) -> tuple[int, int, tuple[tuple[int, int, int], ...]]:
+    """How :func:`encode` spreads ``size`` bytes: digits, spread width, steps.
+
+    The number is spread over ``width`` digits, a power of two: seen as one
+    slot of ``8 * width`` bits holding packed 5-bit digits, each step splits
+    every slot's digits into two halves and moves the upper half ``3 * half``
+    bits up (from bit ``5 * half`` to ``8 * half``), halving the slots, until
+    each digit has a byte.
+    """
+    length = encoded_length(size)
+    width = 1 << (length - 1).bit_length() if length else 0
+    steps = []
+    half = width // 2
+    while half:
+        slot = 16 * half  # bits per slot before this step
+        low = sum(((1 << (5 * half)) - 1) << (slot * k) for k in range(width // (2 * half)))
+        steps.append((low, low << (5 * half), 3 * half))
+        half //= 2
+    return length, width, tuple(steps)
+
+
+# Plans by data size: pure constants, computed on first use (a few sizes occur:
+# 20 for store paths, 32 for SHA-256 digests).
+_PLANS: Final[dict[int, tuple[int, int, tuple[tuple[int, int, int], ...]]]] = {}
 
 
 def decode(text: str, size: int | None = None) -> bytes:

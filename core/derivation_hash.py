@@ -42,10 +42,12 @@ def masked(drv: Derivation) -> Derivation:
 
 def drv_path(drv: Derivation, store_dir: str = DEFAULT_STORE_DIR) -> str:
     """The store path of ``drv``'s own ``.drv`` file (a text item, §1.8)."""
+    # Without input derivations (every FOD) the references are the input
+    # sources alone: no need to build drv.references (text_path de-duplicates).
     return text_path(
         drv.name + ".drv",
         serialize_derivation(drv).encode(),
-        drv.references,
+        drv.references if drv.input_drvs else drv.input_srcs,
         store_dir,
     )
 

@@ -8,6 +8,7 @@ derivation hash and live in :mod:`revive.core.derivation_hash`.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from typing import Final
 
 from revive.core import base32
 from revive.core.errors import ReviveError
-from revive.core.hashes import compress, sha256
+from revive.core.hashes import compress
 
 __all__ = [
     "DEFAULT_STORE_DIR",
@@ -67,7 +68,9 @@ def make_store_path(kind: str, inner_hash: bytes, name: str, store_dir: str) -> 
     """
     validate_name(name)
     fingerprint = f"{kind}:sha256:{inner_hash.hex()}:{store_dir}:{name}"
-    digest = compress(sha256(fingerprint.encode()), 20)
+    # hashlib directly, not the hashes.sha256 wrapper: this runs once per
+    # store path computed.
+    digest = compress(hashlib.sha256(fingerprint.encode()).digest(), 20)
     return f"{store_dir}/{base32.encode(digest)}-{name}"
 
 
@@ -78,16 +81,19 @@ def fixed_output_path(
     if recursive and algorithm == "sha256":
         return make_store_path("source", digest, name, store_dir)
     tag = f"fixed:out:{'r:' if recursive else ''}{algorithm}:{digest.hex()}:"
-    return make_store_path("output:out", sha256(tag.encode()), name, store_dir)
+    return make_store_path("output:out", hashlib.sha256(tag.encode()).digest(), name, store_dir)
 
 
 def text_path(
     name: str, contents: bytes, references: Iterable[str] = (), store_dir: str = DEFAULT_STORE_DIR
 ) -> str:
     """Path of a text item (builder script, mirror list, ``.drv`` file)."""
-    refs = sorted(set(references), key=lambda r: r.encode())
-    kind = "text" + "".join(":" + r for r in refs)
-    return make_store_path(kind, sha256(contents), name, store_dir)
+    # The references are listed in UTF-8 byte order, which is code-point
+    # order (a property of UTF-8): plain ``sorted`` gives it without encoding
+    # every path, and this runs once per ``.drv`` path computed.
+    refs = sorted(set(references))
+    kind = "text:" + ":".join(refs) if refs else "text"
+    return make_store_path(kind, hashlib.sha256(contents).digest(), name, store_dir)
 
 
 def source_path(name: str, nar_sha256: bytes, store_dir: str = DEFAULT_STORE_DIR) -> str:

@@ -263,6 +263,34 @@ def _unknown_fod(era: Era, description: str, reason: str) -> Classification:
     return Classification(DerivationKind.FOD, FetchMethod.UNKNOWN, str(era), description, reason)
 
 
+# The FOD forms that fill whole closures, classified once: a Classification is
+# immutable, so all such derivations share one instead of building it anew
+# (classify runs over 50,000-node closures, and again in every rewrite).
+_URL_BUILTIN: Final = _fod(FetchMethod.URL, Era.BUILTIN, "builder builtin:download")
+_URL_EXECUTABLE_BUILTIN: Final = _fod(
+    FetchMethod.URL,
+    Era.BUILTIN,
+    "builder builtin:download with executable=1 (url-fetch/executable)",
+    executable=True,
+)
+_GIT_BUILTIN: Final = _fod(FetchMethod.GIT, Era.BUILTIN, "builder builtin:git-download")
+_GIT_LFS_FORM: Final = " (2023–2024 form: env has 'git lfs?'/'hash')"
+# By shared script name and whether the env has the 2023–2024 git variables.
+_SHARED_SCRIPT_FODS: Final = {
+    (script, lfs): _fod(
+        method,
+        Era.IN_BAND,
+        f"Guile runs the shared script {script!r}" + (_GIT_LFS_FORM if lfs else ""),
+    )
+    for script, method in _SHARED_SCRIPTS.items()
+    for lfs in ((False, True) if method is FetchMethod.GIT else (False,))
+}
+_URL_IN_BAND: Final = _fod(
+    FetchMethod.URL, Era.IN_BAND, "shared script 'download' with env 'guix download url'"
+)
+_HG_IN_BAND: Final = _fod(FetchMethod.HG, Era.IN_BAND, "env has 'hg ref url'")
+
+
 def classify(drv: Derivation, read_item: Callable[[str], bytes] | None = None) -> Classification:
     """Classify ``drv``; see the module docstring.
 
@@ -282,16 +310,9 @@ def classify(drv: Derivation, read_item: Callable[[str], bytes] | None = None) -
 def _classify_fod(drv: Derivation, read_item: Callable[[str], bytes] | None) -> Classification:
     builder = drv.builder
     if builder == "builtin:download":
-        if _env(drv, "executable") == "1":
-            return _fod(
-                FetchMethod.URL,
-                Era.BUILTIN,
-                "builder builtin:download with executable=1 (url-fetch/executable)",
-                executable=True,
-            )
-        return _fod(FetchMethod.URL, Era.BUILTIN, "builder builtin:download")
+        return _URL_EXECUTABLE_BUILTIN if _env(drv, "executable") == "1" else _URL_BUILTIN
     if builder == "builtin:git-download":
-        return _fod(FetchMethod.GIT, Era.BUILTIN, "builder builtin:git-download")
+        return _GIT_BUILTIN
     if builder.startswith("builtin:"):
         method = REVIVE_BUILTINS.get(builder)
         marker = _env(drv, REVIVE_BUILDER_VAR)
@@ -316,18 +337,14 @@ def _classify_fod(drv: Derivation, read_item: Callable[[str], bytes] | None) -> 
     sname = script_name(drv)
     shared = _SHARED_SCRIPTS.get(sname)
     if shared is not None:
-        reason = f"Guile runs the shared script {sname!r}"
-        if shared is FetchMethod.GIT and (
+        lfs = shared is FetchMethod.GIT and (
             _env(drv, "git lfs?") is not None or _env(drv, "hash") is not None
-        ):
-            reason += " (2023–2024 form: env has 'git lfs?'/'hash')"
-        return _fod(shared, Era.IN_BAND, reason)
-    if sname == "download" and _env(drv, "guix download url") is not None:
-        return _fod(
-            FetchMethod.URL, Era.IN_BAND, "shared script 'download' with env 'guix download url'"
         )
+        return _SHARED_SCRIPT_FODS[sname, lfs]
+    if sname == "download" and _env(drv, "guix download url") is not None:
+        return _URL_IN_BAND
     if _env(drv, "hg ref url") is not None:
-        return _fod(FetchMethod.HG, Era.IN_BAND, "env has 'hg ref url'")
+        return _HG_IN_BAND
     if sname.endswith("-guile-builder"):
         era = Era.GUILE_BUILDER
     elif sname.endswith("-builder"):

@@ -124,21 +124,23 @@ def _rewrite_closure(
     derivations: Mapping[str, Derivation] = (
         graph if isinstance(graph, Mapping) else graph.derivations
     )
-    order: Iterable[str]
+    nodes: Iterable[tuple[str, Derivation | None]]
     if not repoint:
-        order = derivations  # FODs have no dependencies on each other
-    elif isinstance(graph, Mapping):
-        order = _topological_order(graph)
+        # FODs have no dependencies on each other: any order will do, and the
+        # items come without a look-up per node (50,000 nodes, 15% FODs).
+        nodes = derivations.items()
     else:
-        order = graph.topological_order()
+        order = (
+            _topological_order(graph) if isinstance(graph, Mapping) else graph.topological_order()
+        )
+        nodes = zip(order, map(derivations.get, order), strict=True)
     mapping: dict[str, str] = {}
     new_derivations: dict[str, Derivation] = {}
     new_order: list[str] = []
     results: list[RewriteResult] = []
     failures: list[tuple[str, str]] = []
     items: dict[str, TextItem] = {}
-    for path in order:
-        drv = derivations.get(path)
+    for path, drv in nodes:
         if drv is None:
             continue
         if drv.is_fixed_output:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from fractions import Fraction
 
-from revive.core.derivation import Derivation
+from revive.core.derivation import Derivation, Output
 from revive.core.errors import ReviveError
 from revive.core.fetch.classify import (
     REVIVE_BUILDER_VAR,
@@ -68,11 +68,22 @@ def expected_of(drv: Derivation) -> Expected:
     out = drv.fixed_output
     if out is None:
         raise ExtractionError(f"{drv.name}: not a fixed-output derivation")
+    return _expected(drv, out)
+
+
+def _expected(drv: Derivation, out: Output) -> Expected:
+    """:func:`expected_of` for the ``out`` output of the FOD ``drv``."""
     try:
         digest = bytes.fromhex(out.hash)
     except ValueError:
         raise ExtractionError(f"{drv.name}: expected hash {out.hash!r} is not base16") from None
-    return Expected(drv.name, out.path, out.algorithm, digest, out.recursive)
+    # Output.recursive and Output.algorithm, read once (this runs for every
+    # FOD of a closure).
+    hash_algo = out.hash_algo
+    recursive = hash_algo.startswith("r:")
+    return Expected(
+        drv.name, out.path, hash_algo[2:] if recursive else hash_algo, digest, recursive
+    )
 
 
 def extract_fetch_spec(
@@ -98,11 +109,12 @@ def extract_fetch_spec(
             in the store (the error names it).
     """
     where = path or drv.name
-    if not drv.is_fixed_output:
+    out = drv.fixed_output
+    if out is None:
         found = classification or classify(drv)
         hint = f"; extract the FOD it wraps: {found.wraps}" if found.wraps else ""
         raise ExtractionError(f"{where}: not a fixed-output derivation ({found.kind}){hint}")
-    expected = expected_of(drv)
+    expected = _expected(drv, out)
     try:
         return _extract(drv, expected, read_item, where, classification)
     except Unevaluable as err:

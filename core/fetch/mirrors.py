@@ -111,6 +111,9 @@ class MirrorConfig:
     _table: dict[str, tuple[str, ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
+    _sources: dict[str, tuple[str, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> MirrorConfig:
@@ -196,6 +199,19 @@ class MirrorConfig:
                 ),
             )
             self._files[store_dir] = cached
+        return cached
+
+    def input_sources(self, store_dir: str = DEFAULT_STORE_DIR) -> tuple[str, ...]:
+        """The store paths of :meth:`files`, sorted: the input sources of a
+        ``builtin:download`` derivation using them, in canonical ``.drv`` order.
+
+        Computed once per store directory, like the files.
+        """
+        cached = self._sources.get(store_dir)
+        if cached is None:
+            # Code-point order is UTF-8 byte order: the canonical .drv order (§2.3).
+            cached = tuple(sorted(item.path for item in self.files(store_dir)))
+            self._sources[store_dir] = cached
         return cached
 
 

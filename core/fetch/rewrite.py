@@ -59,7 +59,7 @@ from typing import Final
 from revive.core.derivation import Derivation, Output
 from revive.core.derivation_hash import drv_path as compute_drv_path
 from revive.core.errors import ReviveError, SchemeError, StoreError
-from revive.core.fetch.classify import REVIVE_BUILDER_VAR, classify
+from revive.core.fetch.classify import REVIVE_BUILDER_VAR, REVIVE_BUILTINS, classify
 from revive.core.fetch.extract import UnknownFetchMethod, extract_fetch_spec
 from revive.core.fetch.mirrors import (
     MirrorConfig,
@@ -164,9 +164,11 @@ def rewrite(
     except UnknownFetchMethod as err:
         raise RewriteError(str(err)) from None
     new, items, notes = modern_derivation(
-        spec, drv.system, config, previous=drv, read_item=read_item
+        spec, drv.system, config, previous=drv, read_item=read_item, store_dir=store_dir
     )
-    identity = new == drv
+    # Cheap comparisons first (C-level, no dataclass __eq__): a rewrite that
+    # changes anything nearly always changes the builder or the environment.
+    identity = new.builder == drv.builder and new.env == drv.env and new == drv
     if identity:
         new = drv
     return RewriteResult(
@@ -188,6 +190,7 @@ def modern_derivation(
     *,
     previous: Derivation | None = None,
     read_item: Callable[[str], bytes] | None = None,
+    store_dir: str | None = None,
 ) -> tuple[Derivation, tuple[TextItem, ...], tuple[str, ...]]:
     """Today's FOD for ``spec``: the derivation, the text items it needs, notes.
 
@@ -200,9 +203,17 @@ def modern_derivation(
             its exact ``url`` text is kept when it says the same thing.
         read_item: reads an old ``mirrors`` file if an old mirror kind must
             be expanded.
+        store_dir: the store directory of ``spec``'s output path, if the
+            caller already knows it (else taken from that path).
     """
     expected = spec.expected
-    out = Output("out", expected.output_path, _hash_algo(spec), expected.digest.hex())
+    algorithm = expected.algorithm
+    out = Output(
+        "out",
+        expected.output_path,
+        "r:" + algorithm if expected.recursive else algorithm,
+        expected.digest.hex(),
+    )
     env: dict[str, str] = {
         "impureEnvVars": IMPURE_ENV_VARS,
         "out": expected.output_path,
@@ -214,7 +225,9 @@ def modern_derivation(
     if isinstance(spec, UrlFetch):
         builder = "builtin:download"
         config = config or default_mirror_config()
-        files = config.files(store_dir_of(expected.output_path))
+        if store_dir is None:
+            store_dir = store_dir_of(expected.output_path)
+        files = config.files(store_dir)
         urls, notes = _resolvable_urls(spec, config, read_item)
         env["url"] = _scheme_value(previous, "url", urls[0] if len(urls) == 1 else urls)
         env["mirrors"] = files.mirrors.path
@@ -223,7 +236,7 @@ def modern_derivation(
         if spec.executable:
             env["executable"] = "1"
         items = tuple(files)
-        sources = tuple(sorted(item.path for item in items))
+        sources = config.input_sources(store_dir)
     elif isinstance(spec, GitFetch):
         builder = "builtin:git-download"
         env["url"] = _scheme_value(previous, "url", spec.url)
@@ -257,7 +270,7 @@ def modern_derivation(
         env["cvs-root"] = spec.root
         env["module"] = spec.module
         env["revision"] = spec.revision
-    if builder.startswith(("builtin:svn", "builtin:hg", "builtin:bzr", "builtin:cvs")):
+    if builder in REVIVE_BUILTINS:  # guix-revive's own builders (module docstring)
         env[REVIVE_BUILDER_VAR] = f"{builder.removeprefix('builtin:')}/{LAYOUT_VERSION}"
     if previous is not None and previous.builder == builder:
         for name in _CARRIED:
@@ -265,22 +278,17 @@ def modern_derivation(
             if value is not None:
                 env[name] = value
     derivation = Derivation(
-        name=expected.name,
-        outputs=(out,),
-        input_drvs=(),
-        input_srcs=sources,
-        system=system,
-        builder=builder,
-        args=(),
+        expected.name,
+        (out,),
+        (),  # no input derivations
+        sources,
+        system,
+        builder,
+        (),  # no arguments
         # Code-point order is UTF-8 byte order: the canonical .drv order (§2.3).
-        env=tuple(sorted(env.items())),
+        tuple(sorted(env.items())),
     )
     return derivation, items, notes
-
-
-def _hash_algo(spec: FetchSpec) -> str:
-    expected = spec.expected
-    return ("r:" if expected.recursive else "") + expected.algorithm
 
 
 def _scheme_value(previous: Derivation | None, name: str, value: Datum) -> str:
@@ -289,15 +297,18 @@ def _scheme_value(previous: Derivation | None, name: str, value: Datum) -> str:
     Keeping the old text when it means the same thing makes the rewrite of
     an already-modern derivation the identity, whatever its spacing.
     """
+    written = write_string(value) if isinstance(value, str) else write_datum(value)
     if previous is not None and previous.builder.startswith("builtin:"):
         old = previous.getenv(name)
-        if old is not None:
+        # The old text is usually written exactly so: then it is kept without
+        # reading it again (reading is what costs).
+        if old is not None and old != written:
             try:
                 if read_one(old) == value:
                     return old
             except SchemeError:
                 pass
-    return write_datum(value)
+    return written
 
 
 def _resolvable_urls(
@@ -305,14 +316,19 @@ def _resolvable_urls(
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The URLs to write: a ``mirror://`` kind today's table lacks is expanded
     with the derivation's own old table, so that the daemon can resolve it."""
-    if not any(url.startswith("mirror://") for url in spec.urls):
-        return spec.urls, ()
     today = config.mirror_table()
+    # The common case, checked first: every URL is kept as it is (no
+    # ``mirror://`` URL, or only kinds today's table has).
+    for url in spec.urls:
+        if url.startswith("mirror://") and _mirror_kind(url) not in today:
+            break
+    else:
+        return spec.urls, ()
     old_table: dict[str, tuple[str, ...]] | None = None
     urls: list[str] = []
     notes: list[str] = []
     for url in spec.urls:
-        kind = url[len("mirror://") :].partition("/")[0] if url.startswith("mirror://") else None
+        kind = _mirror_kind(url) if url.startswith("mirror://") else None
         if kind is None or kind in today:
             urls.append(url)
             continue
@@ -327,6 +343,11 @@ def _resolvable_urls(
         urls.extend(u for u in expanded if u not in urls)
         notes.append(f"mirror kind {kind!r} is gone from today's table; {url} expanded")
     return tuple(urls), tuple(notes)
+
+
+def _mirror_kind(url: str) -> str:
+    """``KIND`` of ``mirror://KIND/PATH``."""
+    return url[len("mirror://") :].partition("/")[0]
 
 
 def _old_mirror_table(

@@ -449,9 +449,16 @@ def read_one(text: str, path: str = "<string>") -> Datum:
     """
     # Fast path for the values read over and over (the `url` of every
     # download): a plain string, or a list of plain strings, without escapes.
-    match = _SIMPLE_STRING_RE.fullmatch(text)
-    if match is not None:
-        return match.group(1)
+    # A plain string is recognised with string methods, about twice as fast
+    # as a regular expression on a URL.
+    if (
+        len(text) >= 2
+        and text[0] == '"'
+        and text[-1] == '"'
+        and text.count('"') == 2
+        and "\\" not in text
+    ):
+        return text[1:-1]
     if _SIMPLE_STRING_LIST_RE.fullmatch(text) is not None:
         return tuple(_SIMPLE_STRING_RE.findall(text))
     data = read_all(text, path)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from revive.core import base32
+from revive.core import aterm, base32
 from revive.core.aterm import (
     escape_string,
     parse_derivation,
@@ -251,6 +251,33 @@ def test_serialize_writes_fields_in_stored_order() -> None:
         '"x86_64-linux","/bin/sh",["2","1"],[("z","1"),("a","2")])'
     )
     assert parse_derivation(text, name="x") == drv
+
+
+@pytest.mark.parametrize(
+    "drv",
+    [
+        # NUL inside a string (the writer's stand-in for quotes while it works).
+        Derivation("x", (Output("out", "/s/a\x00b"),), (), (), "s", "b", (), (("k", "v\x00"),)),
+        Derivation("x", (), (), ("\x00",), "\x00", '"\x00"', ("\x00\\",), ()),
+        # An input with no output names: ("p",[]).
+        Derivation("x", (), (("/s/a.drv", ()), ("/s/b.drv", ("out",))), (), "s", "b", (), ()),
+        # Everything that is escaped, everywhere.
+        Derivation(
+            'q"',
+            (Output('o"\\', "/s/\n", "r:\t", "\r"),),
+            (('/s/"a.drv', ("o\\ut",)),),
+            ("/s/\t",),
+            '"',
+            "\\",
+            ("\n\r\t",),
+            (('"k"', 'v"\\'),),
+        ),
+    ],
+)
+def test_writer_special_cases_match_the_reference(drv: Derivation) -> None:
+    text = serialize_derivation(drv)
+    assert text == aterm._serialize_each(drv)
+    assert parse_derivation(text, name=drv.name) == drv
 
 
 def test_empty_derivation() -> None:

@@ -80,6 +80,14 @@ def test_round_trip_of_one_string_anywhere(value: str) -> None:
     assert parse_derivation(serialize_derivation(drv), name=value) == drv
 
 
+@SETTINGS
+@given(drv=DERIVATIONS)
+def test_writer_matches_the_one_string_at_a_time_reference(drv: Derivation) -> None:
+    # serialize_derivation assembles the term with NUL for quotes and escapes
+    # it all at once; the reference escapes each string by itself.
+    assert serialize_derivation(drv) == aterm._serialize_each(drv)
+
+
 # --- damaged real files -----------------------------------------------------------------
 
 

@@ -142,3 +142,30 @@ def test_compress_short_input_and_other_sizes() -> None:
     assert compress(b"\x01\x02", 20) == b"\x01\x02" + bytes(18)
     assert compress(b"\x01\x02\x04", 2) == b"\x05\x02"
     assert compress(b"", 4) == bytes(4)
+
+
+def _reference_encode(data: bytes) -> str:
+    """nix-base32 one digit at a time, as §1.3 describes it."""
+    number = int.from_bytes(data, "little")
+    length = base32.encoded_length(len(data))
+    return "".join(base32.ALPHABET[(number >> (5 * i)) & 31] for i in reversed(range(length)))
+
+
+def test_encode_matches_the_digit_by_digit_reference() -> None:
+    # encode spreads the digits with big-int masks over a power-of-two width:
+    # every size, including those whose digit count is not a power of two.
+    rng = random.Random(1996)
+    for size in range(0, 130):
+        for data in (bytes(size), b"\xff" * size, *(rng.randbytes(size) for _ in range(20))):
+            assert base32.encode(data) == _reference_encode(data), (size, data.hex())
+
+
+def test_compress_matches_a_byte_loop() -> None:
+    rng = random.Random(7)
+    for length in range(0, 100):
+        for size in (1, 3, 20, 32):
+            data = rng.randbytes(length)
+            folded = bytearray(size)
+            for index, byte in enumerate(data):
+                folded[index % size] ^= byte
+            assert compress(data, size) == bytes(folded), (length, size)

@@ -152,6 +152,15 @@ def test_text_path_reference_order_is_by_bytes_not_by_locale() -> None:
     )
 
 
+def test_text_path_reference_order_is_utf8_byte_order_beyond_ascii() -> None:
+    # Code-point order is UTF-8 byte order, so plain sorting gives the
+    # daemon's order for any references (1-, 2-, 3- and 4-byte characters).
+    refs = ["/s/\U0001f600", "/s/\ufffd", "/s/\u00e9", "/s/z", "/s/\u07ff", "/s/\u0800"]
+    kind = "text:" + ":".join(sorted(refs, key=lambda r: r.encode()))
+    inner = hashlib.sha256(b"").digest()
+    assert text_path("n", b"", refs, "/s") == make_store_path(kind, inner, "n", "/s")
+
+
 # --- Nix 2.8 oracle ------------------------------------------------------------------
 
 

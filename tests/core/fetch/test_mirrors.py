@@ -251,3 +251,14 @@ def test_writers_are_plain_scheme() -> None:
         b'(string-append "https://x/" (bytevector->nix-base32-string hash)))))'
     )
     assert write_mirrors({"gnu": ["a"], "x": []}) == b'((gnu "a") (x))'
+
+
+def test_input_sources_are_the_sorted_file_paths() -> None:
+    config = default_mirror_config()
+    for store_dir in ("/gnu/store", "/nix/store"):
+        sources = config.input_sources(store_dir)
+        assert sources == tuple(sorted(item.path for item in config.files(store_dir)))
+        assert config.input_sources(store_dir) is sources  # computed once
+    assert config.input_sources() == config.input_sources("/gnu/store")
+    other = config.replace(disarchive=["https://disarchive.example.org/"])
+    assert other.input_sources() != config.input_sources()

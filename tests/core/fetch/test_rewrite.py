@@ -12,7 +12,7 @@ from revive.core.derivation_hash import DerivationHasher, drv_path, fixed_output
 from revive.core.fetch.classify import REVIVE_BUILDER_VAR, classify
 from revive.core.fetch.extract import extract_fetch_spec
 from revive.core.fetch.mirrors import default_mirror_config
-from revive.core.fetch.rewrite import IMPURE_ENV_VARS, RewriteError, rewrite
+from revive.core.fetch.rewrite import IMPURE_ENV_VARS, RewriteError, modern_derivation, rewrite
 from revive.core.fetch.spec import UrlFetch
 
 FOD_LABELS = [
@@ -212,6 +212,34 @@ def test_download_methods_are_carried(corpus_fods: list[tuple[str, Derivation]])
     _, drv = corpus_fods[0]
     with_methods = drv.evolve(env=tuple(sorted((*drv.env, ("download-methods", "(upstream)")))))
     assert rewrite(with_methods).derivation.getenv("download-methods") == "(upstream)"
+
+
+def test_a_modern_url_written_otherwise_is_kept(corpus_fods: list[tuple[str, Derivation]]) -> None:
+    # The rewrite of an already-modern FOD is the identity whatever the
+    # spelling of its url: the old text is kept when it reads the same.
+    for _, drv in corpus_fods:
+        new = rewrite(drv).derivation
+        url = new.getenv("url")
+        if new.builder != "builtin:download" or url is None or not url.startswith('"h'):
+            continue
+        spelled = '"\\x68;' + url[2:]  # "h" as a hex escape
+        odd = new.evolve(env=tuple((k, spelled if k == "url" else v) for k, v in new.env))
+        again = rewrite(odd)
+        assert again.identity and again.derivation is odd
+        assert again.derivation.getenv("url") == spelled
+        break
+    else:  # pragma: no cover - the corpus has downloads
+        pytest.fail("no builtin:download in the corpus")
+
+
+def test_modern_derivation_with_a_known_store_dir(
+    corpus_fods: list[tuple[str, Derivation]],
+) -> None:
+    for path, drv in corpus_fods:
+        spec = extract_fetch_spec(drv, path=path)
+        assert modern_derivation(spec, drv.system, previous=drv) == modern_derivation(
+            spec, drv.system, previous=drv, store_dir="/gnu/store"
+        )
 
 
 def test_executable_downloads(corpus_derivations: dict[str, Derivation]) -> None:

@@ -164,6 +164,28 @@ def test_read_one_wants_exactly_one() -> None:
         read_one("  ; nothing", "env")
 
 
+@pytest.mark.parametrize(
+    "text",
+    ['""', '"a"', '"https://example.org/a b"', '"\u00e9\n\t"', '"a\\"b"', '"\\x41;"'],
+)
+def test_read_one_plain_string_fast_path_agrees_with_the_reader(text: str) -> None:
+    assert read_one(text) == read_all(text)[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('"', "env:1:1: unterminated string"),
+        ('"a" "b"', "env:1:1: expected one datum, found 2 data"),
+        ('"a"b"', "env:1:5: unterminated string"),
+    ],
+)
+def test_read_one_near_plain_strings_are_errors(text: str, message: str) -> None:
+    with pytest.raises(SchemeError) as info:
+        read_one(text, "env")
+    assert str(info.value) == message
+
+
 def test_read_bytes_rejects_bad_utf8() -> None:
     with pytest.raises(SchemeError) as info:
         read_bytes(b'(a\n "b\xff")', "f")
