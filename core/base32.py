@@ -33,7 +33,9 @@ def encode(data: bytes) -> str:
     # one translate turns the bytes into the alphabet.
     plan = _PLANS.get(len(data))
     if plan is None:
-        plan = _PLANS[len(data)] = _plan(len(data))
+        plan = _plan(len(data))
+        if len(data) <= _MAX_PLANNED:
+            _PLANS[len(data)] = plan
     length, width, steps = plan
     number = int.from_bytes(data, "little")
     for low, high, shift in steps:
@@ -61,15 +63,18 @@ def _plan(size: int) -> tuple[int, int, tuple[tuple[int, int, int], ...]]:
     steps = []
     half = width // 2
     while half:
-        slot = 16 * half  # bits per slot before this step
-        low = sum(((1 << (5 * half)) - 1) << (slot * k) for k in range(width // (2 * half)))
+        # The low 5 * half bits (the lower digits) of every slot of 16 * half
+        # bits (2 * half bytes): built as bytes, in linear time.
+        slot = ((1 << (5 * half)) - 1).to_bytes(2 * half, "little")
+        low = int.from_bytes(slot * (width // (2 * half)), "little")
         steps.append((low, low << (5 * half), 3 * half))
         half //= 2
     return length, width, tuple(steps)
 
 
-# Plans by data size: pure constants, computed on first use (a few sizes occur:
-# 20 for store paths, 32 for SHA-256 digests).
+# Plans by data size: pure constants, computed on first use and kept for
+# digest sizes only (20 bytes for store paths, 32 for SHA-256…), so at most 64.
+_MAX_PLANNED: Final = 64
 _PLANS: Final[dict[int, tuple[int, int, tuple[tuple[int, int, int], ...]]]] = {}
 
 

@@ -169,3 +169,13 @@ def test_compress_matches_a_byte_loop() -> None:
             for index, byte in enumerate(data):
                 folded[index % size] ^= byte
             assert compress(data, size) == bytes(folded), (length, size)
+
+
+def test_encode_of_long_data_is_not_cached_and_still_right() -> None:
+    # Plans are kept for digest sizes only; longer data gets a fresh one.
+    rng = random.Random(3)
+    for size in (65, 1000, 4097):
+        data = rng.randbytes(size)
+        assert base32.encode(data) == _reference_encode(data)
+        assert base32.decode(base32.encode(data), size) == data
+    assert max(base32._PLANS) <= 64
