@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import re
 import sys
+from itertools import starmap
 from operator import attrgetter
 from typing import Final
 
 from revive.core.derivation import Derivation, InputDrv, Output
-from revive.core.drv_scan import scan_derivation
+from revive.core.drv_scan import Fields, scan_bytes, scan_fields
 from revive.core.errors import DerivationError, position_of
 
 __all__ = [
@@ -96,10 +97,26 @@ def parse_derivation(text: str, path: str = "<string>", name: str | None = None)
     """
     # Fast path for whole closures (revive.core.drv_scan); it declines
     # anything unusual, which the regex parser below then reads or rejects.
-    fast = scan_derivation(text, name if name is not None else _store_drv_name(path) or "")
-    if fast is not None:
-        return fast if name is not None or fast.name else _named(fast, path)
+    fields = scan_fields(text)
+    if fields is not None:
+        return _from_fields(fields, path, name)
     return _parse_careful(text, path, name)
+
+
+def _from_fields(fields: Fields, path: str, name: str | None) -> Derivation:
+    """The derivation a scanner read, named as :func:`parse_derivation` says."""
+    outputs, input_drvs, srcs, system, builder, args, env = fields
+    drv = Derivation(
+        name if name is not None else _store_drv_name(path) or "",
+        tuple(starmap(Output, outputs)),
+        input_drvs,
+        srcs,
+        system,
+        builder,
+        args,
+        env,
+    )
+    return drv if name is not None or drv.name else _named(drv, path)
 
 
 def _parse_careful(text: str, path: str, name: str | None) -> Derivation:
@@ -141,6 +158,9 @@ def parse_derivation_bytes(
     data: bytes, path: str = "<bytes>", name: str | None = None
 ) -> Derivation:
     """Decode ``data`` as UTF-8 and parse it; a bad byte is a located error."""
+    fields = scan_bytes(data)
+    if fields is not None:
+        return _from_fields(fields, path, name)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:

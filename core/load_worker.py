@@ -22,7 +22,7 @@ from typing import IO, Any, Final
 
 from revive.core.aterm import parse_derivation_bytes
 from revive.core.derivation import Derivation
-from revive.core.drv_scan import scan_fields
+from revive.core.drv_scan import scan_bytes
 from revive.core.errors import DerivationError
 
 __all__ = [
@@ -93,10 +93,7 @@ def load_one(logical: str, physical: str, path: str) -> tuple[int, Any]:
     except OSError as err:
         return MALFORMED, f"{file}: cannot read: {err.strerror or err}"
     if path.endswith(".drv") and path[cut + 32 : cut + 33] == "-":
-        try:
-            fields = scan_fields(data.decode())
-        except UnicodeDecodeError:
-            fields = None
+        fields = scan_bytes(data)
         if fields is not None:
             return LOADED, (path[cut + 33 : -4], fields)
     # Unusual or broken: the careful parser reads it or says where it is

@@ -6,7 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(git subversion mercurial brz cvs recutils librsvg2-bin curl)
+# gcc builds the compiled .drv reader (core/_drv_scan.c); the rest are the
+# real fetchers and the tools the tests use.
+DEBIAN_PACKAGES=(gcc git subversion mercurial brz cvs recutils librsvg2-bin curl)
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -23,7 +25,7 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 stamp=.venv/.guix-revive-installed
-want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+want=$(cat pyproject.toml setup.py core/_drv_scan.c | sha256sum | cut -d" " -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || [ ! -d build ]; then
     echo "setup: installing Python dependencies into .venv" >&2
     .venv/bin/python -m pip install -q --upgrade pip >/dev/null

@@ -17,7 +17,8 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 SETUPTOOLS = PYPROJECT["tool"]["setuptools"]
 SOURCE_DIRS = {"revive.core": "core", "revive.tui": "tui"}
 SKIPPED_DIRS = {"__pycache__"}
-CODE_SUFFIXES = {".py", ".pyc"}
+# C sources are compiled by setup.py (checked below), .so files are what it builds.
+CODE_SUFFIXES = {".py", ".pyc", ".c", ".so"}
 
 
 def walk(folder: Path) -> list[Path]:
@@ -112,3 +113,17 @@ def test_glob_semantics() -> None:
     assert not glob_matches(PurePosixPath("grammars/sub/scheme.lark"), "grammars/*.lark")
     assert not glob_matches(PurePosixPath("app.tcss"), "grammars/*.lark")
     assert glob_matches(PurePosixPath("app.tcss"), "*.tcss")
+
+
+def test_every_c_source_is_built_by_setup_py() -> None:
+    """A C file in a source folder is an extension module listed in setup.py."""
+    setup_text = (ROOT / "setup.py").read_text()
+    sources = [
+        str(path.relative_to(ROOT))
+        for folder in SOURCE_DIRS.values()
+        for path in walk(ROOT / folder)
+        if path.suffix == ".c"
+    ]
+    assert sources, "the compiled .drv reader is missing"
+    for source in sources:
+        assert f'"{source}"' in setup_text, f"{source} is not built by setup.py"

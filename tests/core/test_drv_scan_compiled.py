@@ -1,0 +1,188 @@
+"""The compiled .drv reader (``core/_drv_scan.c``) is exact, strict and safe.
+
+It must give the careful parser's value for every text the careful parser
+accepts and ``None`` for every other byte string, whatever it holds: the
+tests compare the two on written, mutated, truncated and random input.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from revive.core import _drv_scan, aterm, drv_scan
+from revive.core.aterm import serialize_derivation
+from revive.core.derivation import Derivation
+from revive.core.drv_scan import Fields, scan_fields
+from revive.core.errors import DerivationError
+
+from .test_drv_scan import derivations
+
+# Imported, never skipped when missing: scripts/setup.sh installs a C
+# compiler, and a silently slow loader is exactly what these tests guard.
+compiled = _drv_scan.scan_fields
+
+
+def as_fields(drv: Derivation) -> Fields:
+    """What a scanner returns for ``drv``."""
+    return (
+        tuple((o.name, o.path, o.hash_algo, o.hash) for o in drv.outputs),
+        drv.input_drvs,
+        drv.input_srcs,
+        drv.system,
+        drv.builder,
+        drv.args,
+        drv.env,
+    )
+
+
+def careful(text: str) -> Fields | None:
+    """The reference: the careful regex parser, or None where it rejects the text."""
+    try:
+        return as_fields(aterm._parse_careful(text, "<test>", "x"))
+    except DerivationError:
+        return None
+
+
+def test_the_loader_uses_the_compiled_reader() -> None:
+    """Set-up builds it; only GUIX_REVIVE_PURE_PYTHON=1 turns it off."""
+    assert drv_scan.COMPILED is not bool(os.environ.get("GUIX_REVIVE_PURE_PYTHON"))
+
+
+def test_corpus_files_read_as_by_the_python_scanner(guix2020_store: Path) -> None:
+    for file in sorted(guix2020_store.iterdir()):
+        data = file.read_bytes()
+        assert compiled(data) == scan_fields(data.decode()) is not None, file.name
+
+
+@settings(max_examples=300, deadline=None)
+@given(derivations)
+def test_reads_every_written_derivation(drv: Derivation) -> None:
+    """Whatever its strings hold (NUL, quotes, backslashes, newlines), nothing is declined."""
+    text = serialize_derivation(drv)
+    assert compiled(text.encode()) == as_fields(drv)
+
+
+@settings(max_examples=500, deadline=None)
+@given(derivations, st.data())
+def test_agrees_with_the_careful_parser_on_mutated_texts(
+    drv: Derivation, data: st.DataObject
+) -> None:
+    """Inserted, deleted and replaced characters: the same value, or both reject."""
+    text = serialize_derivation(drv)
+    for _ in range(data.draw(st.integers(1, 3))):
+        at = data.draw(st.integers(0, len(text)))
+        action = data.draw(st.sampled_from(("insert", "delete", "replace")))
+        char = data.draw(st.sampled_from(list('"\\,()[]nrtqx\x00\n é')))
+        if action == "insert":
+            text = text[:at] + char + text[at:]
+        elif action == "delete":
+            text = text[:at] + text[at + 1 :]
+        else:
+            text = text[:at] + char + text[at + 1 :]
+    assert compiled(text.encode()) == careful(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300))
+def test_random_bytes_are_declined_or_read_exactly(data: bytes) -> None:
+    try:
+        text = data.decode()
+    except UnicodeDecodeError:
+        assert compiled(data) is None
+    else:
+        assert compiled(data) == careful(text)
+
+
+def test_every_prefix_of_a_real_file_is_declined(guix2020_store: Path) -> None:
+    """Truncation anywhere (inside a string, an escape, a UTF-8 sequence) reads nothing."""
+    file = max(guix2020_store.iterdir(), key=lambda f: f.read_bytes().count(b"\\"))
+    data = file.read_bytes()
+    assert compiled(data) is not None
+    for end in range(len(data)):
+        assert compiled(data[:end]) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ('"a\\qb"', "aqb"),  # a rare escape means the character itself
+        ('"\\\\\\""', '\\"'),
+        ('"line\nraw"', "line\nraw"),  # a raw newline inside a string
+        ('"x\\n\\t\\r"', "x\n\t\r"),
+        ('"\\é日"', "é日"),
+        ('"nul\x00"', "nul\x00"),
+    ],
+)
+def test_escapes_mean_what_the_careful_parser_says(text: str, value: str) -> None:
+    term = f'Derive([],[],[],{text},"b",[],[])'
+    fields = compiled(term.encode())
+    assert fields is not None and fields[3] == value
+    assert fields == careful(term)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"Derive(",
+        b'Derive([],[],[],"s","b",[],[]) ',
+        b'Derive([],[],[],"s","b",[],[])\n',
+        b'Derive([],[],[],"s\xff","b",[],[])',  # not UTF-8
+        b'Derive([],[],[],"\xed\xa0\x80","b",[],[])',  # an encoded surrogate
+        b'Derive([],[],[],"s\\',
+        b'Derive([("out","p","")],[],[],"s","b",[],[])',
+        b'Derive([],[("/a.drv",["out"],"x")],[],"s","b",[],[])',
+    ],
+)
+def test_invalid_input_is_declined(data: bytes) -> None:
+    assert compiled(data) is None
+
+
+def test_input_edges_share_their_strings() -> None:
+    """Paths and names are interned, name tuples shared: a closure holds each once."""
+    term = 'Derive([],[("/gnu/store/{}-glibc.drv",["out","static"])],[],"s","b",[],[])'
+    first = compiled(term.format("a" * 32).encode())
+    second = compiled(term.format("a" * 32).encode())
+    assert first is not None and second is not None
+    (path_1, names_1), (path_2, names_2) = first[1][0], second[1][0]
+    assert path_1 is path_2 is sys.intern(path_1)
+    assert names_1 is names_2 == ("out", "static")
+
+
+def test_only_bytes_are_read() -> None:
+    with pytest.raises(TypeError, match="needs bytes"):
+        compiled('Derive([],[],[],"s","b",[],[])')  # type: ignore[arg-type]
+
+
+def test_a_large_garbage_input_is_declined_quickly() -> None:
+    """Ten megabytes of almost-valid tuples, then an error: linear, no crash."""
+    body = b",".join([b'("out","/gnu/store/x","","")'] * 300_000)
+    assert compiled(b"Derive([" + body + b"],[") is None
+    assert compiled(b"Derive([" + body + b'],[],[],"s","b",[],[])') is not None
+
+
+def test_pure_python_mode_reads_the_same(guix2020_store: Path) -> None:
+    """GUIX_REVIVE_PURE_PYTHON=1 switches the loader to the Python scanner, same values."""
+    program = (
+        "import sys, pathlib\n"
+        "from revive.core import drv_scan\n"
+        "assert not drv_scan.COMPILED\n"
+        "files = sorted(pathlib.Path(sys.argv[1]).iterdir())\n"
+        "print(repr([drv_scan.scan_bytes(f.read_bytes()) for f in files]))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", program, str(guix2020_store)],
+        env={**os.environ, "GUIX_REVIVE_PURE_PYTHON": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    files = sorted(guix2020_store.iterdir())
+    assert run.stdout.strip() == repr([compiled(f.read_bytes()) for f in files])
