@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import re
 import sys
-from itertools import starmap
 from operator import attrgetter
 from typing import Final
 
-from revive.core.derivation import Derivation, InputDrv, Output
-from revive.core.drv_scan import Fields, scan_bytes, scan_fields
+from revive.core.derivation import Derivation, Fields, InputDrv, Output
+from revive.core.drv_scan import scan_bytes, scan_fields
 from revive.core.errors import DerivationError, position_of
 
 __all__ = [
@@ -105,17 +104,7 @@ def parse_derivation(text: str, path: str = "<string>", name: str | None = None)
 
 def _from_fields(fields: Fields, path: str, name: str | None) -> Derivation:
     """The derivation a scanner read, named as :func:`parse_derivation` says."""
-    outputs, input_drvs, srcs, system, builder, args, env = fields
-    drv = Derivation(
-        name if name is not None else _store_drv_name(path) or "",
-        tuple(starmap(Output, outputs)),
-        input_drvs,
-        srcs,
-        system,
-        builder,
-        args,
-        env,
-    )
+    drv = Derivation.from_fields(name if name is not None else _store_drv_name(path) or "", fields)
     return drv if name is not None or drv.name else _named(drv, path)
 
 

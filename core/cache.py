@@ -50,12 +50,11 @@ import struct
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import starmap
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
 from revive.core.closure import CachedClosure, paused_gc
-from revive.core.derivation import Derivation, Output
+from revive.core.derivation import Derivation
 from revive.core.errors import ReviveError
 from revive.core.graph import DerivationGraph
 from revive.core.store_dir import StoreDir
@@ -180,8 +179,7 @@ class DerivationCache:
         problems: dict[str, str] = {}
         malformed: set[str] = set()
         order: list[str] = []
-        output = Output
-        derivation = Derivation
+        from_fields = Derivation.from_fields
         with paused_gc():
             for _ in range(header.chunks):
                 for record in _read_blob(handle, size):
@@ -192,17 +190,7 @@ class DerivationCache:
                         if record[2]:
                             malformed.add(path)
                     else:
-                        _, name, outs, ins, srcs, system, builder, args, env = record
-                        derivations[path] = derivation(
-                            name,
-                            tuple(starmap(output, outs)),
-                            ins,
-                            srcs,
-                            system,
-                            builder,
-                            args,
-                            env,
-                        )
+                        derivations[path] = from_fields(record[1], record[2:])
         if (
             handle.read(1)
             or len(order) != header.nodes

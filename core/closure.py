@@ -25,10 +25,9 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import starmap
 from typing import Any, Final, Protocol
 
-from revive.core.derivation import Derivation, Output
+from revive.core.derivation import Derivation
 from revive.core.errors import ReviveError
 from revive.core.graph import DerivationGraph
 from revive.core.load_worker import LOADED, MALFORMED, WorkerFailed, WorkerPool, load_one
@@ -211,20 +210,8 @@ class _Walk:
     def apply(self, path: str, status: int, payload: Any) -> None:
         """Record the outcome for ``path`` and queue its unseen inputs."""
         if status == LOADED:
-            name, (outputs, input_drvs, srcs, system, builder, args, env) = payload
-            self.add(
-                path,
-                Derivation(
-                    name,
-                    tuple(starmap(Output, outputs)),
-                    input_drvs,
-                    srcs,
-                    system,
-                    builder,
-                    args,
-                    env,
-                ),
-            )
+            name, fields = payload
+            self.add(path, Derivation.from_fields(name, fields))
         else:
             self.problems[path] = payload
             if status == MALFORMED:

@@ -51,11 +51,11 @@ import os
 import re
 import sys
 from collections.abc import Callable
-from itertools import chain, repeat, starmap
+from itertools import chain, repeat
 from operator import itemgetter
-from typing import Final, TypeAlias
+from typing import Final
 
-from revive.core.derivation import Derivation, InputDrv, Output
+from revive.core.derivation import Derivation, Fields, InputDrv
 
 __all__ = ["scan_derivation", "scan_fields", "scan_bytes", "Fields", "COMPILED"]
 
@@ -202,20 +202,6 @@ def _mixed_inputs(skeleton: str, strings: list[str], pos: int) -> tuple[InputDrv
     return tuple(edges)
 
 
-Fields: TypeAlias = tuple[
-    tuple[tuple[str, str, str, str], ...],
-    tuple[InputDrv, ...],
-    tuple[str, ...],
-    str,
-    str,
-    tuple[str, ...],
-    tuple[tuple[str, str], ...],
-]
-"""A derivation as plain tuples: outputs as ``(name, path, hash_algo, hash)``, then
-input derivations, sources, system, builder, arguments and environment (what
-``marshal`` can carry between processes)."""
-
-
 def scan_fields(text: str) -> Fields | None:
     """The fields of the term ``text``, or ``None`` to let the careful parser decide."""
     placeholders = False
@@ -340,9 +326,4 @@ def scan_derivation(text: str, name: str) -> Derivation | None:
     Exact for every text it accepts (the same value as the careful parser).
     """
     fields = scan_fields(text)
-    if fields is None:
-        return None
-    outputs, input_drvs, srcs, system, builder, args, env = fields
-    return Derivation(
-        name, tuple(starmap(Output, outputs)), input_drvs, srcs, system, builder, args, env
-    )
+    return None if fields is None else Derivation.from_fields(name, fields)

@@ -135,3 +135,23 @@ def naive_serialize(drv: Derivation) -> str:
 def test_fast_writer_equals_the_naive_writer(drv: Derivation) -> None:
     """The group-escaping writer gives the same text as escaping string by string."""
     assert serialize_derivation(drv) == naive_serialize(drv)
+
+
+@settings(max_examples=100, deadline=None)
+@given(derivations)
+def test_from_fields_builds_the_same_derivation(drv: Derivation) -> None:
+    """The slot-setting constructor the loader uses equals the dataclass one."""
+    fields = (
+        tuple((o.name, o.path, o.hash_algo, o.hash) for o in drv.outputs),
+        drv.input_drvs,
+        drv.input_srcs,
+        drv.system,
+        drv.builder,
+        drv.args,
+        drv.env,
+    )
+    built = Derivation.from_fields("x", fields)
+    assert built == drv and hash(built) == hash(drv) and repr(built) == repr(drv)
+    assert all(type(out) is Output for out in built.outputs)
+    for key, value in drv.env:
+        assert built.getenv(key) == dict(drv.env)[key]
