@@ -9,7 +9,9 @@ cached in memory from a previous step):
   ``open(f, "rb").read()`` (the plain Python idiom) and ``os.open``/``os.read``
   (the cheapest reads Python can do, which the loader itself uses);
 * **cold**: ``load_closure`` with no cache, in one process (``workers=1``)
-  and spread over worker processes (``workers=2``);
+  and spread over worker processes (``workers=2``); then in one process
+  with the pure-Python scanner (``GUIX_REVIVE_PURE_PYTHON=1``), what a
+  machine without a C compiler at install time gets;
 * **warm**: ``load_closure`` re-opening the closure from the cache pack.
 
 Each figure is the best of ``--repeat`` runs (the machine is shared: the
@@ -63,6 +65,9 @@ def _child(mode: str, directory: str, root: str, cache_dir: str) -> dict[str, An
         store = StoreDir.open(directory, "/gnu/store")
         cache = DerivationCache(cache_dir) if mode in ("prime", "warm") else None
         workers = 2 if mode == "cold-parallel" else 1
+        from revive.core import drv_scan
+
+        assert drv_scan.COMPILED is (mode != "cold-python"), "GUIX_REVIVE_PURE_PYTHON not honoured"
         graph = load_closure([root], store, cache=cache, workers=workers)
         nodes = len(graph)
     wall = time.perf_counter() - started
@@ -77,12 +82,17 @@ def _child(mode: str, directory: str, root: str, cache_dir: str) -> dict[str, An
 
 def _measure(mode: str, directory: Path, root: str, cache_dir: Path, repeat: int) -> dict[str, Any]:
     best: dict[str, Any] | None = None
+    env = dict(os.environ)
+    env.pop("GUIX_REVIVE_PURE_PYTHON", None)
+    if mode == "cold-python":
+        env["GUIX_REVIVE_PURE_PYTHON"] = "1"
     for _ in range(repeat):
         output = subprocess.run(
             [sys.executable, __file__, "--child", mode, str(directory), root, str(cache_dir)],
             check=True,
             capture_output=True,
             text=True,
+            env=env,
         ).stdout
         result: dict[str, Any] = json.loads(output)
         if best is None or result["wall"] < best["wall"]:
@@ -121,6 +131,7 @@ def main() -> int:
             floor_os = _measure("floor-os", directory, root, cache_dir, args.repeat)
             cold = _measure("cold", directory, root, cache_dir, args.repeat)
             parallel = _measure("cold-parallel", directory, root, cache_dir, args.repeat)
+            python = _measure("cold-python", directory, root, cache_dir, args.repeat)
             prime = _measure("prime", directory, root, cache_dir, 1)
             warm = _measure("warm", directory, root, cache_dir, args.repeat)
         rows = [
@@ -128,6 +139,7 @@ def main() -> int:
             ("floor: os.read()", floor_os),
             ("cold, 1 process", cold),
             ("cold, 2 workers", parallel),
+            ("cold, pure Python", python),
             ("cold + write cache", prime),
             ("warm, from cache", warm),
         ]

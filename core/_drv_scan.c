@@ -29,6 +29,8 @@
  * hostile closure cannot grow it without limit. */
 #define NAME_TUPLES_MAX 1024
 static PyObject *name_tuples = NULL;
+/* ("out",), the names of nearly every input edge. */
+static PyObject *out_only_names = NULL;
 
 typedef struct {
     const char *p;   /* next byte to read */
@@ -114,63 +116,100 @@ read_string(Scanner *s, int intern)
     return decode(s->scratch, out - s->scratch, intern);
 }
 
-/* Appends to list; returns 0 on success, -1 on failure (see above). */
-static int
-append_new(PyObject *list, PyObject *item)
-{
-    if (item == NULL) {
-        return -1;
-    }
-    int failed = PyList_Append(list, item);
-    Py_DECREF(item);
-    return failed;
-}
+/* Reads one list item at s->p; arg is the reader's own parameter. */
+typedef PyObject *(*ItemReader)(Scanner *s, const void *arg);
 
-/* "[" [ string { "," string } ] "]" as a tuple. */
+/* Items are gathered on the stack (most lists are short) and moved into a
+ * tuple of the right size at the end: no list, no copy. */
+#define STACK_ITEMS 64
+
+/* "[" [ item { "," item } ] "]" as a tuple. */
 static PyObject *
-read_strings(Scanner *s, int intern)
+read_list(Scanner *s, ItemReader read_item, const void *arg)
 {
     if (!expect(s, '[')) {
         return NULL;
     }
-    PyObject *list = PyList_New(0);
-    if (list == NULL) {
-        return NULL;
-    }
+    PyObject *stack[STACK_ITEMS];
+    PyObject **items = stack;
+    Py_ssize_t size = 0;
+    Py_ssize_t capacity = STACK_ITEMS;
+    PyObject *result = NULL;
     if (!expect(s, ']')) {
         do {
-            if (append_new(list, read_string(s, intern)) < 0) {
-                goto fail;
+            PyObject *item = read_item(s, arg);
+            if (item == NULL) {
+                goto done;
             }
+            if (size == capacity) {
+                PyObject **grown = PyMem_Malloc(2 * (size_t)capacity * sizeof(PyObject *));
+                if (grown == NULL) {
+                    Py_DECREF(item);
+                    PyErr_NoMemory();
+                    goto done;
+                }
+                memcpy(grown, items, (size_t)size * sizeof(PyObject *));
+                if (items != stack) {
+                    PyMem_Free(items);
+                }
+                items = grown;
+                capacity *= 2;
+            }
+            items[size++] = item;
         } while (expect(s, ','));
         if (!expect(s, ']')) {
-            goto fail;
+            goto done;
         }
     }
-    PyObject *result = PyList_AsTuple(list);
-    Py_DECREF(list);
+    result = PyTuple_New(size);
+    if (result != NULL) {
+        for (Py_ssize_t i = 0; i < size; i++) {
+            PyTuple_SET_ITEM(result, i, items[i]);
+        }
+        size = 0; /* the tuple owns them now */
+    }
+done:
+    for (Py_ssize_t i = 0; i < size; i++) {
+        Py_DECREF(items[i]);
+    }
+    if (items != stack) {
+        PyMem_Free(items);
+    }
     return result;
-fail:
-    Py_DECREF(list);
-    return NULL;
 }
 
-/* "(" string { "," string } ")" with exactly n strings, as a tuple. */
+static const int INTERNED = 1;
+static const int NOT_INTERNED = 0;
+
 static PyObject *
-read_tuple(Scanner *s, Py_ssize_t n, const int *intern)
+string_item(Scanner *s, const void *intern)
 {
+    return read_string(s, *(const int *)intern);
+}
+
+/* A tuple of strings: its size and which of its strings are interned. */
+typedef struct {
+    Py_ssize_t size;
+    int intern[4];
+} TupleShape;
+
+/* "(" string { "," string } ")" with exactly shape->size strings. */
+static PyObject *
+tuple_item(Scanner *s, const void *arg)
+{
+    const TupleShape *shape = arg;
     if (!expect(s, '(')) {
         return NULL;
     }
-    PyObject *tuple = PyTuple_New(n);
+    PyObject *tuple = PyTuple_New(shape->size);
     if (tuple == NULL) {
         return NULL;
     }
-    for (Py_ssize_t i = 0; i < n; i++) {
+    for (Py_ssize_t i = 0; i < shape->size; i++) {
         if (i > 0 && !expect(s, ',')) {
             goto fail;
         }
-        PyObject *item = read_string(s, intern[i]);
+        PyObject *item = read_string(s, shape->intern[i]);
         if (item == NULL) {
             goto fail;
         }
@@ -182,35 +221,6 @@ read_tuple(Scanner *s, Py_ssize_t n, const int *intern)
     return tuple;
 fail:
     Py_DECREF(tuple);
-    return NULL;
-}
-
-/* "[" [ item { "," item } ] "]" of n-string tuples, as a tuple. */
-static PyObject *
-read_tuples(Scanner *s, Py_ssize_t n, const int *intern)
-{
-    if (!expect(s, '[')) {
-        return NULL;
-    }
-    PyObject *list = PyList_New(0);
-    if (list == NULL) {
-        return NULL;
-    }
-    if (!expect(s, ']')) {
-        do {
-            if (append_new(list, read_tuple(s, n, intern)) < 0) {
-                goto fail;
-            }
-        } while (expect(s, ','));
-        if (!expect(s, ']')) {
-            goto fail;
-        }
-    }
-    PyObject *result = PyList_AsTuple(list);
-    Py_DECREF(list);
-    return result;
-fail:
-    Py_DECREF(list);
     return NULL;
 }
 
@@ -238,8 +248,10 @@ shared_names(PyObject *names)
 
 /* "(" path "," "[" names "]" ")" as (path, names). */
 static PyObject *
-read_input(Scanner *s)
+input_item(Scanner *s, const void *Py_UNUSED(arg))
 {
+    static const char out_only[] = "[\"out\"]";
+    const Py_ssize_t out_only_size = (Py_ssize_t)(sizeof out_only - 1);
     if (!expect(s, '(')) {
         return NULL;
     }
@@ -248,61 +260,39 @@ read_input(Scanner *s)
         return NULL;
     }
     PyObject *names = NULL;
-    if (!expect(s, ',') || (names = read_strings(s, 1)) == NULL) {
-        Py_DECREF(path);
-        return NULL;
+    if (!expect(s, ',')) {
+        goto fail;
     }
-    names = shared_names(names);
-    if (names == NULL) {
-        Py_DECREF(path);
-        return NULL;
+    if (s->end - s->p >= out_only_size && memcmp(s->p, out_only, (size_t)out_only_size) == 0) {
+        /* Nearly every input uses just "out": no string, no tuple to make. */
+        s->p += out_only_size;
+        names = out_only_names;
+        Py_INCREF(names);
+    }
+    else {
+        names = read_list(s, string_item, &INTERNED);
+        if (names == NULL || (names = shared_names(names)) == NULL) {
+            goto fail;
+        }
     }
     if (!expect(s, ')')) {
-        Py_DECREF(path);
-        Py_DECREF(names);
-        return NULL;
+        goto fail;
     }
     PyObject *pair = PyTuple_New(2);
     if (pair == NULL) {
-        Py_DECREF(path);
-        Py_DECREF(names);
-        return NULL;
+        goto fail;
     }
     PyTuple_SET_ITEM(pair, 0, path);
     PyTuple_SET_ITEM(pair, 1, names);
     return pair;
-}
-
-static PyObject *
-read_inputs(Scanner *s)
-{
-    if (!expect(s, '[')) {
-        return NULL;
-    }
-    PyObject *list = PyList_New(0);
-    if (list == NULL) {
-        return NULL;
-    }
-    if (!expect(s, ']')) {
-        do {
-            if (append_new(list, read_input(s)) < 0) {
-                goto fail;
-            }
-        } while (expect(s, ','));
-        if (!expect(s, ']')) {
-            goto fail;
-        }
-    }
-    PyObject *result = PyList_AsTuple(list);
-    Py_DECREF(list);
-    return result;
 fail:
-    Py_DECREF(list);
+    Py_DECREF(path);
+    Py_XDECREF(names);
     return NULL;
 }
 
-static const int OUTPUT_INTERN[4] = {1, 0, 0, 0};
-static const int ENV_INTERN[2] = {1, 0};
+static const TupleShape OUTPUT = {4, {1, 0, 0, 0}};
+static const TupleShape ENV_VAR = {2, {1, 0, 0, 0}};
 
 static PyObject *
 scan(Scanner *s)
@@ -315,13 +305,13 @@ scan(Scanner *s)
     s->p += prefix_size;
     PyObject *fields[7] = {NULL};
     PyObject *result = NULL;
-    if ((fields[0] = read_tuples(s, 4, OUTPUT_INTERN)) == NULL || !expect(s, ',') ||
-        (fields[1] = read_inputs(s)) == NULL || !expect(s, ',') ||
-        (fields[2] = read_strings(s, 1)) == NULL || !expect(s, ',') ||
+    if ((fields[0] = read_list(s, tuple_item, &OUTPUT)) == NULL || !expect(s, ',') ||
+        (fields[1] = read_list(s, input_item, NULL)) == NULL || !expect(s, ',') ||
+        (fields[2] = read_list(s, string_item, &INTERNED)) == NULL || !expect(s, ',') ||
         (fields[3] = read_string(s, 1)) == NULL || !expect(s, ',') ||
         (fields[4] = read_string(s, 1)) == NULL || !expect(s, ',') ||
-        (fields[5] = read_strings(s, 0)) == NULL || !expect(s, ',') ||
-        (fields[6] = read_tuples(s, 2, ENV_INTERN)) == NULL || !expect(s, ')') ||
+        (fields[5] = read_list(s, string_item, &NOT_INTERNED)) == NULL || !expect(s, ',') ||
+        (fields[6] = read_list(s, tuple_item, &ENV_VAR)) == NULL || !expect(s, ')') ||
         s->p != s->end) {
         goto done;
     }
@@ -393,6 +383,17 @@ PyInit__drv_scan(void)
     if (name_tuples == NULL) {
         name_tuples = PyDict_New();
         if (name_tuples == NULL) {
+            return NULL;
+        }
+    }
+    if (out_only_names == NULL) {
+        PyObject *out = PyUnicode_InternFromString("out");
+        if (out == NULL) {
+            return NULL;
+        }
+        PyObject *names = PyTuple_Pack(1, out);
+        Py_DECREF(out);
+        if (names == NULL || (out_only_names = shared_names(names)) == NULL) {
             return NULL;
         }
     }

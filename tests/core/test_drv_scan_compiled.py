@@ -186,3 +186,19 @@ def test_pure_python_mode_reads_the_same(guix2020_store: Path) -> None:
     )
     files = sorted(guix2020_store.iterdir())
     assert run.stdout.strip() == repr([compiled(f.read_bytes()) for f in files])
+
+
+@pytest.mark.parametrize("count", [63, 64, 65, 129, 1000])
+def test_long_lists_of_every_kind(count: int) -> None:
+    """Lists longer than the reader's stack room grow on the heap, same values."""
+    names = ",".join(f'"n{i}"' for i in range(count))
+    strings = ",".join(f'"s{i}"' for i in range(count))
+    outputs = ",".join(f'("o{i}","/p{i}","","")' for i in range(count))
+    env = ",".join(f'("k{i}","v{i}\\n")' for i in range(count))
+    term = (
+        f'Derive([{outputs}],[("/a.drv",[{names}]),("/b.drv",["out"])],[{strings}],'
+        f'"s","b",[{strings}],[{env}])'
+    )
+    fields = compiled(term.encode())
+    assert fields is not None and fields == careful(term)
+    assert len(fields[0]) == len(fields[1][0][1]) == len(fields[5]) == len(fields[6]) == count
