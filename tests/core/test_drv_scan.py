@@ -153,5 +153,5 @@ def test_from_fields_builds_the_same_derivation(drv: Derivation) -> None:
     built = Derivation.from_fields("x", fields)
     assert built == drv and hash(built) == hash(drv) and repr(built) == repr(drv)
     assert all(type(out) is Output for out in built.outputs)
-    for key, value in drv.env:
-        assert built.getenv(key) == dict(drv.env)[key]
+    for key, value in dict(drv.env).items():
+        assert built.getenv(key) == value
