@@ -48,7 +48,6 @@ import marshal
 import os
 import struct
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Final
@@ -69,7 +68,7 @@ _UNWRITABLE: Final = (OSError, ValueError, struct.error)
 """What writing can raise: a full or read-only disk, a value marshal refuses,
 a length the prefix cannot hold."""
 
-FORMAT_VERSION: Final = 2
+FORMAT_VERSION: Final = 3
 """Bumped whenever the layout of a pack changes; older packs are ignored."""
 
 _MAGIC: Final = b"guix-revive closure pack\n"
@@ -182,15 +181,14 @@ class DerivationCache:
         from_fields = Derivation.from_fields
         with paused_gc():
             for _ in range(header.chunks):
-                for record in _read_blob(handle, size):
-                    path = record[0]
-                    order.append(path)
-                    if len(record) == 3:
-                        problems[path] = record[1]
-                        if record[2]:
-                            malformed.add(path)
-                    else:
-                        derivations[path] = from_fields(record[1], record[2:])
+                # Columns, not records: no Python-level loop over the nodes.
+                paths, loaded, names, fields, bad = _read_blob(handle, size)
+                order.extend(paths)
+                derivations.update(zip(loaded, map(from_fields, names, fields), strict=True))
+                for path, message, is_malformed in bad:
+                    problems[path] = message
+                    if is_malformed:
+                        malformed.add(path)
         if (
             handle.read(1)
             or len(order) != header.nodes
@@ -237,7 +235,7 @@ class DerivationCache:
         handle.write(_MAGIC)
         _write_blob(handle, header.as_tuple())
         for start in range(0, len(paths), _CHUNK):
-            _write_blob(handle, tuple(_records(graph, paths[start : start + _CHUNK])))
+            _write_blob(handle, _chunk(graph, paths[start : start + _CHUNK]))
 
     def _prune(self, keep: Path) -> None:
         """Delete the least recently used packs beyond :data:`_MAX_PACKS`."""
@@ -322,17 +320,22 @@ class DerivationCache:
                 _unlink(temp)
 
 
-def _records(graph: DerivationGraph, paths: list[str]) -> Iterator[tuple[Any, ...]]:
+def _chunk(graph: DerivationGraph, paths: list[str]) -> tuple[Any, ...]:
+    """One chunk of a pack, as columns: ``(paths, loaded paths, names, fields, problems)``.
+
+    ``paths`` is every node of the chunk in order; the loaded ones have their
+    name and :data:`~revive.core.derivation.Fields` in the next three columns,
+    the others ``(path, message, malformed)`` in the last.
+    """
     derivations = graph.derivations
-    problems = graph.problems
-    for path in paths:
-        drv = derivations.get(path)
-        if drv is None:
-            yield (path, problems[path], graph.node(path).malformed)
-        else:
-            yield (
-                path,
-                drv.name,
+    loaded = [path for path in paths if path in derivations]
+    drvs = [derivations[path] for path in loaded]
+    return (
+        tuple(paths),
+        tuple(loaded),
+        tuple(drv.name for drv in drvs),
+        tuple(
+            (
                 tuple((o.name, o.path, o.hash_algo, o.hash) for o in drv.outputs),
                 drv.input_drvs,
                 drv.input_srcs,
@@ -341,6 +344,14 @@ def _records(graph: DerivationGraph, paths: list[str]) -> Iterator[tuple[Any, ..
                 drv.args,
                 drv.env,
             )
+            for drv in drvs
+        ),
+        tuple(
+            (path, graph.problems[path], graph.node(path).malformed)
+            for path in paths
+            if path not in derivations
+        ),
+    )
 
 
 def _write_blob(handle: BinaryIO, value: Any) -> None:
