@@ -1,10 +1,13 @@
 """Benchmark: ways of parsing ``.drv`` text, per file, on a synthetic closure.
 
-Measured once for the record (``bench/README.md``): the fast scanner the
-loader uses (``drv_scan``), the careful regex parser behind it (which also
-locates errors), and a lark LALR parser of the same grammar (tree only, no
+Measured once for the record (``bench/README.md``): the compiled reader the
+loader uses (``core/_drv_scan.c``, on the bytes), the pure-Python scanner it
+stands in for where no C compiler was available (``drv_scan``, on the
+decoded text), the careful regex parser behind both (which also locates
+errors), and a lark LALR parser of the same grammar (tree only, no
 conversion to derivations, so lark's real cost is higher still). Each is the
-best of ``--repeat`` passes over the same files, already read and decoded.
+best of ``--repeat`` passes over the same files, already read (and decoded
+for the parsers that take text).
 
 Usage: ``python bench/parsers.py [--files 2000] [--keep DIR]``
 """
@@ -23,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synth import write_synthetic_closure  # noqa: E402
 
-from revive.core import aterm  # noqa: E402
+from revive.core import _drv_scan, aterm  # noqa: E402
+from revive.core.derivation import Derivation  # noqa: E402
 from revive.core.drv_scan import scan_derivation  # noqa: E402
 
 GRAMMAR = r"""
@@ -54,8 +58,16 @@ def main() -> int:
         (base / "closure-10000.root").write_text(root)
     files = sorted(directory.iterdir())[: args.files]
     texts = [(f.read_text(), f.name[33:-4]) for f in files]
+    blobs = [(f.read_bytes(), f.name[33:-4]) for f in files]
     size = sum(len(t) for t, _ in texts) / len(texts)
     lalr = lark.Lark(GRAMMAR, parser="lalr")
+
+    def compiled() -> None:
+        from_fields = Derivation.from_fields
+        for data, name in blobs:
+            fields = _drv_scan.scan_fields(data)
+            assert fields is not None
+            from_fields(name, fields)
 
     def fast() -> None:
         for text, name in texts:
@@ -84,7 +96,8 @@ def main() -> int:
     results = {}
     for label, run in (
         ("read floor (os.read)", read_floor),
-        ("drv_scan (fast path)", fast),
+        ("compiled reader (C)", compiled),
+        ("drv_scan (pure Python)", fast),
         ("regex parser (careful)", careful),
         ("lark LALR (tree only)", with_lark),
     ):

@@ -36,6 +36,7 @@ typedef struct {
     const char *p;   /* next byte to read */
     const char *end; /* one past the last byte */
     char *scratch;   /* room for the longest string with its escapes resolved */
+    PyObject *edges; /* the caller's table of shared input edges, or NULL */
 } Scanner;
 
 /* Failure modes: a syntax error (or bytes that are not UTF-8) returns NULL
@@ -266,6 +267,22 @@ input_item(Scanner *s, const void *Py_UNUSED(arg))
     if (s->end - s->p >= out_only_size && memcmp(s->p, out_only, (size_t)out_only_size) == 0) {
         /* Nearly every input uses just "out": no string, no tuple to make. */
         s->p += out_only_size;
+        if (!expect(s, ')')) {
+            goto fail;
+        }
+        if (s->edges != NULL) {
+            /* Keyed by the (interned, hashed) path alone: no tuple is made
+             * for an edge seen before. */
+            PyObject *known = PyDict_GetItemWithError(s->edges, path);
+            if (known != NULL) {
+                Py_INCREF(known);
+                Py_DECREF(path);
+                return known;
+            }
+            if (PyErr_Occurred()) {
+                goto fail;
+            }
+        }
         names = out_only_names;
         Py_INCREF(names);
     }
@@ -274,9 +291,9 @@ input_item(Scanner *s, const void *Py_UNUSED(arg))
         if (names == NULL || (names = shared_names(names)) == NULL) {
             goto fail;
         }
-    }
-    if (!expect(s, ')')) {
-        goto fail;
+        if (!expect(s, ')')) {
+            goto fail;
+        }
     }
     PyObject *pair = PyTuple_New(2);
     if (pair == NULL) {
@@ -284,6 +301,17 @@ input_item(Scanner *s, const void *Py_UNUSED(arg))
     }
     PyTuple_SET_ITEM(pair, 0, path);
     PyTuple_SET_ITEM(pair, 1, names);
+    if (s->edges != NULL) {
+        PyObject *key = names == out_only_names ? path : pair;
+        PyObject *shared = PyDict_SetDefault(s->edges, key, pair);
+        if (shared == NULL) {
+            Py_DECREF(pair);
+            return NULL;
+        }
+        Py_INCREF(shared);
+        Py_DECREF(pair);
+        return shared;
+    }
     return pair;
 fail:
     Py_DECREF(path);
@@ -331,14 +359,26 @@ done:
 }
 
 PyDoc_STRVAR(scan_fields_doc,
-"scan_fields(data: bytes) -> Fields | None\n\n"
+"scan_fields(data: bytes, edges: dict | None = None, /) -> Fields | None\n\n"
 "The fields of the Derive(...) term in the UTF-8 bytes data, as\n"
 "revive.core.drv_scan.scan_fields gives them, or None when data is not a\n"
-"valid term (the careful parser then locates the error).");
+"valid term (the careful parser then locates the error). Equal input edges\n"
+"of every term read with the same edges table are the same tuple.");
 
 static PyObject *
-scan_fields(PyObject *Py_UNUSED(module), PyObject *arg)
+scan_fields(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
 {
+    if (nargs < 1 || nargs > 2) {
+        PyErr_Format(PyExc_TypeError, "scan_fields() takes 1 or 2 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    PyObject *arg = args[0];
+    PyObject *edges = nargs == 2 && args[1] != Py_None ? args[1] : NULL;
+    if (edges != NULL && !PyDict_CheckExact(edges)) {
+        PyErr_Format(PyExc_TypeError, "scan_fields() edges must be a dict, not %.100s",
+                     Py_TYPE(edges)->tp_name);
+        return NULL;
+    }
     if (!PyBytes_Check(arg)) {
         PyErr_Format(PyExc_TypeError, "scan_fields() needs bytes, not %.100s",
                      Py_TYPE(arg)->tp_name);
@@ -348,6 +388,7 @@ scan_fields(PyObject *Py_UNUSED(module), PyObject *arg)
     Scanner s;
     s.p = PyBytes_AS_STRING(arg);
     s.end = s.p + size;
+    s.edges = edges;
     s.scratch = PyMem_Malloc((size_t)size + 1);
     if (s.scratch == NULL) {
         return PyErr_NoMemory();
@@ -361,7 +402,7 @@ scan_fields(PyObject *Py_UNUSED(module), PyObject *arg)
 }
 
 static PyMethodDef methods[] = {
-    {"scan_fields", scan_fields, METH_O, scan_fields_doc},
+    {"scan_fields", (PyCFunction)(void (*)(void))scan_fields, METH_FASTCALL, scan_fields_doc},
     {NULL, NULL, 0, NULL},
 };
 

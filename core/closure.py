@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
-from revive.core.derivation import Derivation
+from revive.core.derivation import Derivation, InputDrv
 from revive.core.errors import ReviveError
 from revive.core.graph import DerivationGraph
 from revive.core.load_worker import LOADED, MALFORMED, WorkerFailed, WorkerPool, load_one
@@ -190,6 +190,10 @@ class _Walk:
         self.logical = store.logical
         self.physical = os.path.join(store.physical, "")
         self.derivations: dict[str, Derivation] = {}
+        # Equal input edges read in this process share one tuple: a
+        # million edges, tens of thousands distinct (memory, and the cache
+        # pack marshals a shared tuple once per chunk).
+        self.edges: dict[object, InputDrv] = {}
         self.problems: dict[str, str] = {}
         self.malformed: set[str] = set()
         self.queue = list(roots)
@@ -229,6 +233,7 @@ class _Walk:
         """Handle queued nodes in this process (stop early once ``until`` are queued)."""
         queue = self.queue
         known = self.known
+        edges = self.edges
         logical, physical = self.logical, self.physical
         while self.index < len(queue):
             if until is not None and len(queue) - self.index >= until:
@@ -240,7 +245,7 @@ class _Walk:
             if drv is not None:
                 self.add(path, drv)
             else:
-                self.apply(path, *load_one(logical, physical, path))
+                self.apply(path, *load_one(logical, physical, path, edges))
 
     def parallel(self, workers: int) -> None:
         """Handle the rest of the queue with worker processes (or alone if they fail).

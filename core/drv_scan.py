@@ -202,8 +202,13 @@ def _mixed_inputs(skeleton: str, strings: list[str], pos: int) -> tuple[InputDrv
     return tuple(edges)
 
 
-def scan_fields(text: str) -> Fields | None:
-    """The fields of the term ``text``, or ``None`` to let the careful parser decide."""
+def scan_fields(text: str, edges: dict[object, InputDrv] | None = None) -> Fields | None:
+    """The fields of the term ``text``, or ``None`` to let the careful parser decide.
+
+    ``edges``, a table the caller keeps while reading a whole closure, makes
+    equal input edges of different derivations one tuple (a closure has a
+    million edges but only tens of thousands of distinct ones).
+    """
     placeholders = False
     if "\\" in text:
         if _ESCAPED_BACKSLASH in text or _ESCAPED_QUOTE in text:
@@ -266,6 +271,8 @@ def scan_fields(text: str) -> Fields | None:
         if _INPUTS_SKELETON.fullmatch(inputs_skel) is None:
             return None
         input_drvs = _mixed_inputs(inputs_skel, strings, pos)
+    if edges is not None:
+        input_drvs = tuple(map(edges.setdefault, input_drvs, input_drvs))
     pos += n_in_strings
     args_start = pos + n_srcs + 2
     env_start = args_start + n_args
@@ -290,7 +297,7 @@ def scan_fields(text: str) -> Fields | None:
     )
 
 
-def _compiled_reader() -> Callable[[bytes], Fields | None] | None:
+def _compiled_reader() -> Callable[[bytes, dict[object, InputDrv] | None], Fields | None] | None:
     """The compiled reader, unless it is missing or turned off (module docstring)."""
     if os.environ.get("GUIX_REVIVE_PURE_PYTHON"):
         return None
@@ -306,18 +313,18 @@ COMPILED: Final = _scan_compiled is not None
 """True when :func:`scan_bytes` uses the compiled reader."""
 
 
-def scan_bytes(data: bytes) -> Fields | None:
+def scan_bytes(data: bytes, edges: dict[object, InputDrv] | None = None) -> Fields | None:
     """The fields of the term in the UTF-8 bytes ``data``, or ``None`` (see :func:`scan_fields`).
 
     Uses the compiled reader when there is one (see the module docstring).
     """
     if _scan_compiled is not None:
-        return _scan_compiled(data)
+        return _scan_compiled(data, edges)
     try:
         text = data.decode()
     except UnicodeDecodeError:
         return None
-    return scan_fields(text)
+    return scan_fields(text, edges)
 
 
 def scan_derivation(text: str, name: str) -> Derivation | None:

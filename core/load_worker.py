@@ -21,7 +21,7 @@ import sys
 from typing import IO, Any, Final
 
 from revive.core.aterm import parse_derivation_bytes
-from revive.core.derivation import Derivation
+from revive.core.derivation import Derivation, InputDrv
 from revive.core.drv_scan import scan_bytes
 from revive.core.errors import DerivationError
 
@@ -69,13 +69,17 @@ def missing_message(path: str, file: str) -> str:
     return f"{path}: not in the store (no file {file})"
 
 
-def load_one(logical: str, physical: str, path: str) -> tuple[int, Any]:
+def load_one(
+    logical: str, physical: str, path: str, edges: dict[object, InputDrv] | None = None
+) -> tuple[int, Any]:
     """Read and parse the ``.drv`` at store path ``path``.
 
     Args:
         logical: the logical store directory (``/gnu/store``).
         physical: the physical directory, ending with ``/``.
         path: the ``.drv`` store path.
+        edges: the table that makes equal input edges of a closure one
+            tuple (see :func:`revive.core.drv_scan.scan_fields`).
 
     Returns:
         ``(LOADED, (name, fields))``, or ``(MISSING | MALFORMED, one-line error)``.
@@ -93,7 +97,7 @@ def load_one(logical: str, physical: str, path: str) -> tuple[int, Any]:
     except OSError as err:
         return MALFORMED, f"{file}: cannot read: {err.strerror or err}"
     if path.endswith(".drv") and path[cut + 32 : cut + 33] == "-":
-        fields = scan_bytes(data)
+        fields = scan_bytes(data, edges)
         if fields is not None:
             return LOADED, (path[cut + 33 : -4], fields)
     # Unusual or broken: the careful parser reads it or says where it is

@@ -202,3 +202,47 @@ def test_long_lists_of_every_kind(count: int) -> None:
     fields = compiled(term.encode())
     assert fields is not None and fields == careful(term)
     assert len(fields[0]) == len(fields[1][0][1]) == len(fields[5]) == len(fields[6]) == count
+
+
+@pytest.mark.parametrize("reader", ["compiled", "python"])
+def test_an_edges_table_makes_equal_edges_one_tuple(reader: str) -> None:
+    """With the loader's table, equal (path, names) edges of different files are one object."""
+    term = (
+        'Derive([],[("/gnu/store/{0}-glibc.drv",["out","static"]),'
+        '("/gnu/store/{0}-gcc.drv",["out"])],[],"s","{1}",[],[])'
+    )
+    edges: dict[object, object] = {}
+
+    def read(text: str) -> Fields | None:
+        if reader == "compiled":
+            return compiled(text.encode(), edges)  # type: ignore[arg-type]
+        return scan_fields(text, edges)  # type: ignore[arg-type]
+
+    first, second = read(term.format("a" * 32, "b1")), read(term.format("a" * 32, "b2"))
+    other = read(term.format("c" * 32, "b3"))
+    assert first is not None and second is not None and other is not None
+    assert first[1] == second[1] == careful(term.format("a" * 32, "b1"))[1]  # type: ignore[index]
+    assert all(x is y for x, y in zip(first[1], second[1], strict=True))
+    assert not any(x is y for x, y in zip(first[1], other[1], strict=True))
+    # Without the table, every file has its own edge tuples.
+    alone = compiled(term.format("a" * 32, "b1").encode())
+    assert alone is not None and alone[1][0] is not first[1][0]
+
+
+def test_a_loaded_closure_shares_its_edges(guix2020_store: Path) -> None:
+    from revive.core.closure import load_closure
+    from revive.core.store_dir import StoreDir
+
+    store = StoreDir.open(guix2020_store, "/gnu/store")
+    roots = [f"/gnu/store/{f.name}" for f in sorted(guix2020_store.iterdir())]
+    graph = load_closure(roots, store, workers=1)
+    edges = [edge for drv in graph.derivations.values() for edge in drv.input_drvs]
+    assert len(edges) > 2 * len(set(map(id, edges)))  # most edges are shared objects
+    assert len({id(e) for e in edges}) == len(set(edges))  # and equal ones always are
+
+
+def test_edges_must_be_a_dict() -> None:
+    with pytest.raises(TypeError, match="edges must be a dict"):
+        compiled(b'Derive([],[],[],"s","b",[],[])', [])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="takes 1 or 2 arguments"):
+        compiled()  # type: ignore[call-arg]
