@@ -1,5 +1,7 @@
 """Type stub of the compiled .drv reader (``core/_drv_scan.c``)."""
 
+from typing import Any
+
 from revive.core.derivation import Fields, InputDrv
 
 def scan_fields(data: bytes, edges: dict[object, InputDrv] | None = None, /) -> Fields | None:
@@ -7,3 +9,25 @@ def scan_fields(data: bytes, edges: dict[object, InputDrv] | None = None, /) -> 
 
     Equal input edges of the terms read with the same ``edges`` are one tuple.
     """
+
+def make_derivation(
+    derivation_cls: type,
+    derivation_slots: tuple[Any, ...],
+    output_cls: type,
+    output_slots: tuple[Any, ...],
+    name: str,
+    fields: Fields,
+    /,
+) -> Any:
+    """A ``derivation_cls`` instance with its slots set from ``name`` and ``fields``."""
+
+def make_derivations(
+    derivation_cls: type,
+    derivation_slots: tuple[Any, ...],
+    output_cls: type,
+    output_slots: tuple[Any, ...],
+    names: tuple[str, ...],
+    fields: tuple[Fields, ...],
+    /,
+) -> list[Any]:
+    """:func:`make_derivation` for each name and fields, as a list."""

@@ -138,7 +138,7 @@ def _parse_careful(text: str, path: str, name: str | None) -> Derivation:
         tuple(_intern(_text(s)) for s in _STRING.findall(srcs_src)),
         _intern(_text(system[1:-1])),
         _intern(_text(builder[1:-1])),
-        tuple(_text(s) for s in _STRING.findall(args_src)),
+        tuple(_intern(_text(s)) for s in _STRING.findall(args_src)),
         env,
     )
 

@@ -178,13 +178,13 @@ class DerivationCache:
         problems: dict[str, str] = {}
         malformed: set[str] = set()
         order: list[str] = []
-        from_fields = Derivation.from_fields
+        from_each = Derivation.from_each
         with paused_gc():
             for _ in range(header.chunks):
                 # Columns, not records: no Python-level loop over the nodes.
                 paths, loaded, names, fields, bad = _read_blob(handle, size)
                 order.extend(paths)
-                derivations.update(zip(loaded, map(from_fields, names, fields), strict=True))
+                derivations.update(zip(loaded, from_each(names, fields), strict=True))
                 for path, message, is_malformed in bad:
                     problems[path] = message
                     if is_malformed:

@@ -47,7 +47,6 @@ over strings: CPython spends about 1 ns per character in such passes, and
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from collections.abc import Callable
@@ -55,6 +54,7 @@ from itertools import chain, repeat
 from operator import itemgetter
 from typing import Final
 
+from revive.core import compiled
 from revive.core.derivation import Derivation, Fields, InputDrv
 
 __all__ = ["scan_derivation", "scan_fields", "scan_bytes", "Fields", "COMPILED"]
@@ -292,25 +292,16 @@ def scan_fields(text: str, edges: dict[object, InputDrv] | None = None) -> Field
         tuple(map(_intern, strings[pos : pos + n_srcs])),
         _intern(strings[args_start - 2]),
         _intern(strings[args_start - 1]),
-        tuple(strings[args_start:env_start]),
+        tuple(map(_intern, strings[args_start:env_start])),
         tuple(zip(map(_intern, strings[env_start::2]), strings[env_start + 1 :: 2], strict=True)),
     )
 
 
-def _compiled_reader() -> Callable[[bytes, dict[object, InputDrv] | None], Fields | None] | None:
-    """The compiled reader, unless it is missing or turned off (module docstring)."""
-    if os.environ.get("GUIX_REVIVE_PURE_PYTHON"):
-        return None
-    try:
-        from revive.core._drv_scan import scan_fields as compiled
-    except ImportError:  # installed without a C compiler
-        return None
-    return compiled
-
-
-_scan_compiled: Final = _compiled_reader()
-COMPILED: Final = _scan_compiled is not None
-"""True when :func:`scan_bytes` uses the compiled reader."""
+_scan_compiled: Final[Callable[[bytes, dict[object, InputDrv] | None], Fields | None] | None] = (
+    None if compiled.MODULE is None else compiled.MODULE.scan_fields
+)
+COMPILED: Final = compiled.COMPILED
+"""True when :func:`scan_bytes` uses the compiled reader (see :mod:`revive.core.compiled`)."""
 
 
 def scan_bytes(data: bytes, edges: dict[object, InputDrv] | None = None) -> Fields | None:

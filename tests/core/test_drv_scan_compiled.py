@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from revive.core import _drv_scan, aterm, drv_scan
 from revive.core.aterm import serialize_derivation
-from revive.core.derivation import Derivation
+from revive.core.derivation import Derivation, Output
 from revive.core.drv_scan import Fields, scan_fields
 from revive.core.errors import DerivationError
 
@@ -246,3 +246,53 @@ def test_edges_must_be_a_dict() -> None:
         compiled(b'Derive([],[],[],"s","b",[],[])', [])  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="takes 1 or 2 arguments"):
         compiled()  # type: ignore[call-arg]
+
+
+def test_pure_python_derivations_equal_compiled_ones(guix2020_store: Path) -> None:
+    """Derivation.from_fields / from_each give the same objects with and without C."""
+    program = (
+        "import sys, pathlib\n"
+        "from revive.core import compiled, drv_scan\n"
+        "from revive.core.derivation import Derivation\n"
+        "assert not compiled.COMPILED\n"
+        "files = sorted(pathlib.Path(sys.argv[1]).iterdir())\n"
+        "fields = tuple(drv_scan.scan_bytes(f.read_bytes()) for f in files)\n"
+        "names = tuple(f.name[33:-4] for f in files)\n"
+        "one = [Derivation.from_fields(n, f) for n, f in zip(names, fields)]\n"
+        "assert one == Derivation.from_each(names, fields)\n"
+        "print(repr(one))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", program, str(guix2020_store)],
+        env={**os.environ, "GUIX_REVIVE_PURE_PYTHON": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    files = sorted(guix2020_store.iterdir())
+    names = tuple(f.name[33:-4] for f in files)
+    fields = tuple(compiled(f.read_bytes()) for f in files)
+    built = Derivation.from_each(names, fields)  # type: ignore[arg-type]
+    assert built == [Derivation.from_fields(n, f) for n, f in zip(names, fields, strict=True)]  # type: ignore[arg-type]
+    assert run.stdout.strip() == repr(built)
+    for drv in built:
+        assert type(drv) is Derivation and drv.getenv("out") == drv.output_path("out")
+
+
+def test_building_derivations_checks_its_arguments() -> None:
+    from revive.core import derivation as module
+
+    slots, out_slots = module._DERIVATION_SLOTS, module._OUTPUT_SLOTS
+    good = ((("out", "/p", "", ""),), (), (), "s", "b", (), ())
+    assert _drv_scan.make_derivation(Derivation, slots, Output, out_slots, "x", good) == (
+        Derivation("x", (Output("out", "/p"),), (), (), "s", "b")
+    )
+    for bad in [(), good[:6], ((("out", "/p"),), *good[1:]), (["out"], *good[1:])]:
+        with pytest.raises(TypeError):
+            _drv_scan.make_derivation(Derivation, slots, Output, out_slots, "x", bad)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="slot descriptors"):
+        _drv_scan.make_derivation(Derivation, slots[:8], Output, out_slots, "x", good)
+    with pytest.raises(TypeError, match="Derivation and Output classes"):
+        _drv_scan.make_derivation(1, slots, Output, out_slots, "x", good)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="one size"):
+        _drv_scan.make_derivations(Derivation, slots, Output, out_slots, ("x",), ())
