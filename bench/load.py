@@ -65,9 +65,9 @@ def _child(mode: str, directory: str, root: str, cache_dir: str) -> dict[str, An
         store = StoreDir.open(directory, "/gnu/store")
         cache = DerivationCache(cache_dir) if mode in ("prime", "warm") else None
         workers = 2 if mode == "cold-parallel" else 1
-        from revive.core import drv_scan
+        from revive.core import compiled
 
-        assert drv_scan.COMPILED is (mode != "cold-python"), "GUIX_REVIVE_PURE_PYTHON not honoured"
+        assert compiled.COMPILED is (mode != "cold-python"), "GUIX_REVIVE_PURE_PYTHON not honoured"
         graph = load_closure([root], store, cache=cache, workers=workers)
         nodes = len(graph)
     wall = time.perf_counter() - started

@@ -334,18 +334,7 @@ def _chunk(graph: DerivationGraph, paths: list[str]) -> tuple[Any, ...]:
         tuple(paths),
         tuple(loaded),
         tuple(drv.name for drv in drvs),
-        tuple(
-            (
-                tuple((o.name, o.path, o.hash_algo, o.hash) for o in drv.outputs),
-                drv.input_drvs,
-                drv.input_srcs,
-                drv.system,
-                drv.builder,
-                drv.args,
-                drv.env,
-            )
-            for drv in drvs
-        ),
+        tuple(drv.fields() for drv in drvs),
         tuple(
             (path, graph.problems[path], graph.node(path).malformed)
             for path in paths

@@ -28,8 +28,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
+from revive.core.compiled import COMPILED
 from revive.core.derivation import Derivation, InputDrv
-from revive.core.drv_scan import COMPILED
 from revive.core.errors import ReviveError
 from revive.core.graph import DerivationGraph
 from revive.core.load_worker import LOADED, MALFORMED, WorkerFailed, WorkerPool, load_one

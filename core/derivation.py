@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from itertools import starmap
+from operator import attrgetter
 from typing import Final, TypeAlias
 
 from revive.core import compiled
@@ -163,6 +164,18 @@ class Derivation:
             yield key
             yield value
 
+    def fields(self) -> Fields:
+        """The term as plain tuples: the inverse of :meth:`from_fields`."""
+        return (
+            tuple(map(_OUTPUT_FIELDS, self.outputs)),
+            self.input_drvs,
+            self.input_srcs,
+            self.system,
+            self.builder,
+            self.args,
+            self.env,
+        )
+
     @staticmethod
     def from_each(names: tuple[str, ...], fields: tuple[Fields, ...]) -> list[Derivation]:
         """``[Derivation.from_fields(n, f) for n, f in zip(names, fields)]``, in one call."""
@@ -228,6 +241,7 @@ class Derivation:
 _FIELDS = ("name", "outputs", "input_drvs", "input_srcs", "system", "builder", "args", "env")
 
 _new = object.__new__
+_OUTPUT_FIELDS: Final = attrgetter("name", "path", "hash_algo", "hash")
 # Slot descriptors, in the order from_fields (and the compiled module) sets them.
 _DERIVATION_SLOTS: Final = tuple(getattr(Derivation, slot) for slot in (*_FIELDS, "_env_index"))
 _OUTPUT_SLOTS: Final = tuple(

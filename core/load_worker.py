@@ -106,11 +106,7 @@ def load_one(
         drv = parse_derivation_bytes(data, file, Derivation.name_from_path(path))
     except DerivationError as err:
         return MALFORMED, str(err)
-    outputs = tuple((o.name, o.path, o.hash_algo, o.hash) for o in drv.outputs)
-    return LOADED, (
-        drv.name,
-        (outputs, drv.input_drvs, drv.input_srcs, drv.system, drv.builder, drv.args, drv.env),
-    )
+    return LOADED, (drv.name, drv.fields())
 
 
 def load_batch(logical: str, physical: str, paths: list[str]) -> list[tuple[int, Any]]:

@@ -141,15 +141,10 @@ def test_fast_writer_equals_the_naive_writer(drv: Derivation) -> None:
 @given(derivations)
 def test_from_fields_builds_the_same_derivation(drv: Derivation) -> None:
     """The slot-setting constructor the loader uses equals the dataclass one."""
-    fields = (
-        tuple((o.name, o.path, o.hash_algo, o.hash) for o in drv.outputs),
-        drv.input_drvs,
-        drv.input_srcs,
-        drv.system,
-        drv.builder,
-        drv.args,
-        drv.env,
-    )
+    fields = drv.fields()
+    assert fields[0] == tuple((o.name, o.path, o.hash_algo, o.hash) for o in drv.outputs)
+    rest = (drv.input_drvs, drv.input_srcs, drv.system, drv.builder, drv.args, drv.env)
+    assert fields[1:] == rest
     built = Derivation.from_fields("x", fields)
     assert built == drv and hash(built) == hash(drv) and repr(built) == repr(drv)
     assert all(type(out) is Output for out in built.outputs)

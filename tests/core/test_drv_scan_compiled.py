@@ -16,7 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from revive.core import _drv_scan, aterm, drv_scan
+from revive.core import _drv_scan, aterm
+from revive.core import compiled as compiled_module
 from revive.core.aterm import serialize_derivation
 from revive.core.derivation import Derivation, Output
 from revive.core.drv_scan import Fields, scan_fields
@@ -31,15 +32,7 @@ compiled = _drv_scan.scan_fields
 
 def as_fields(drv: Derivation) -> Fields:
     """What a scanner returns for ``drv``."""
-    return (
-        tuple((o.name, o.path, o.hash_algo, o.hash) for o in drv.outputs),
-        drv.input_drvs,
-        drv.input_srcs,
-        drv.system,
-        drv.builder,
-        drv.args,
-        drv.env,
-    )
+    return drv.fields()
 
 
 def careful(text: str) -> Fields | None:
@@ -52,7 +45,7 @@ def careful(text: str) -> Fields | None:
 
 def test_the_loader_uses_the_compiled_reader() -> None:
     """Set-up builds it; only GUIX_REVIVE_PURE_PYTHON=1 turns it off."""
-    assert drv_scan.COMPILED is not bool(os.environ.get("GUIX_REVIVE_PURE_PYTHON"))
+    assert compiled_module.COMPILED is not bool(os.environ.get("GUIX_REVIVE_PURE_PYTHON"))
 
 
 def test_corpus_files_read_as_by_the_python_scanner(guix2020_store: Path) -> None:
@@ -173,7 +166,8 @@ def test_pure_python_mode_reads_the_same(guix2020_store: Path) -> None:
     program = (
         "import sys, pathlib\n"
         "from revive.core import drv_scan\n"
-        "assert not drv_scan.COMPILED\n"
+        "from revive.core import compiled\n"
+        "assert not compiled.COMPILED\n"
         "files = sorted(pathlib.Path(sys.argv[1]).iterdir())\n"
         "print(repr([drv_scan.scan_bytes(f.read_bytes()) for f in files]))\n"
     )
