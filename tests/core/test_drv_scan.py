@@ -57,21 +57,26 @@ def test_scan_reads_what_the_writer_wrote(drv: Derivation) -> None:
         assert "\x00" in text or "\x01" in text or any(not outs for _, outs in drv.input_drvs)
 
 
-@settings(max_examples=300, deadline=None)
-@given(derivations, st.data())
-def test_scan_never_accepts_what_the_parser_rejects(drv: Derivation, data: st.DataObject) -> None:
-    """Mutated texts: the scanner returns None or exactly the careful parser's value."""
-    text = serialize_derivation(drv)
+def mutated(text: str, data: st.DataObject, alphabet: str) -> str:
+    """``text`` with one to three characters inserted, deleted or replaced."""
     for _ in range(data.draw(st.integers(1, 3))):
         at = data.draw(st.integers(0, len(text)))
         action = data.draw(st.sampled_from(("insert", "delete", "replace")))
-        char = data.draw(st.sampled_from(list('"\\,()[]nx\x00')))
+        char = data.draw(st.sampled_from(list(alphabet)))
         if action == "insert":
             text = text[:at] + char + text[at:]
         elif action == "delete":
             text = text[:at] + text[at + 1 :]
         else:
             text = text[:at] + char + text[at + 1 :]
+    return text
+
+
+@settings(max_examples=300, deadline=None)
+@given(derivations, st.data())
+def test_scan_never_accepts_what_the_parser_rejects(drv: Derivation, data: st.DataObject) -> None:
+    """Mutated texts: the scanner returns None or exactly the careful parser's value."""
+    text = mutated(serialize_derivation(drv), data, '"\\,()[]nx\x00')
     scanned = scan_derivation(text, "x")
     if scanned is not None:
         assert scanned == careful(text)

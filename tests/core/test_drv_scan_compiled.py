@@ -23,7 +23,7 @@ from revive.core.derivation import Derivation, Output
 from revive.core.drv_scan import Fields, scan_fields
 from revive.core.errors import DerivationError
 
-from .test_drv_scan import derivations
+from .test_drv_scan import derivations, mutated
 
 # Imported, never skipped when missing: scripts/setup.sh installs a C
 # compiler, and a silently slow loader is exactly what these tests guard.
@@ -68,17 +68,7 @@ def test_agrees_with_the_careful_parser_on_mutated_texts(
     drv: Derivation, data: st.DataObject
 ) -> None:
     """Inserted, deleted and replaced characters: the same value, or both reject."""
-    text = serialize_derivation(drv)
-    for _ in range(data.draw(st.integers(1, 3))):
-        at = data.draw(st.integers(0, len(text)))
-        action = data.draw(st.sampled_from(("insert", "delete", "replace")))
-        char = data.draw(st.sampled_from(list('"\\,()[]nrtqx\x00\n é')))
-        if action == "insert":
-            text = text[:at] + char + text[at:]
-        elif action == "delete":
-            text = text[:at] + text[at + 1 :]
-        else:
-            text = text[:at] + char + text[at + 1 :]
+    text = mutated(serialize_derivation(drv), data, '"\\,()[]nrtqx\x00\n é')
     assert compiled(text.encode()) == careful(text)
 
 
@@ -161,6 +151,18 @@ def test_a_large_garbage_input_is_declined_quickly() -> None:
     assert compiled(b"Derive([" + body + b'],[],[],"s","b",[],[])') is not None
 
 
+def in_pure_python(program: str, store: Path) -> str:
+    """What ``program`` prints, run with ``GUIX_REVIVE_PURE_PYTHON=1`` and ``store`` as argument."""
+    run = subprocess.run(
+        [sys.executable, "-c", program, str(store)],
+        env={**os.environ, "GUIX_REVIVE_PURE_PYTHON": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return run.stdout.strip()
+
+
 def test_pure_python_mode_reads_the_same(guix2020_store: Path) -> None:
     """GUIX_REVIVE_PURE_PYTHON=1 switches the loader to the Python scanner, same values."""
     program = (
@@ -171,15 +173,9 @@ def test_pure_python_mode_reads_the_same(guix2020_store: Path) -> None:
         "files = sorted(pathlib.Path(sys.argv[1]).iterdir())\n"
         "print(repr([drv_scan.scan_bytes(f.read_bytes()) for f in files]))\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", program, str(guix2020_store)],
-        env={**os.environ, "GUIX_REVIVE_PURE_PYTHON": "1"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    output = in_pure_python(program, guix2020_store)
     files = sorted(guix2020_store.iterdir())
-    assert run.stdout.strip() == repr([compiled(f.read_bytes()) for f in files])
+    assert output == repr([compiled(f.read_bytes()) for f in files])
 
 
 @pytest.mark.parametrize("count", [63, 64, 65, 129, 1000])
@@ -256,19 +252,13 @@ def test_pure_python_derivations_equal_compiled_ones(guix2020_store: Path) -> No
         "assert one == Derivation.from_each(names, fields)\n"
         "print(repr(one))\n"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", program, str(guix2020_store)],
-        env={**os.environ, "GUIX_REVIVE_PURE_PYTHON": "1"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    output = in_pure_python(program, guix2020_store)
     files = sorted(guix2020_store.iterdir())
     names = tuple(f.name[33:-4] for f in files)
     fields = tuple(compiled(f.read_bytes()) for f in files)
     built = Derivation.from_each(names, fields)  # type: ignore[arg-type]
     assert built == [Derivation.from_fields(n, f) for n, f in zip(names, fields, strict=True)]  # type: ignore[arg-type]
-    assert run.stdout.strip() == repr(built)
+    assert output == repr(built)
     for drv in built:
         assert type(drv) is Derivation and drv.getenv("out") == drv.output_path("out")
 
