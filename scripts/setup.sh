@@ -6,9 +6,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# gcc builds the compiled .drv reader (core/_drv_scan.c); the rest are the
-# real fetchers and the tools the tests use.
+PYTHON=${PYTHON:-python3}
+# gcc (and Python's headers, if this Python has none) build the compiled .drv
+# reader (core/_drv_scan.c); the rest are the real fetchers and the tools the
+# tests use.
 DEBIAN_PACKAGES=(gcc git subversion mercurial brz cvs recutils librsvg2-bin curl)
+headers=$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_path("include"))')
+[ -f "$headers/Python.h" ] || DEBIAN_PACKAGES+=(python3-dev)
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -20,7 +24,6 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
