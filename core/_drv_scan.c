@@ -94,6 +94,10 @@ read_string(Scanner *s, int intern)
     out += plain;
     const char *q = backslash;
     const char *end = s->end;
+    unsigned char non_ascii = 0;
+    for (const char *b = start; b < backslash; b++) {
+        non_ascii |= (unsigned char)*b & 0x80;
+    }
     for (;;) {
         if (q >= end) {
             return NULL; /* unterminated */
@@ -114,8 +118,19 @@ read_string(Scanner *s, int intern)
             *out++ = c;
             q++;
         }
+        non_ascii |= (unsigned char)c & 0x80;
     }
     s->p = q + 1;
+    if (non_ascii) {
+        /* The text must be UTF-8 as written, before its escapes are
+         * resolved: a backslash inside a multi-byte sequence ("\xc3\\\x9f")
+         * makes the file invalid even though the value would decode. */
+        PyObject *raw = decode(start, q - start, 0);
+        if (raw == NULL) {
+            return NULL;
+        }
+        Py_DECREF(raw);
+    }
     return decode(s->scratch, out - s->scratch, intern);
 }
 

@@ -280,3 +280,52 @@ def test_building_derivations_checks_its_arguments() -> None:
         _drv_scan.make_derivation(1, slots, Output, out_slots, "x", good)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="one size"):
         _drv_scan.make_derivations(Derivation, slots, Output, out_slots, ("x",), ())
+
+
+@pytest.mark.parametrize(
+    "literal",
+    [
+        b'"\xc3\\\x9f"',  # a backslash inside a two-byte sequence: the value would be "ß"
+        b'"x\\n\xc3\\\x9f"',
+        b'"\xe6\\\x97\xa5"',
+        b'"\\\xc3"',  # an escaped lead byte with no continuation
+        b'"a\xff\\n"',
+    ],
+)
+def test_text_that_is_not_utf8_before_its_escapes_is_declined(literal: bytes) -> None:
+    """The careful parser decodes the whole file first; so must the compiled reader."""
+    data = b"Derive([],[],[]," + literal + b',"b",[],[])'
+    with pytest.raises(UnicodeDecodeError):
+        data.decode()
+    assert compiled(data) is None
+
+
+def test_escaped_multibyte_characters_are_read() -> None:
+    data = 'Derive([],[],[],"\\é\\日 ß\\n","b",[],[])'
+    fields = compiled(data.encode())
+    assert fields is not None and fields[3] == "é日 ß\n" and fields == careful(data)
+
+
+@settings(max_examples=500, deadline=None)
+@given(derivations, st.data())
+def test_agrees_with_the_careful_parser_on_mutated_bytes(
+    drv: Derivation, data: st.DataObject
+) -> None:
+    """Byte-level mutations can split a UTF-8 sequence: the same value, or both reject."""
+    raw = bytearray(serialize_derivation(drv).encode())
+    for _ in range(data.draw(st.integers(1, 3))):
+        at = data.draw(st.integers(0, len(raw)))
+        byte = data.draw(st.sampled_from(list(b'"\\,()[]n\x00\x9f\xc3\xa9\xe6')))
+        action = data.draw(st.sampled_from(("insert", "delete", "replace")))
+        if action == "insert":
+            raw.insert(at, byte)
+        elif action == "delete":
+            del raw[at : at + 1]
+        else:
+            raw[at : at + 1] = bytes([byte])
+    try:
+        text = bytes(raw).decode()
+    except UnicodeDecodeError:
+        assert compiled(bytes(raw)) is None
+    else:
+        assert compiled(bytes(raw)) == careful(text)
