@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from revive.core.compiled import COMPILED
-from revive.core.derivation import Derivation, InputDrv
+from revive.core.derivation import Derivation, Fields, InputDrv
 from revive.core.errors import ReviveError
 from revive.core.graph import DerivationGraph
 from revive.core.load_worker import LOADED, MALFORMED, WorkerFailed, WorkerPool, load_one
@@ -223,6 +223,16 @@ class _Walk:
             if status == MALFORMED:
                 self.malformed.add(path)
 
+    def shared(self, payload: tuple[str, Fields]) -> tuple[str, Fields]:
+        """A worker's ``(name, fields)`` with its input edges made this load's shared tuples.
+
+        Edges arrive from another process as new tuples (``marshal``); the
+        sequential path shares them as it reads (``load_one``'s ``edges``).
+        """
+        name, (outputs, input_drvs, *rest) = payload
+        share = self.edges.setdefault
+        return name, (outputs, tuple(map(share, input_drvs, input_drvs)), *rest)  # type: ignore[return-value]
+
     def add(self, path: str, drv: Derivation) -> None:
         self.derivations[path] = drv
         seen = self.seen
@@ -281,6 +291,8 @@ class _Walk:
                     if len(results) != count:
                         raise WorkerFailed("short answer")
                     for offset, (status, payload) in enumerate(results):
+                        if status == LOADED:
+                            payload = self.shared(payload)
                         self.apply(queue[start + offset], status, payload)
                     self.index = start + count
                     self.checkpoint()

@@ -123,3 +123,6 @@ def test_worker_processes_give_the_same_graph(hello_copy: Path) -> None:
     assert dict(shared.problems) == dict(alone.problems)
     assert shared.node(f"/gnu/store/{bad.name}").malformed
     assert shared.node(TXT2MAN).missing
+    # Edges read by the workers are shared like the ones read here.
+    edges = [edge for drv in shared.derivations.values() for edge in drv.input_drvs]
+    assert len({id(edge) for edge in edges}) == len(set(edges)) < len(edges)
