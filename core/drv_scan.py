@@ -111,6 +111,7 @@ class _OutputNames(dict[str, tuple[str, ...]]):
 
 
 _ONE_NAME: Final = _OutputNames()
+_OUT_ONLY: Final = _ONE_NAME["out"]
 
 
 def _resolve_escapes(text: str) -> str | None:
@@ -159,15 +160,39 @@ def _restore_placeholders(text: str, strings: list[str]) -> None:
         quotes += 1
 
 
-def _mixed_inputs(skeleton: str, strings: list[str], pos: int) -> tuple[InputDrv, ...]:
+def _one_name_edges(
+    paths: list[str], names: list[str], edges: dict[object, InputDrv] | None
+) -> list[InputDrv]:
+    """The edges of inputs using one output each, shared through ``edges`` if given.
+
+    Like the compiled reader, an edge using just ``out`` is looked up by its
+    path: no interning and no tuple for the edges a closure has seen before
+    (all but its first occurrence), only a dictionary lookup each.
+    """
+    if edges is not None and names.count("out") == len(names):
+        found: list[InputDrv | None] = list(map(edges.get, paths))
+        start = 0
+        while None in found:
+            at = found.index(None, start)
+            path = _intern(paths[at])
+            found[at] = edges.setdefault(path, (path, _OUT_ONLY))
+            start = at + 1
+        return found  # type: ignore[return-value]
+    pairs = list(zip(map(_intern, paths), map(_ONE_NAME.__getitem__, names), strict=True))
+    return pairs if edges is None else list(map(edges.setdefault, pairs, pairs))
+
+
+def _mixed_inputs(
+    skeleton: str, strings: list[str], pos: int, shared: dict[object, InputDrv] | None
+) -> tuple[InputDrv, ...]:
     """Input edges when some use several outputs (``glibc [out, static]``).
 
     Only those few are handled one by one: ``","`` appears in the skeleton of
     a multi-name input only; the runs of one-name inputs between them are
-    zipped at C speed.
+    zipped at C speed. ``shared``: see :func:`_one_name_edges`.
     """
-    edges: list[InputDrv] = []
-    extend = edges.extend
+    result: list[InputDrv] = []
+    extend = result.extend
     done = 0  # inputs handled so far
     search = 0
     while True:
@@ -176,32 +201,19 @@ def _mixed_inputs(skeleton: str, strings: list[str], pos: int) -> tuple[InputDrv
             break
         index = skeleton.count("(", 0, found) - 1
         end = pos + 2 * (index - done)
-        extend(
-            zip(
-                map(_intern, strings[pos:end:2]),
-                map(_ONE_NAME.__getitem__, strings[pos + 1 : end : 2]),
-                strict=True,
-            )
-        )
+        extend(_one_name_edges(strings[pos:end:2], strings[pos + 1 : end : 2], shared))
         opening = skeleton.rfind("[", 0, found)
         closing = skeleton.find("]", found)
         count = skeleton.count('"', opening, closing)
-        edges.append(
-            (_intern(strings[end]), tuple(map(_intern, strings[end + 1 : end + 1 + count])))
-        )
+        edge = (_intern(strings[end]), tuple(map(_intern, strings[end + 1 : end + 1 + count])))
+        result.append(edge if shared is None else shared.setdefault(edge, edge))
         pos = end + 1 + count
         done = index + 1
         search = closing
     rest = skeleton.count("(") - done
     end = pos + 2 * rest
-    extend(
-        zip(
-            map(_intern, strings[pos:end:2]),
-            map(_ONE_NAME.__getitem__, strings[pos + 1 : end : 2]),
-            strict=True,
-        )
-    )
-    return tuple(edges)
+    extend(_one_name_edges(strings[pos:end:2], strings[pos + 1 : end : 2], shared))
+    return tuple(result)
 
 
 def scan_fields(text: str, edges: dict[object, InputDrv] | None = None) -> Fields | None:
@@ -262,19 +274,11 @@ def scan_fields(text: str, edges: dict[object, InputDrv] | None = None) -> Field
     input_drvs: tuple[InputDrv, ...]
     if inputs_skel == _SINGLE_INPUTS[n_inputs]:
         end = pos + n_in_strings
-        input_drvs = tuple(
-            zip(
-                map(_intern, strings[pos:end:2]),
-                map(_ONE_NAME.__getitem__, strings[pos + 1 : end : 2]),
-                strict=True,
-            )
-        )
+        input_drvs = tuple(_one_name_edges(strings[pos:end:2], strings[pos + 1 : end : 2], edges))
     else:
         if _INPUTS_SKELETON.fullmatch(inputs_skel) is None:
             return None
-        input_drvs = _mixed_inputs(inputs_skel, strings, pos)
-    if edges is not None:
-        input_drvs = tuple(map(edges.setdefault, input_drvs, input_drvs))
+        input_drvs = _mixed_inputs(inputs_skel, strings, pos, edges)
     pos += n_in_strings
     args_start = pos + n_srcs + 2
     env_start = args_start + n_args
