@@ -171,13 +171,14 @@ def _one_name_edges(
     """
     if edges is not None and names.count("out") == len(names):
         found: list[InputDrv | None] = list(map(edges.get, paths))
-        start = 0
-        while None in found:
-            at = found.index(None, start)
-            path = _intern(paths[at])
-            found[at] = edges.setdefault(path, (path, _OUT_ONLY))
-            start = at + 1
-        return found  # type: ignore[return-value]
+        at = -1
+        try:
+            while True:  # each search starts after the last miss: linear in all
+                at = found.index(None, at + 1)
+                path = _intern(paths[at])
+                found[at] = edges.setdefault(path, (path, _OUT_ONLY))
+        except ValueError:  # no miss left
+            return found  # type: ignore[return-value]
     pairs = list(zip(map(_intern, paths), map(_ONE_NAME.__getitem__, names), strict=True))
     return pairs if edges is None else list(map(edges.setdefault, pairs, pairs))
 
