@@ -1,0 +1,114 @@
+"""The options of guix-revive's own fetchers, shared by the commands that fetch.
+
+Not a command itself (it is not listed in ``COMMANDS``): ``--url-rewrite``,
+``--nar-mirror``, ``--mirror-config``, ``--methods``, ``--timeout`` and
+``--retries``, and turning them into :class:`FetchOptions`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+
+from revive.core.builders.options import ALL_METHODS, DownloadMethod, FetchOptions
+from revive.core.errors import ReviveError
+from revive.core.fetch.mirrors import MirrorConfig, load_mirror_config
+
+__all__ = ["add_fetch_options", "fetch_options", "mirror_config", "url_rewrites"]
+
+
+def add_fetch_options(parser: argparse.ArgumentParser) -> None:
+    """Add the fetchers' options to ``parser``."""
+    group = parser.add_argument_group("how sources are fetched")
+    group.add_argument(
+        "--url-rewrite",
+        action="append",
+        default=[],
+        metavar="OLD=NEW",
+        help="replace the URL prefix OLD by NEW before fetching (may be repeated)",
+    )
+    group.add_argument(
+        "--nar-mirror",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="a base URL serving <URL>/nar/<output basename> (may be repeated)",
+    )
+    group.add_argument(
+        "--mirror-config",
+        metavar="FILE",
+        default=None,
+        help="mirror data (JSON, like guix-revive's own) for rewritten downloads",
+    )
+    group.add_argument(
+        "--methods",
+        default=",".join(ALL_METHODS),
+        metavar="LIST",
+        help="kinds of source allowed, comma-separated (default: all of "
+        + ", ".join(ALL_METHODS)
+        + ")",
+    )
+    group.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="connect and read timeout of downloads",
+    )
+    group.add_argument(
+        "--retries", type=int, default=None, metavar="N", help="retries of a transient failure"
+    )
+
+
+def url_rewrites(args: argparse.Namespace) -> tuple[tuple[str, str], ...]:
+    """The ``--url-rewrite OLD=NEW`` pairs.
+
+    Raises:
+        ReviveError: one is not ``OLD=NEW``.
+    """
+    pairs: list[tuple[str, str]] = []
+    for item in args.url_rewrite:
+        old, sep, new = item.partition("=")
+        if not sep or not old:
+            raise ReviveError(f"--url-rewrite {item!r}: expected OLD=NEW")
+        pairs.append((old, new))
+    return tuple(pairs)
+
+
+def fetch_options(args: argparse.Namespace, nar_mirrors: tuple[str, ...] = ()) -> FetchOptions:
+    """The :class:`FetchOptions` the arguments ask for.
+
+    Args:
+        args: the parsed arguments.
+        nar_mirrors: more nar mirrors, tried after ``--nar-mirror``'s.
+
+    Raises:
+        ReviveError: a malformed option.
+    """
+    methods: list[DownloadMethod] = []
+    for name in filter(None, (m.strip() for m in args.methods.split(","))):
+        try:
+            methods.append(DownloadMethod(name))
+        except ValueError:
+            raise ReviveError(
+                f"--methods: unknown method {name!r} (known: {', '.join(ALL_METHODS)})"
+            ) from None
+    options = FetchOptions(
+        url_rewrites=url_rewrites(args),
+        nar_mirrors=tuple(dict.fromkeys((*args.nar_mirror, *nar_mirrors))),
+        methods=tuple(methods),
+    )
+    if args.timeout is not None:
+        options = replace(options, connect_timeout=args.timeout, read_timeout=args.timeout)
+    if args.retries is not None:
+        options = replace(options, retries=max(0, args.retries))
+    return options
+
+
+def mirror_config(args: argparse.Namespace) -> MirrorConfig | None:
+    """``--mirror-config``, loaded (``None``: today's built-in data).
+
+    Raises:
+        ReviveError: the file cannot be read or is malformed.
+    """
+    return load_mirror_config(args.mirror_config) if args.mirror_config else None
