@@ -25,6 +25,7 @@ from revive.core.demo.serve import DemoServers
 from revive.core.derivation import Derivation
 from revive.core.diff import diff_derivations
 from revive.core.diff_layout import Row, side_by_side
+from revive.core.env.lowering import LoweringRequest, lower
 from revive.core.errors import ReviveError, StoreError
 from revive.core.fetch.classify import Classification, DerivationKind, Era, classify
 from revive.core.fetch.extract import extract_fetch_spec
@@ -90,6 +91,10 @@ class LoadPlan:
     """Fetch options for the embedded builders (``--demo-serve`` sets them)."""
     mirror_config: Any = None
     """Mirror configuration for rewrites (``--demo-serve`` sets it)."""
+    lowering: LoweringRequest | None = None
+    """Lower this environment with Guix first and open the roots it prints
+    (``guix-revive -C channels.scm -m manifest.scm``); Guix's progress lines
+    are shown as loading stages."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -707,9 +712,13 @@ def _resolve(plan: LoadPlan, stage: Callable[[str], None]) -> Opened:
     if plan.demo:
         return _open_demo(plan, stage)
     store = StoreDir.open(plan.store or DEFAULT_STORE_DIR)
-    if not plan.roots:
+    wanted = plan.roots
+    if plan.lowering is not None:
+        stage("Lowering the environment with Guix…")
+        wanted = lower(plan.lowering, on_line=stage).roots
+    if not wanted:
         raise ReviveError("no root derivation given (guix-revive ROOT.drv…)")
-    roots = tuple(store.resolve_root(arg) for arg in plan.roots)
+    roots = tuple(store.resolve_root(arg) for arg in wanted)
     title = ", ".join(Derivation.name_from_path(r) for r in roots[:3])
     if len(roots) > 3:
         title += f" (+{len(roots) - 3})"

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from revive.core.store_path import DEFAULT_STORE_DIR
+from revive.tui.cli.env import add_lowering_options, lowering_request, wants_lowering
 from revive.tui.session import LoadPlan
 
 __all__ = ["run_app", "build_parser", "plan_from_args"]
@@ -33,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="what builds and fetches: guix-revive's own fetchers or the Guix daemon",
     )
     parser.add_argument("--demo", action="store_true", help="open the bundled demo environment")
+    # -C/-m…: lower with Guix first; ROOT arguments are then package specs.
+    add_lowering_options(parser)
     parser.add_argument(
         "--demo-serve",
         action="store_true",
@@ -45,9 +48,11 @@ def plan_from_args(args: argparse.Namespace) -> LoadPlan:
     """The :class:`~revive.tui.session.LoadPlan` the arguments ask for."""
     # With no root there is nothing of the user's to open (whether or not a
     # Guix store exists): the demo is more useful than an error.
-    demo = bool(args.demo or args.demo_serve or not args.roots)
+    lowering = lowering_request(args, args.roots) if wants_lowering(args) else None
+    demo = bool(args.demo or args.demo_serve or (not args.roots and lowering is None))
     return LoadPlan(
-        roots=tuple(args.roots),
+        roots=() if lowering is not None else tuple(args.roots),
+        lowering=lowering,
         store=args.store,
         backend=args.backend,
         demo=demo,
