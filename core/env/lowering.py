@@ -222,20 +222,15 @@ def lower(
         raise LoweringError(
             LoweringFailure.GUIX_MISSING, f"{argv[0]}: cannot run: {err.strerror or err}"
         ) from None
-    assert proc.stdout is not None and proc.stderr is not None
-    lines: list[str] = []
-    out: list[bytes] = []
-    stdout = proc.stdout
-    reader = threading.Thread(target=_read_lines, args=(proc.stderr, lines, on_line), daemon=True)
-    collector = threading.Thread(target=lambda: out.append(stdout.read()), daemon=True)
-    reader.start()
-    collector.start()
-    watcher = _watch(proc, cancel) if cancel is not None else None
-    status = proc.wait()
-    reader.join()
-    collector.join()
-    if watcher is not None:
-        watcher.set()
+    with proc:  # closes the pipes whatever happens
+        try:
+            lines, out = _communicate(proc, on_line, cancel)
+        except BaseException:
+            # Ctrl-C: the child is in its own session (it did not get the
+            # signal), so it is killed here rather than waited for.
+            _kill(proc)
+            raise
+        status = proc.wait()
     if cancel is not None and cancel.is_set():
         raise LoweringError(LoweringFailure.OTHER, "lowering cancelled")
     if status != 0:
@@ -247,6 +242,29 @@ def lower(
             LoweringFailure.OTHER, f"{' '.join(argv[:2])}: succeeded but printed no .drv path"
         )
     return LoweringResult(roots, argv, tuple(lines))
+
+
+def _communicate(
+    proc: subprocess.Popen[bytes],
+    on_line: Callable[[str], None] | None,
+    cancel: threading.Event | None,
+) -> tuple[list[str], list[bytes]]:
+    """Stream standard error to ``on_line`` while collecting standard output."""
+    assert proc.stdout is not None and proc.stderr is not None
+    lines: list[str] = []
+    out: list[bytes] = []
+    stdout = proc.stdout
+    reader = threading.Thread(target=_read_lines, args=(proc.stderr, lines, on_line), daemon=True)
+    collector = threading.Thread(target=lambda: out.append(stdout.read()), daemon=True)
+    reader.start()
+    collector.start()
+    watcher = _watch(proc, cancel) if cancel is not None else None
+    proc.wait()
+    reader.join()
+    collector.join()
+    if watcher is not None:
+        watcher.set()
+    return lines, out
 
 
 def _read_lines(stream: IO[bytes], into: list[str], on_line: Callable[[str], None] | None) -> None:
@@ -277,9 +295,13 @@ def _watch(proc: subprocess.Popen[bytes], cancel: threading.Event) -> threading.
     def run() -> None:
         while not done.is_set():
             if cancel.wait(0.1):
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(proc.pid, signal.SIGKILL)
+                _kill(proc)
                 return
 
     threading.Thread(target=run, daemon=True).start()
     return done
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
