@@ -224,7 +224,9 @@ def run(args: argparse.Namespace) -> int:
     settings = PlanSettings(
         config=config,
         url_rewrites=options.url_rewrites,
-        nar_mirrors=options.nar_mirrors,
+        # The substitute servers were asked already: only the user's nar
+        # mirrors are a way around a source whose upstream is gone.
+        nar_mirrors=tuple(args.nar_mirror),
         # The daemon fetches git itself only where it has builtin:git-download;
         # the other methods are always guix-revive's own fetchers.
         local_tools=frozenset(TOOLS),
@@ -409,7 +411,7 @@ def _report(
             print(f"{r.state}\t{r.method}\t{r.era}\t{r.label}\t{r.reason}", file=out.file)
     for build in summary.builds:
         verdict = "built" if build.ok else f"FAILED: {build.detail}"
-        out.print(f"build {name_part(build.drv)}: {verdict}", markup=False)
+        out.print(f"build {name_part(build.drv).removesuffix('.drv')}: {verdict}", markup=False)
     counts = state_counts(records)
     parts = [f"{n} {state}" for state, n in counts.items() if n]
     out.print(
