@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -278,3 +280,24 @@ def test_bad_input_exits_2(environment, no_guix, capsys, tmp_path):
     state.write_text("[]")
     assert main(["env", *store, "--roots", str(bad), "--state", str(state)]) == 2
     assert "s.json: not a guix-revive env state file" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(
+    os.environ.get("GUIX_REVIVE_LIVE_GUIX") != "1" or shutil.which("guix") is None,
+    reason="needs a live Guix daemon (GUIX_REVIVE_LIVE_GUIX=1)",
+)
+def test_live_fetch_into_the_guix_store(environment, loopback, capsys, tmp_path):
+    # A url download in today's form and an old git checkout, fetched into the real store.
+    from revive.core.stores.guix import GuixStore
+
+    roots = tmp_path / "roots.txt"
+    roots.write_text(f"{environment.fods['url']}\n{environment.fods['git-old']}\n")
+    args = ["env", "--roots", str(roots), "--store", str(environment.copy), "--backend", "guix",
+            "--no-substitutes", "--fetch", "--keep-going", "--json", *OFFLINE]  # fmt: skip
+    status = main(args)
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    states = {r["state"] for r in records(captured.out).values()}
+    assert states == {"present"}
+    wanted = [environment.outputs["url"], environment.outputs["git-old"]]
+    assert GuixStore().query_valid(wanted) == set(wanted)
