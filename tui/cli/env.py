@@ -17,16 +17,17 @@ import asyncio
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from revive.core.builders.options import FetchOptions
 from revive.core.closure import load_closure
-from revive.core.env.act import build_roots, fetch_sources
+from revive.core.derivation import Derivation
+from revive.core.env.act import RootBuild, build_roots, fetch_sources
 from revive.core.env.lowering import LoweringRequest, lower, lowering_argv
 from revive.core.env.plan import (
     TOOLS,
@@ -41,9 +42,11 @@ from revive.core.env.roots import parse_roots
 from revive.core.env.state import EnvState, load_state, lowering_key, save_state
 from revive.core.env.substitutes import DEFAULT_SUBSTITUTE_URLS, query_substitutes
 from revive.core.errors import ReviveError
+from revive.core.fetch.mirrors import MirrorConfig
+from revive.core.graph import DerivationGraph
 from revive.core.store_dir import StoreDir
 from revive.core.store_path import name_part
-from revive.core.stores.api import BuildEvent, BuildFailed, BuildFinished, BuildStarted
+from revive.core.stores.api import BuildEvent, BuildFailed, BuildFinished, BuildStarted, Store
 from revive.core.stores.embedded import default_store_root
 from revive.core.stores.select import open_store
 from revive.tui.cli.common import add_store_option, console, is_terminal
@@ -188,6 +191,7 @@ def run(args: argparse.Namespace) -> int:
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     if args.roots is not None and (wants_lowering(args) or args.specs):
         raise ReviveError("--roots takes the roots as given: no -C/--commit/-m/SPEC with it")
+    # The embedded fetchers try the substitute servers' NARs (<url>/nar/<name>) last.
     substitute_urls = () if args.no_substitutes else tuple(args.substitute_urls.split())
     options = fetch_options(args, nar_mirrors=substitute_urls)
     config = mirror_config(args)
@@ -211,35 +215,7 @@ def run(args: argparse.Namespace) -> int:
         options=options,
         mirror_config=config,
     )
-    derivations = graph.derivations
-    outputs = [derivations[p].fixed_output.path for p in fods]  # type: ignore[union-attr]
-    present = survey_outputs(outputs, store, source)
-    missing = [o for o in outputs if o not in present]
-    substitutable: dict[str, str] = {}
-    if substitute_urls and missing:
-        answers = query_substitutes(missing, substitute_urls, timeout=args.timeout or 10.0)
-        substitutable = answers.found
-        for server, error in answers.errors.items():
-            err.print(f"warning: substitute server {server}: {error}", markup=False)
-    settings = PlanSettings(
-        config=config,
-        url_rewrites=options.url_rewrites,
-        # The substitute servers were asked already: only the user's nar
-        # mirrors are a way around a source whose upstream is gone.
-        nar_mirrors=tuple(args.nar_mirror),
-        # The daemon fetches git itself only where it has builtin:git-download;
-        # the other methods are always guix-revive's own fetchers.
-        local_tools=frozenset(TOOLS),
-    )
-    read_item = store.read_item
-    records = plan_sources(
-        derivations,
-        fods,
-        read_item,
-        settings,
-        present=present,
-        substitutable=substitutable,
-    )
+    records = _plan(args, graph, fods, store, source, options, config, err)
     if previous is not None:
         records = tuple(_with_history(r, previous) for r in records)
 
@@ -248,9 +224,9 @@ def run(args: argparse.Namespace) -> int:
             save_state(state_file, EnvState(key, roots, {r.drv: r for r in current}))
 
     save(records)
-    builds: tuple[Any, ...] = ()
+    builds: tuple[RootBuild, ...] = ()
     if args.fetch:
-        records, stopped = _fetch(args, store, records, derivations, config, err, save)
+        records, stopped = _fetch(args, store, records, graph.derivations, config, err, save)
         save(records)
         if stopped:
             err.print("stopped after a failure: --keep-going fetches the rest", markup=False)
@@ -264,6 +240,54 @@ def run(args: argparse.Namespace) -> int:
     if args.markdown:
         _write_atomically(Path(args.markdown), markdown(records, summary))
     return 0 if all_present(records, summary) else 1
+
+
+def _plan(
+    args: argparse.Namespace,
+    graph: DerivationGraph,
+    fods: Sequence[str],
+    store: Store,
+    source: StoreDir,
+    options: FetchOptions,
+    config: MirrorConfig | None,
+    err: Console,
+) -> tuple[SourceRecord, ...]:
+    """Ask the store, then the substitute servers, and plan every source."""
+    derivations = graph.derivations
+    outputs = [_output(derivations[p]) for p in fods]
+    present = survey_outputs(outputs, store, source)
+    missing = [o for o in outputs if o not in present]
+    substitutable: dict[str, str] = {}
+    servers = () if args.no_substitutes else tuple(args.substitute_urls.split())
+    if servers and missing:
+        answers = query_substitutes(missing, servers, timeout=args.timeout or 10.0)
+        substitutable = answers.found
+        for server, error in answers.errors.items():
+            err.print(f"warning: substitute server {server}: {error}", markup=False)
+    settings = PlanSettings(
+        config=config,
+        url_rewrites=options.url_rewrites,
+        # The substitute servers were asked already: only the user's nar
+        # mirrors are a way around a source whose upstream is gone.
+        nar_mirrors=tuple(args.nar_mirror),
+        # The daemon fetches git itself only where it has builtin:git-download;
+        # the other methods are always guix-revive's own fetchers.
+        local_tools=frozenset(TOOLS),
+    )
+    return plan_sources(
+        derivations,
+        fods,
+        store.read_item,
+        settings,
+        present=present,
+        substitutable=substitutable,
+    )
+
+
+def _output(drv: Derivation) -> str:
+    out = drv.fixed_output
+    assert out is not None
+    return out.path
 
 
 def _roots(
@@ -315,7 +339,7 @@ def _with_history(record: SourceRecord, previous: EnvState) -> SourceRecord:
     return replace(record, tried=before.tried + record.tried)
 
 
-def _log_event(err: Console, args: argparse.Namespace) -> Any:
+def _log_event(err: Console, args: argparse.Namespace) -> Callable[[BuildEvent], None]:
     def show(event: BuildEvent) -> None:
         if isinstance(event, BuildStarted):
             label = name_part(event.output_path) if event.output_path else name_part(event.drv_path)
@@ -330,12 +354,12 @@ def _log_event(err: Console, args: argparse.Namespace) -> Any:
 
 def _fetch(
     args: argparse.Namespace,
-    store: Any,
+    store: Store,
     records: tuple[SourceRecord, ...],
-    derivations: Any,
-    config: Any,
+    derivations: Mapping[str, Derivation],
+    config: MirrorConfig | None,
     err: Console,
-    save: Any,
+    save: Callable[[Sequence[SourceRecord]], None],
 ) -> tuple[tuple[SourceRecord, ...], bool]:
     current = {r.drv: r for r in records}
     todo = sum(1 for r in records if not r.done and r.state is not SourceState.NOT_FETCHABLE)
@@ -398,6 +422,9 @@ def _report(
         sys.stdout.flush()
         return
     out = console()
+    # Grouped by state, the ones that need attention last, next to the summary.
+    order = {state: i for i, state in enumerate(SourceState)}
+    records = sorted(records, key=lambda r: order[r.state])
     if is_terminal():
         table = Table(title=f"sources of {summary.title}", title_justify="left")
         for column in ("source", "method", "era", "state"):
