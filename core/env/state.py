@@ -24,7 +24,14 @@ from typing import Final
 from revive.core.env.plan import SourceRecord
 from revive.core.errors import ReviveError
 
-__all__ = ["STATE_VERSION", "EnvState", "lowering_key", "load_state", "save_state"]
+__all__ = [
+    "STATE_VERSION",
+    "EnvState",
+    "lowering_key",
+    "load_state",
+    "save_state",
+    "write_atomically",
+]
 
 STATE_VERSION: Final = 1
 """Version of the file's layout."""
@@ -100,20 +107,31 @@ def save_state(path: str | os.PathLike[str], state: EnvState) -> None:
     Raises:
         ReviveError: the directory cannot be written.
     """
-    target = Path(path)
     data = {
         "version": STATE_VERSION,
         "lowering_key": state.lowering_key,
         "roots": list(state.roots),
         "sources": [r.as_json() for r in state.records.values()],
     }
+    write_atomically(path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+
+
+def write_atomically(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file renamed over it.
+
+    Readers see the old contents or the new, never a part; the directory is
+    created if needed.
+
+    Raises:
+        ReviveError: the directory cannot be written.
+    """
+    target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, indent=1, ensure_ascii=False)
-                handle.write("\n")
+                handle.write(text)
             os.replace(tmp, target)
         except BaseException:
             os.unlink(tmp)

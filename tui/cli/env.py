@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -39,7 +37,13 @@ from revive.core.env.plan import (
 )
 from revive.core.env.report import EnvSummary, all_present, json_lines, markdown, state_counts
 from revive.core.env.roots import parse_roots
-from revive.core.env.state import EnvState, load_state, lowering_key, save_state
+from revive.core.env.state import (
+    EnvState,
+    load_state,
+    lowering_key,
+    save_state,
+    write_atomically,
+)
 from revive.core.env.substitutes import DEFAULT_SUBSTITUTE_URLS, query_substitutes
 from revive.core.errors import ReviveError
 from revive.core.fetch.mirrors import MirrorConfig
@@ -238,7 +242,7 @@ def run(args: argparse.Namespace) -> int:
     summary = EnvSummary(title, roots, store.backend_name, problems, builds)
     _report(args, records, summary, err)
     if args.markdown:
-        _write_atomically(Path(args.markdown), markdown(records, summary))
+        write_atomically(args.markdown, markdown(records, summary))
     return 0 if all_present(records, summary) else 1
 
 
@@ -445,17 +449,3 @@ def _report(
         f"{len(records)} sources ({summary.backend} store): " + (", ".join(parts) or "none"),
         markup=False,
     )
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except OSError as error:
-        raise ReviveError(f"{path}: cannot write: {error.strerror or error}") from None
