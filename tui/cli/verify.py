@@ -27,8 +27,9 @@ __all__ = ["add_parser", "run"]
 
 _EPILOG = """\
 exit status:
-  0  every path matches
-  1  a mismatch, or a derivation of the closure is missing or unreadable
+  0  every path that could be checked matches (missing inputs are counted,
+     and the outputs depending on them left unchecked)
+  1  a mismatch (a malformed input is one)
   2  a root cannot be read
 """
 
