@@ -75,7 +75,7 @@ def pytest_terminal_summary(
             terminalreporter.stats["skipped"] = skipped
             terminalreporter.write_line(
                 f"{NO_CORPUS}: {len(corpus)} tests skipped "
-                f"(looked in {CORPUS}; see README.md, Tests)",
+                f"(looked in {CORPUS}; see README.md, 'Tests and the real-Guix corpus')",
                 yellow=True,
                 bold=True,
             )

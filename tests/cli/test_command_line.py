@@ -181,3 +181,15 @@ def test_help_texts_have_no_raw_markup(argv: list[str], capsys: pytest.CaptureFi
     if argv[0] in COMMANDS:
         assert out.startswith(f"usage: guix-revive {argv[0]} ")
         assert "exit status:\n  0  " in out, "every command documents its exit status"
+
+
+def test_store_default_is_still_a_path() -> None:
+    """Commands that open ``args.store`` themselves get the default store directory as before."""
+    from revive.tui.cli import build_parser as commands_parser
+    from revive.tui.cli.common import store_given
+
+    args = commands_parser(only="show").parse_args(["show", DRV_NAME])
+    assert isinstance(args.store, str) and args.store == "/gnu/store"
+    assert not store_given(args.store)
+    given = commands_parser(only="show").parse_args(["show", "--store", "/gnu/store", DRV_NAME])
+    assert store_given(given.store)

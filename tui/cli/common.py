@@ -22,6 +22,7 @@ __all__ = [
     "is_terminal",
     "print_json",
     "store_directory",
+    "store_given",
 ]
 
 STORE_HELP = (
@@ -53,9 +54,27 @@ class HelpFormatter(argparse.HelpFormatter):
         return "\n\n".join(paragraphs)
 
 
+class _DefaultStore(str):
+    """The default of ``--store``: the default store directory, marked as not given.
+
+    A plain ``str`` to code that opens ``args.store`` as it is; to
+    :func:`store_directory` it says that the ``.drv`` arguments may tell
+    where the store is instead.
+    """
+
+    __slots__ = ()
+
+
 def add_store_option(parser: argparse.ArgumentParser) -> None:
-    """Add ``--store DIR`` (where the ``.drv`` files physically are; ``None`` when not given)."""
-    parser.add_argument("--store", metavar="DIR", default=None, help=STORE_HELP)
+    """Add ``--store DIR`` (where the ``.drv`` files physically are)."""
+    parser.add_argument(
+        "--store", metavar="DIR", default=_DefaultStore(DEFAULT_STORE_DIR), help=STORE_HELP
+    )
+
+
+def store_given(store_arg: str | None) -> bool:
+    """True when ``--store`` was on the command line (not its default, not absent)."""
+    return store_arg is not None and not isinstance(store_arg, _DefaultStore)
 
 
 def store_directory(store_arg: str | None, drv_args: Sequence[str]) -> str:
@@ -69,7 +88,7 @@ def store_directory(store_arg: str | None, drv_args: Sequence[str]) -> str:
     Raises:
         ReviveError: files given from two directories, without ``--store``.
     """
-    if store_arg is not None:
+    if store_arg is not None and store_given(store_arg):
         return store_arg
     files = [arg for arg in drv_args if os.path.isfile(arg)]
     directories = list(dict.fromkeys(os.path.dirname(os.path.abspath(f)) for f in files))

@@ -196,7 +196,7 @@ def directory_lookup(directories: Sequence[str]) -> Callable[[str], Derivation |
 
 def run(args: argparse.Namespace) -> int:
     """Compare ``args.old`` with ``args.new`` and print the differences."""
-    store = args.store or DEFAULT_STORE_DIR
+    store = str(args.store)
     old_file, old_path, old = locate(args.old, store)
     new_file, new_path, new = locate(args.new, store)
     lookup = directory_lookup(

@@ -15,7 +15,7 @@ from revive.core.closure import LoadProgress, load_closure
 from revive.core.errors import ReviveError, StoreError
 from revive.core.graph import DerivationGraph
 from revive.core.store_dir import StoreDir
-from revive.tui.cli.common import store_directory
+from revive.tui.cli.common import store_directory, store_given
 
 __all__ = [
     "add_cache_option",
@@ -45,7 +45,7 @@ def open_store(store_arg: str | None, drv_args: Sequence[str]) -> StoreDir:
     the first argument (what the user typed), not only the store directory.
     """
     directory = store_directory(store_arg, drv_args)
-    if store_arg is None and drv_args and not os.path.isdir(directory):
+    if not store_given(store_arg) and drv_args and not os.path.isdir(directory):
         raise StoreError(
             f"{drv_args[0]}: no such file, and no store at {directory} "
             "(give the file's path, or --store DIR)"
