@@ -22,6 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("GUIX_REVIVE_SHARED", ROOT.parent / "shared"))
 CORPUS = SHARED / "corpus"
 REQUIRE_VARIABLE = "GUIX_REVIVE_REQUIRE_CORPUS"
+LIVE_GUIX_VARIABLE = "GUIX_REVIVE_LIVE_GUIX"
+# Programs the tests run: a PATH directory holding one of them is never hidden.
+_TOOLS = ("git", "svn", "svnadmin", "hg", "brz", "bzr", "cvs", "recsel", "rsvg-convert", "curl")
 NO_CORPUS = "the real-Guix corpus is not next to this checkout"
 """The one skip reason of every corpus test (counted at the end of the run)."""
 
@@ -118,3 +121,28 @@ def _isolated_xdg(
         path = base / name.lower()
         path.mkdir()
         monkeypatch.setenv(name, str(path))
+
+
+@pytest.fixture(autouse=True)
+def _no_real_guix(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Guix installed on the machine running the tests is not picked by ``--backend auto``.
+
+    ``auto`` means "guix when it is on PATH"; the tests that leave it so were
+    written for guix-revive's own builders (the demo's loopback servers, for
+    one, are reached through URL rewrites only they apply), and must give the
+    same results with or without a Guix around. PATH directories holding a
+    ``guix`` and none of the tools the tests run are left out, unless
+    ``GUIX_REVIVE_LIVE_GUIX=1`` asks for the real Guix. The Guix backend's
+    own tests use a stand-in ``guix`` they name themselves.
+    """
+    if os.environ.get(LIVE_GUIX_VARIABLE) == "1":
+        return
+    directories = os.environ.get("PATH", "").split(os.pathsep)
+    kept = [
+        d
+        for d in directories
+        if not os.access(os.path.join(d, "guix"), os.X_OK)
+        or any(os.access(os.path.join(d, tool), os.X_OK) for tool in _TOOLS)
+    ]
+    if len(kept) != len(directories):
+        monkeypatch.setenv("PATH", os.pathsep.join(kept))
