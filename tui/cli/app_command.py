@@ -20,7 +20,7 @@ from revive.tui.cli.common import STORE_HELP, store_directory
 if TYPE_CHECKING:
     from revive.tui.session import LoadPlan
 
-__all__ = ["run_app", "build_parser", "plan_from_args", "add_app_options", "check_roots"]
+__all__ = ["run_app", "build_parser", "plan_from_args", "add_app_options", "check_root_words"]
 
 NO_TERMINAL = (
     "guix-revive: error: the app needs a terminal (standard input and output); "
@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def check_roots(roots: Sequence[str], commands: Sequence[str]) -> None:
+def check_root_words(roots: Sequence[str], commands: Sequence[str]) -> None:
     """Refuse what cannot be a ``.drv`` before any app starts.
 
     A word that is not a file and has no ``/`` and no ``.drv`` is taken for a
@@ -111,7 +111,7 @@ def run_app(argv: Sequence[str], commands: Sequence[str] = ()) -> int:
         commands: the report commands, suggested for a mistyped one.
     """
     args = build_parser().parse_args(list(argv))
-    check_roots(args.roots, commands)
+    check_root_words(args.roots, commands)
     plan = plan_from_args(args)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         print(NO_TERMINAL, file=sys.stderr)
