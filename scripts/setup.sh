@@ -7,12 +7,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
-# gcc (and Python's headers, if this Python has none) build the compiled .drv
-# reader (core/_drv_scan.c); the rest are the real fetchers and the tools the
-# tests use.
+# The README lists these same packages (tests/cli/test_fresh_clone.py checks
+# it): gcc builds the compiled .drv reader (core/_drv_scan.c); git,
+# subversion, mercurial, brz and cvs are the real fetchers; recutils,
+# librsvg2-bin and curl are used by the tests.
 DEBIAN_PACKAGES=(gcc git subversion mercurial brz cvs recutils librsvg2-bin curl)
+# Debian's own python3 comes without its headers and without venv.
 headers=$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_path("include"))')
 [ -f "$headers/Python.h" ] || DEBIAN_PACKAGES+=(python3-dev)
+"$PYTHON" -c 'import ensurepip' 2>/dev/null || DEBIAN_PACKAGES+=(python3-venv)
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -31,7 +34,14 @@ stamp=.venv/.guix-revive-installed
 want=$(cat pyproject.toml setup.py core/_drv_scan.c | sha256sum | cut -d" " -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || [ ! -d build ]; then
     echo "setup: installing Python dependencies into .venv" >&2
-    .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-    .venv/bin/python -m pip install -q -e ".[test]" --config-settings editable_mode=strict
+    # pip's and setuptools' chatter (the strict editable mode always explains
+    # itself) goes to a log, shown in full only when something fails.
+    log=.venv/setup-pip.log
+    if ! { .venv/bin/python -m pip install -q --upgrade pip &&
+        .venv/bin/python -m pip install -q -e ".[test]" --config-settings editable_mode=strict; } >"$log" 2>&1; then
+        cat "$log" >&2
+        echo "setup: pip failed (log: $log)" >&2
+        exit 1
+    fi
     echo "$want" > "$stamp"
 fi

@@ -143,4 +143,6 @@ def test_bad_root(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     )
     missing = "0123456789abcdfghijklmnpqrsvwxyz-gone.drv"
     assert main(["fods", "--store", str(tmp_path), missing]) == 2
-    assert capsys.readouterr().err.startswith(f"guix-revive: error: /gnu/store/{missing}")
+    assert capsys.readouterr().err == (
+        f"guix-revive: error: {missing}: not in the store (looked for {tmp_path / missing})\n"
+    )

@@ -36,7 +36,7 @@ exit 7
 def test_it_is_shipped() -> None:
     setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     assert setuptools["data-files"]["share/guix/extensions"] == ["tui/guix/extensions/revive.scm"]
-    assert "guix/extensions/*.scm" in setuptools["package-data"]["revive.tui"]
+    assert setuptools["package-data"]["revive.tui.guix.extensions"] == ["*.scm"]
     text = MODULE.read_text()
     assert "(define-module (guix extensions revive)" in text
     assert "(category extension)" in text

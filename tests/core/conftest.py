@@ -8,7 +8,9 @@ as the test id (``test_round_trip[03lvdchx…-gmp-6.1.2.tar.xz.drv]``):
 * ``nar_vector``: each ``files`` entry of ``nix-oracle`` (a file or tree).
 
 The cases are listed at collection time, so the corpus location is worked out
-here the same way as in the top-level ``conftest.py``.
+here the same way as in the top-level ``conftest.py``. Without the corpus each
+such test is one case marked ``corpus``, which the top-level ``conftest.py``
+skips (with the same reason as every other corpus test).
 """
 
 from __future__ import annotations
@@ -39,6 +41,11 @@ def _vectors() -> dict[str, Any]:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrize corpus-driven tests by the parameter names they ask for."""
     names = metafunc.fixturenames
+    wanted = [n for n in ("guix2020_file", "nix_derivation", "nar_vector") if n in names]
+    if wanted and not _CORPUS.is_dir():
+        for name in wanted:
+            metafunc.parametrize(name, [pytest.param(None, marks=pytest.mark.corpus, id="corpus")])
+        return
     if "guix2020_file" in names:
         store = _CORPUS / "guix-2020" / "store"
         files = sorted(store.glob("*.drv")) if store.is_dir() else []

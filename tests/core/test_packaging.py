@@ -4,6 +4,9 @@ Auto-discovery cannot add the ``revive.`` prefix, so every package is listed
 by hand: a new folder with an ``__init__.py`` that is not listed, or a
 ``.tcss``/``.lark``/data file no glob covers, would be missing from a wheel
 (and from a strict editable install) while the tests still pass from source.
+A folder holding only data files (``core/fetch/grammars``) is listed as a
+package of its own too: setuptools warns ("Package would be ignored") about
+every such folder it is left to find through a parent's glob.
 """
 
 from __future__ import annotations
@@ -58,17 +61,24 @@ def test_package_dir_maps_the_two_source_folders() -> None:
     assert SETUPTOOLS["package-dir"] == SOURCE_DIRS
 
 
-def test_every_folder_with_an_init_is_listed_and_vice_versa() -> None:
+def test_every_folder_with_files_is_listed_and_vice_versa() -> None:
+    """Python packages (with ``__init__.py``) and data folders (without) alike."""
     on_disk = {
-        package_of(init.parent)
-        for folder in SOURCE_DIRS.values()
-        for init in walk(ROOT / folder)
-        if init.name == "__init__.py"
+        package_of(path.parent) for folder in SOURCE_DIRS.values() for path in walk(ROOT / folder)
     }
     listed = set(SETUPTOOLS["packages"])
     assert sorted(on_disk - listed) == [], "add these to [tool.setuptools] packages"
-    assert sorted(listed - on_disk) == [], "these listed packages have no __init__.py"
+    assert sorted(listed - on_disk) == [], "these listed packages have no files"
     assert len(listed) == len(SETUPTOOLS["packages"]), "a package is listed twice"
+
+
+def test_data_folders_hold_no_python() -> None:
+    """A listed folder without ``__init__.py`` is data only: a module there would be lost."""
+    for package in SETUPTOOLS["packages"]:
+        folder = folder_of(package)
+        if not (folder / "__init__.py").is_file():
+            assert not list(folder.glob("*.py")), f"{package} has modules but no __init__.py"
+            assert SETUPTOOLS.get("package-data", {}).get(package), f"{package}: no data glob"
 
 
 def test_no_python_module_sits_outside_a_package() -> None:
@@ -89,12 +99,10 @@ def test_every_data_file_matches_a_package_data_glob() -> None:
         for path in walk(ROOT / folder):
             if path.suffix in CODE_SUFFIXES:
                 continue
-            # The data belongs to the nearest enclosing package.
-            package_dir = path.parent
-            while not (package_dir / "__init__.py").is_file():
-                package_dir = package_dir.parent
-            package = package_of(package_dir)
-            relative = PurePosixPath(path.relative_to(package_dir).as_posix())
+            # Every folder with files is a package (see above): the data
+            # belongs to its own folder's package.
+            package = package_of(path.parent)
+            relative = PurePosixPath(path.name)
             if not any(glob_matches(relative, g) for g in globs.get(package, [])):
                 uncovered.append(f"{package}: {relative}")
     assert uncovered == [], "add a [tool.setuptools.package-data] glob for these"

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from revive.core.errors import ReviveError
+from revive.tui.cli.common import HelpFormatter
 
 __all__ = ["main", "COMMANDS"]
 
@@ -45,14 +46,32 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """
     parser = argparse.ArgumentParser(
         prog="guix-revive",
-        description="Browse, verify, rewrite and re-fetch past Guix derivation graphs. "
-        "With no COMMAND (or with .drv files), open the interactive app.",
+        usage="guix-revive [ROOT.drv…] [app options]\n       guix-revive COMMAND …",
+        description="Browse, verify, rewrite and re-fetch past Guix derivation graphs.\n"
+        "With no COMMAND, open the interactive app on ROOT.drv… (with none: the bundled\n"
+        "demo environment).",
+        epilog=None if only else _app_epilog(),
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action=_VersionAction)
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", prog="guix-revive")
     for name in COMMANDS if only is None else (only,):
         _command_module(name).add_parser(subparsers)
+    if only is None:
+        # Listed for --help only: the app parses its own command line.
+        app = parser.add_argument_group("app options (guix-revive [ROOT.drv…] [app options])")
+        _command_module("app_command").add_app_options(app)
     return parser
+
+
+def _app_epilog() -> str:
+    from revive.core.demo.generate import default_demo_dir
+
+    return (
+        "The demo environment is generated on first use, with the sources it fetches, in\n"
+        f"  {default_demo_dir()}\n"
+        "Each COMMAND has its own help: guix-revive COMMAND --help."
+    )
 
 
 def _version() -> str:
@@ -83,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 0
             status: int = _command_module(args.command).run(args)
             return status
-        return int(_command_module("app_command").run_app(args_list))
+        return int(_command_module("app_command").run_app(args_list, COMMANDS))
     except ReviveError as err:
         print(f"guix-revive: error: {err}", file=sys.stderr)
         return 2

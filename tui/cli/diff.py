@@ -34,7 +34,7 @@ from revive.core.diff_layout import (
     unified_lines,
 )
 from revive.core.store_path import DEFAULT_STORE_DIR, is_store_path, store_dir_of
-from revive.tui.cli.common import add_store_option, console, is_terminal, print_json
+from revive.tui.cli.common import HelpFormatter, add_store_option, console, is_terminal, print_json
 
 __all__ = ["add_parser", "run", "print_diff", "locate", "directory_lookup"]
 
@@ -85,7 +85,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "output paths (e.g. a fixed-output derivation and its rewrite) are reported as "
         "equivalent.",
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("old", metavar="OLD.drv", help="the old .drv file (any directory)")
     parser.add_argument("new", metavar="NEW.drv", help="the new .drv file (any directory)")
@@ -196,10 +196,11 @@ def directory_lookup(directories: Sequence[str]) -> Callable[[str], Derivation |
 
 def run(args: argparse.Namespace) -> int:
     """Compare ``args.old`` with ``args.new`` and print the differences."""
-    old_file, old_path, old = locate(args.old, args.store)
-    new_file, new_path, new = locate(args.new, args.store)
+    store = str(args.store)
+    old_file, old_path, old = locate(args.old, store)
+    new_file, new_path, new = locate(args.new, store)
     lookup = directory_lookup(
-        [os.path.dirname(os.path.abspath(f)) for f in (old_file, new_file)] + [args.store]
+        [os.path.dirname(os.path.abspath(f)) for f in (old_file, new_file)] + [store]
     )
     diff = diff_derivations(old_path, old, new_path, new, lookup, lookup, max_depth=args.depth)
     if args.json:

@@ -19,7 +19,6 @@ from rich.table import Table
 from rich.text import Text
 
 from revive.core import base32
-from revive.core.closure import load_closure
 from revive.core.derivation import Derivation
 from revive.core.errors import ReviveError
 from revive.core.fetch.classify import Classification, classify
@@ -39,7 +38,8 @@ from revive.core.fetch.spec import (
 from revive.core.graph import DerivationGraph
 from revive.core.store_dir import StoreDir
 from revive.core.store_path import hash_part
-from revive.tui.cli.common import add_store_option, console, is_terminal, print_json
+from revive.tui.cli.common import HelpFormatter, add_store_option, console, is_terminal, print_json
+from revive.tui.cli.loading import load_roots, open_store
 
 __all__ = ["add_parser", "run", "FodRow", "fod_rows", "METHOD_CHOICES"]
 
@@ -69,7 +69,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "and in which era it fetches, what, with which hash, and whether its output is "
         "already in the store.",
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("roots", nargs="+", metavar="ROOT.drv", help="root derivations")
     parser.add_argument(
@@ -150,13 +150,8 @@ def _wanted(row: FodRow, methods: Sequence[str] | None) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     """List the FODs of the closure of ``args.roots``."""
-    store = StoreDir.open(args.store)
-    roots = [store.resolve_root(root) for root in args.roots]
-    graph = load_closure(roots, store)
-    for root in roots:
-        problem = graph.problems.get(root)
-        if problem is not None:
-            raise ReviveError(problem)
+    store = open_store(args.store, args.roots)
+    _, graph = load_roots(store, args.roots, use_cache=False)
     rows = [row for row in fod_rows(graph, store) if _wanted(row, args.method)]
     if args.json:
         print_json([_as_dict(row) for row in rows])

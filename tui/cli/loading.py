@@ -8,14 +8,23 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 
 from revive.core.cache import DerivationCache
 from revive.core.closure import LoadProgress, load_closure
+from revive.core.errors import ReviveError, StoreError
 from revive.core.graph import DerivationGraph
 from revive.core.store_dir import StoreDir
-from revive.core.store_path import DEFAULT_STORE_DIR
+from revive.tui.cli.common import store_directory, store_given
 
-__all__ = ["add_cache_option", "open_store", "resolve_roots", "load_graph"]
+__all__ = [
+    "add_cache_option",
+    "open_store",
+    "resolve_roots",
+    "load_graph",
+    "load_roots",
+    "check_roots",
+]
 
 
 def add_cache_option(parser: argparse.ArgumentParser) -> None:
@@ -28,27 +37,65 @@ def add_cache_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def open_store(store_arg: str, drv_args: list[str]) -> StoreDir:
-    """The store named by ``--store``.
+def open_store(store_arg: str | None, drv_args: Sequence[str]) -> StoreDir:
+    """The store named by ``--store``, or the one the ``.drv`` arguments are in.
 
-    When ``--store`` was left at its default and that directory does not
-    exist here, a ``.drv`` file given by its file name is read from the
-    directory it is in (a copy of some store items), so ``guix-revive show
-    ./x-hello.drv`` works on a machine without ``/gnu/store``.
+    See :func:`~revive.tui.cli.common.store_directory`. When neither says
+    where the files are and there is no default store here, the error names
+    the first argument (what the user typed), not only the store directory.
     """
-    if store_arg == DEFAULT_STORE_DIR and not os.path.isdir(store_arg):
-        for arg in drv_args:
-            if os.path.isfile(arg):
-                return StoreDir.open(os.path.dirname(os.path.abspath(arg)))
-    return StoreDir.open(store_arg)
+    directory = store_directory(store_arg, drv_args)
+    if not store_given(store_arg) and drv_args and not os.path.isdir(directory):
+        raise StoreError(
+            f"{drv_args[0]}: no such file, and no store at {directory} "
+            "(give the file's path, or --store DIR)"
+        )
+    return StoreDir.open(directory)
 
 
-def resolve_roots(store: StoreDir, args: list[str]) -> list[str]:
+def resolve_roots(store: StoreDir, args: Sequence[str]) -> list[str]:
     """Logical ``.drv`` paths for the user's arguments (see ``StoreDir.resolve_root``)."""
     return [store.resolve_root(arg) for arg in args]
 
 
-def load_graph(store: StoreDir, roots: list[str], *, use_cache: bool) -> DerivationGraph:
+def check_roots(
+    graph: DerivationGraph, store: StoreDir, roots: Sequence[str], args: Sequence[str]
+) -> None:
+    """Raise for the first root that could not be read, naming the argument given for it.
+
+    Raises:
+        ReviveError: a root is missing or malformed (the commands exit with 2).
+    """
+    for root, arg in zip(roots, args, strict=True):
+        problem = graph.problems.get(root)
+        if problem is None:
+            continue
+        if not graph.node(root).malformed:
+            raise StoreError(f"{arg}: not in the store (looked for {store.physical_file(root)})")
+        for said in (store.physical_file(root), root, arg):
+            if problem.startswith(said):
+                raise ReviveError(arg + problem[len(said) :])
+        raise ReviveError(f"{arg}: {problem}")
+
+
+def load_roots(
+    store: StoreDir, args: Sequence[str], *, use_cache: bool
+) -> tuple[list[str], DerivationGraph]:
+    """Resolve the ``.drv`` arguments, load their closure, check every root was read.
+
+    Returns:
+        The roots' logical paths (one per argument) and the closure.
+
+    Raises:
+        ReviveError: an argument names no ``.drv``, or a root cannot be read.
+    """
+    roots = resolve_roots(store, args)
+    graph = load_graph(store, list(dict.fromkeys(roots)), use_cache=use_cache)
+    check_roots(graph, store, roots, args)
+    return roots, graph
+
+
+def load_graph(store: StoreDir, roots: Sequence[str], *, use_cache: bool) -> DerivationGraph:
     """Load the closure of ``roots``, with a transient progress bar on a terminal."""
     cache = DerivationCache() if use_cache else None
     if not sys.stderr.isatty():

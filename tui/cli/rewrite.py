@@ -12,15 +12,15 @@ path changed. ``--diff`` shows old against new (the structured diff of
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Mapping
 
 from rich.text import Text
 
 from revive.core.aterm import serialize_derivation
-from revive.core.closure import load_closure
 from revive.core.derivation import Derivation
-from revive.core.errors import ReviveError
+from revive.core.errors import StoreError
 from revive.core.fetch.classify import classify
 from revive.core.fetch.closure_rewrite import (
     ClosureRewrite,
@@ -33,7 +33,8 @@ from revive.core.fetch.rewrite import RewriteError, RewriteResult, rewrite
 from revive.core.graph import DerivationGraph
 from revive.core.store_dir import StoreDir
 from revive.core.store_path import name_part
-from revive.tui.cli.common import add_store_option, console, is_terminal
+from revive.tui.cli.common import HelpFormatter, add_store_option, console, is_terminal
+from revive.tui.cli.loading import load_roots, open_store
 
 __all__ = ["add_parser", "run"]
 
@@ -57,7 +58,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "with current mirror lists, builtin:git-download, or guix-revive's own builtins "
         "for svn, hg, bzr and cvs. Output paths never change.",
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("drvs", nargs="+", metavar="DRV", help=".drv files (or roots)")
     parser.add_argument(
@@ -68,7 +69,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "--write",
         metavar="DIR",
-        help="write the new .drv files and mirror files into DIR (never overwriting)",
+        help="write the new .drv files and mirror files into DIR, created if need be "
+        "(nothing there is overwritten)",
     )
     parser.add_argument("--diff", action="store_true", help="show old against new")
     parser.add_argument(
@@ -81,14 +83,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     """Rewrite ``args.drvs`` (or their closure)."""
-    store = StoreDir.open(args.store)
+    store = open_store(args.store, args.drvs)
     config = load_mirror_config(args.mirrors) if args.mirrors else default_mirror_config()
-    roots = [store.resolve_root(arg) for arg in args.drvs]
-    graph = load_closure(roots, store)
-    for root in roots:
-        problem = graph.problems.get(root)
-        if problem is not None:
-            raise ReviveError(problem)
+    roots, graph = load_roots(store, args.drvs, use_cache=False)
     if args.closure:
         return _run_closure(args, store, config, graph, roots)
     return _run_single(args, store, config, graph, roots)
@@ -114,6 +111,7 @@ def _run_single(
             raise RewriteError(f"{root}: not a fixed-output derivation ({found.kind}){hint}")
         results.append(rewrite(drv, store.read_bytes, config, original_path=root))
     if args.write:
+        _make_directory(args.write)
         for result in results:
             write_derivations(result, args.write)
     for result in results:
@@ -137,6 +135,7 @@ def _run_closure(
     result = rewrite_closure(graph, store.read_bytes, config)
     problems = verify_outputs_unchanged(result, graph)
     if args.write and not problems:
+        _make_directory(args.write)
         report = write_derivations(result, args.write)
         _note(
             f"wrote {len(report.written)} files into {args.write}"
@@ -234,6 +233,20 @@ def _print_diff(
     old = graph.derivation(old_path)
     new = new_derivations[new_path]
     print_diff(diff_derivations(old_path, old, new_path, new, lookup_old, lookup_new))
+
+
+def _make_directory(path: str) -> None:
+    """Create ``--write DIR`` (and its parents) unless it exists.
+
+    Raises:
+        StoreError: it cannot be created, or is a file.
+    """
+    try:
+        os.makedirs(path, exist_ok=True)
+    except FileExistsError:
+        raise StoreError(f"{path}: not a directory (--write needs one)") from None
+    except OSError as err:
+        raise StoreError(f"{path}: cannot create the directory: {err.strerror or err}") from None
 
 
 def _note(text: str) -> None:

@@ -17,6 +17,7 @@ from rich.text import Text
 
 from revive.core.aterm import parse_derivation_bytes, serialize_derivation
 from revive.core.derivation import Derivation
+from revive.core.errors import MissingStoreItem, StoreError
 from revive.core.record import (
     Field,
     record_fields,
@@ -25,12 +26,18 @@ from revive.core.record import (
     show_derivation_json,
 )
 from revive.core.store_dir import StoreDir
-from revive.tui.cli.common import add_store_option, console, is_terminal, print_json
+from revive.tui.cli.common import HelpFormatter, add_store_option, console, is_terminal, print_json
 from revive.tui.cli.loading import open_store
 
 __all__ = ["add_parser", "run"]
 
 FORMATS = ("text", "recutils", "json", "drv")
+
+_EPILOG = """\
+exit status:
+  0  printed
+  2  a DRV cannot be read or is not a derivation
+"""
 
 
 def add_parser(subparsers: Any) -> None:
@@ -38,7 +45,10 @@ def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "show",
         help="print derivations as readable records, recutils, JSON or .drv text",
-        description=__doc__.splitlines()[0] if __doc__ else None,
+        description="Print derivations: a readable record (text), GNU recutils (for recsel), "
+        "JSON shaped like nix show-derivation, or the Derive(...) term written again (drv).",
+        epilog=_EPILOG,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument(
         "--format",
@@ -60,7 +70,10 @@ def read_one(store: StoreDir, arg: str) -> tuple[str, Derivation]:
             data = handle.read()
     else:
         file = store.physical_file(path)
-        data = store.read_bytes(path)
+        try:
+            data = store.read_bytes(path)
+        except MissingStoreItem:
+            raise StoreError(f"{arg}: not in the store (looked for {file})") from None
     return path, parse_derivation_bytes(data, file, Derivation.name_from_path(path))
 
 

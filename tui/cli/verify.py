@@ -20,10 +20,18 @@ from rich.text import Text
 
 from revive.core.cache import DerivationCache
 from revive.core.verify import VerifyReport, verify_graph
-from revive.tui.cli.common import add_store_option, console, is_terminal, print_json
-from revive.tui.cli.loading import add_cache_option, load_graph, open_store, resolve_roots
+from revive.tui.cli.common import HelpFormatter, add_store_option, console, is_terminal, print_json
+from revive.tui.cli.loading import add_cache_option, load_roots, open_store
 
 __all__ = ["add_parser", "run"]
+
+_EPILOG = """\
+exit status:
+  0  every path that could be checked matches (missing inputs are counted,
+     and the outputs depending on them left unchecked)
+  1  a mismatch (a malformed input is one)
+  2  a root cannot be read
+"""
 
 
 def add_parser(subparsers: Any) -> None:
@@ -31,7 +39,10 @@ def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "verify",
         help="recompute every .drv path and output path of a closure",
-        description=__doc__.splitlines()[0] if __doc__ else None,
+        description="Recompute the .drv path and the output paths of every derivation of "
+        "the closure of the roots, print each mismatch, and a summary last.",
+        epilog=_EPILOG,
+        formatter_class=HelpFormatter,
     )
     add_store_option(parser)
     add_cache_option(parser)
@@ -47,8 +58,8 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Verify the closure of the roots; 1 on any mismatch, else 0."""
     store = open_store(args.store, args.roots)
-    roots = tuple(dict.fromkeys(resolve_roots(store, args.roots)))
-    graph = load_graph(store, list(roots), use_cache=not args.no_cache)
+    given, graph = load_roots(store, args.roots, use_cache=not args.no_cache)
+    roots = tuple(dict.fromkeys(given))
     cache = None if args.no_cache else DerivationCache()
     report = None
     if cache is not None and not args.rehash:

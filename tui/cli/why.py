@@ -15,10 +15,17 @@ from typing import Any
 from rich.text import Text
 
 from revive.core.graph import DerivationGraph
-from revive.tui.cli.common import add_store_option, console, is_terminal, print_json
-from revive.tui.cli.loading import add_cache_option, load_graph, open_store, resolve_roots
+from revive.tui.cli.common import HelpFormatter, add_store_option, console, is_terminal, print_json
+from revive.tui.cli.loading import add_cache_option, load_roots, open_store
 
 __all__ = ["add_parser", "run"]
+
+_EPILOG = """\
+exit status:
+  0  the paths were printed
+  1  nothing in the closure of FROM matches TARGET
+  2  FROM cannot be read
+"""
 
 DEFAULT_LIMIT = 20
 """Paths listed unless ``--all`` or ``--limit`` says otherwise (there can be millions)."""
@@ -29,7 +36,10 @@ def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "why",
         help="show the shortest dependency paths from a derivation to another",
-        description=__doc__.splitlines()[0] if __doc__ else None,
+        description="Print every shortest dependency path from FROM to the derivations "
+        "matching TARGET: a store path, or a name (gmp-6.1.2, or gmp for any version).",
+        epilog=_EPILOG,
+        formatter_class=HelpFormatter,
     )
     add_store_option(parser)
     add_cache_option(parser)
@@ -50,8 +60,7 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the paths; 1 when the target is not in the closure."""
     store = open_store(args.store, [args.source])
-    (source,) = resolve_roots(store, [args.source])
-    graph = load_graph(store, [source], use_cache=not args.no_cache)
+    (source,), graph = load_roots(store, [args.source], use_cache=not args.no_cache)
     limit = None if args.all else max(args.limit, 0)
     paths = graph.why(source, args.target, limit=limit)
     total = graph.count_why(source, args.target)
