@@ -46,8 +46,6 @@ def add_app_options(parser: Any) -> None:
         action="store_true",
         help="open the demo and serve its sources on loopback, so that fetching works offline",
     )
-    # -C/-m…: lower with Guix first; ROOT arguments are then package specs.
-    add_lowering_options(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("roots", nargs="*", metavar="ROOT.drv", help="root derivations")
     add_app_options(parser)
+    # -C/-m…: lower with Guix first; ROOT arguments are then package specs.
+    add_lowering_options(parser)
     return parser
 
 

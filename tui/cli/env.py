@@ -53,7 +53,7 @@ from revive.core.store_path import name_part
 from revive.core.stores.api import BuildEvent, BuildFailed, BuildFinished, BuildStarted, Store
 from revive.core.stores.embedded import default_store_root
 from revive.core.stores.select import open_store
-from revive.tui.cli.common import add_store_option, console, is_terminal
+from revive.tui.cli.common import HelpFormatter, add_store_option, console, is_terminal
 from revive.tui.cli.fetch_options import add_fetch_options, fetch_options, mirror_config
 
 __all__ = ["add_parser", "run", "add_lowering_options", "lowering_request"]
@@ -112,9 +112,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser = subparsers.add_parser(
         "env",
         help="revive a whole environment: lower, plan every source, fetch what is missing",
-        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        description=__doc__.split("\n\n", 1)[1].replace("``", "") if __doc__ else None,
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("specs", nargs="*", metavar="SPEC", help="package specs to lower")
     add_lowering_options(parser)
