@@ -181,6 +181,13 @@ class DemoBuild:
         """Add one source download to the manifest."""
         self.sources.append(source)
 
+    def mark_missing(self, relative: str, program: str) -> None:
+        """The repository ``upstream/relative`` was not made: ``program`` is not installed."""
+        self.sources = [
+            dataclasses.replace(s, needs=program) if s.upstream == relative else s
+            for s in self.sources
+        ]
+
     def wrap_last_source(self, inner: str, wrapper: str) -> None:
         """The source recorded last (``inner``) is unpacked by ``wrapper`` (a bomb)."""
         source = self.sources[-1]
