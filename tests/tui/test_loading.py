@@ -103,6 +103,8 @@ async def test_demo_opens_with_no_vcs_program_and_says_what_each_source_needs(
         shown = "\n".join(strip.text for strip in log.lines_widget.lines)
         assert shown.startswith("needs svn (not installed): the demo's repository for it")
         assert "install the Debian package 'subversion'" in shown
+        title = str(log.query_one("#build-log-title", Label).render())
+        assert title == "No build yet. Press b to fetch this node."
 
         # The FOD list too (wide enough for the whole reason: i9-tui shortens labels).
         await pilot.press("f")
@@ -139,6 +141,18 @@ async def test_demo_opens_with_no_vcs_program_and_says_what_each_source_needs(
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert (session.node_status(gone).failure or "").startswith("not found")
+        # Rewritten, both broken-on-purpose sources fetch: the tarball from the
+        # content-addressed mirror, the moved git checkout from the nar mirror (no git).
+        moved = _by_name(session, "kopi-0.4.1-checkout")
+        assert session.node_status(moved).reason == "needs git (not installed)"
+        for path in (gone, moved):
+            session.write_rewrite(path, session.preview_rewrite(path))
+            screen.start_build(path)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert session.node_status(path).state is FetchState.VALID, session.log(path)
+            assert session.node_status(path).reason is None
+        assert any("nar" in line for line in session.log(moved))
         # Failed fetches are events in their logs, not crashes of their workers.
         assert app.errors == []
 
