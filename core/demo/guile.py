@@ -31,30 +31,18 @@ class _Modules:
     gexp: bool
 
 
+_GNU_BUILD_2020: Final = (
+    "guix/build/gnu-build-system.scm",
+    "guix/build/utils.scm",
+    "guix/build/gremlin.scm",
+    "guix/elf.scm",
+)
+"""The modules of a 2020 ``gnu-build-system`` builder (with either Guile)."""
+
 _MODULE_SETS: Final[Mapping[str, _Modules]] = {
     "boot": _Modules("boot", "2020", ("guix/build/utils.scm",), False),
-    "gnu-boot": _Modules(
-        "boot",
-        "2020",
-        (
-            "guix/build/gnu-build-system.scm",
-            "guix/build/utils.scm",
-            "guix/build/gremlin.scm",
-            "guix/elf.scm",
-        ),
-        False,
-    ),
-    "gnu": _Modules(
-        "final",
-        "2020",
-        (
-            "guix/build/gnu-build-system.scm",
-            "guix/build/utils.scm",
-            "guix/build/gremlin.scm",
-            "guix/elf.scm",
-        ),
-        False,
-    ),
+    "gnu-boot": _Modules("boot", "2020", _GNU_BUILD_2020, False),
+    "gnu": _Modules("final", "2020", _GNU_BUILD_2020, False),
     "git": _Modules(
         "final",
         "2020",
