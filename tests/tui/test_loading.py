@@ -68,15 +68,22 @@ async def test_demo_opens_with_no_vcs_program_and_says_what_each_source_needs(
         store_root=tmp_path / "fetched",
         backend="embedded",
     )
-    # First run: the generation reports its steps, with a total.
-    steps: list[GenerateProgress] = []
-    open_session(plan, on_generate=steps.append).close()
-    assert steps[-1].done == steps[-1].total == len(steps) - 1
+    # First run: the loading panel shows the generation's steps, with a total.
+    shown: list[tuple[GenerateProgress, float | None, float]] = []
+    show = LoadingPanel.show_generating
 
+    def spy(panel: LoadingPanel, progress: GenerateProgress) -> None:
+        show(panel, progress)
+        bar = panel.query_one(ProgressBar)
+        shown.append((progress, bar.total, bar.progress))
+
+    monkeypatch.setattr(LoadingPanel, "show_generating", spy)
     app = make_app(plan)
     async with app.run_test(size=SIZE) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
+        assert [p.done for p, _, _ in shown] == list(range(15))
+        assert [(total, done) for _, total, done in shown[6:]] == [(14, d) for d in range(6, 15)]
         screen, session = _screen(app)
         assert len(session.fods) == 54 and not session.graph.problems
         svn = _by_name(session, "texlive-ae-2019.3-checkout")
