@@ -8,7 +8,16 @@ versions, so that every fetch method and era of ``guix-derivations.md`` §6
 appears. Beside the store, ``upstream/`` holds what the sources' servers
 would serve: tarballs, a content-addressed mirror, a nar mirror and real
 git, hg, svn, bzr and cvs repositories (served by
-:mod:`revive.core.demo.serve`).
+:mod:`revive.core.demo.serve`). A repository whose program is not installed
+is left out; the store is the same without it.
+
+The parts are in modules of their own: :mod:`~revive.core.demo.state` (what
+one generation records), :mod:`~revive.core.demo.guile` (Guile and module
+imports), :mod:`~revive.core.demo.url_sources` and
+:mod:`~revive.core.demo.vcs_sources` (the downloads of each era),
+:mod:`~revive.core.demo.packages` (bootstrap, toolchain, tools),
+:mod:`~revive.core.demo.profile` (the 2020 profile) and
+:mod:`~revive.core.demo.roots` (the other eras' roots).
 
 Two sources are broken on purpose: ``flowCore_1.52.1.tar.gz`` (its upstream
 URL answers 404; only a content-addressed mirror has it) and
