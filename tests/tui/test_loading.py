@@ -307,3 +307,37 @@ async def test_status_after_reopening_is_shared_by_twins(
     changed = reopened.check_outputs()
     assert set(changed) >= set(twins)
     assert [reopened.node_status(p).state for p in twins] == [FetchState.VALID] * 2
+
+
+def test_any_closure_says_which_sources_need_a_missing_program(
+    demo_env: DemoEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not only the demo: with the embedded backend, a source whose fetch program is not
+    installed is marked once the closure is checked; with the Guix backend it is not."""
+    monkeypatch.setenv("PATH", _path_of(tmp_path, "git"))
+    plan = LoadPlan(
+        roots=demo_env.root_paths,
+        store=str(demo_env.store_dir),
+        store_root=tmp_path / "fetched",
+        backend="embedded",
+    )
+    session = open_session(plan)
+    assert all(session.node_status(p).reason is None for p in session.fods)
+    changed = session.check_outputs()
+    blocked = {session.kind(p).name: session.node_status(p).reason for p in changed}
+    assert blocked == {
+        "texlive-ae-2019.3-checkout": "needs svn (not installed)",
+        "texlive-latex-fancyvrb-2019.3-checkout": "needs svn (not installed)",
+        "seek-1.0.3-checkout": "needs hg (not installed)",
+        "indicator-demo-0.4-checkout": "needs brz (not installed)",
+        "emacs-w3m-1.4.632-checkout": "needs cvs (not installed)",
+    }
+    seek = _by_name(session, "seek-1.0.3-checkout")
+    assert session.log(seek) == (
+        "needs hg (not installed): the embedded builders run hg; "
+        "install the Debian package 'mercurial' and start again",
+    )
+    # Checking again changes nothing.
+    assert session.check_outputs() == ()
+    guix = open_session(LoadPlan(roots=plan.roots, store=plan.store, backend="guix"))
+    assert guix._block_missing_programs() == []  # noqa: SLF001 - the daemon fetches, not us
