@@ -81,3 +81,20 @@ def test_with_git_only_and_then_every_program_the_demo_is_completed(
     assert (whole.upstream_dir / "svn/www.tug.org/texlive").is_dir()
     # Same store, same sources: only what they need changed.
     assert [s.drv_path for s in whole.sources] == [s.drv_path for s in env.sources]
+
+
+def test_a_stuck_vcs_program_is_an_error_not_a_hang(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A version-control command that never ends is stopped and reported."""
+    from revive.core.demo import repos
+
+    where = tmp_path / "bin"
+    where.mkdir()
+    stuck = where / "git"
+    stuck.write_text("#!/bin/sh\nexec sleep 60\n")
+    stuck.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{where}:/usr/bin:/bin")
+    monkeypatch.setattr(repos, "_TIMEOUT", 1)
+    with pytest.raises(repos.RepositoryError, match=r"git -c init.defaultBranch=master… did not"):
+        repos.make_git_repo(tmp_path / "repo.git", [], tmp_path / "scratch")
