@@ -147,7 +147,7 @@ class Session:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _backend: Store | None = None
     _unrewrites: list[tuple[str, str]] | None = None
-    _twins: dict[str, tuple[str, ...]] | None = None
+    _by_output: dict[str, tuple[str, ...]] | None = None
 
     def close(self) -> None:
         """Stop what the session started (the demo's servers); idempotent."""
@@ -384,14 +384,18 @@ class Session:
         by two Guix versions) share one output: what is in the store for
         one is there for the other.
         """
-        if self._twins is None:
+        out = self.output_path(path)
+        return self._fods_by_output().get(out, (path,)) if out else (path,)
+
+    def _fods_by_output(self) -> dict[str, tuple[str, ...]]:
+        """Every FOD by its output path, in outline order (computed once)."""
+        if self._by_output is None:
             groups: dict[str, list[str]] = {}
             for fod in self.fods:
-                out = self.output_path(fod)
-                if out:
+                if out := self.output_path(fod):
                     groups.setdefault(out, []).append(fod)
-            self._twins = {p: tuple(g) for g in groups.values() if len(g) > 1 for p in g}
-        return self._twins.get(path, (path,))
+            self._by_output = {out: tuple(fods) for out, fods in groups.items()}
+        return self._by_output
 
     def with_twins(self, paths: tuple[str, ...]) -> tuple[str, ...]:
         """``paths`` and their twins (what to repaint when their status changes)."""
@@ -409,10 +413,7 @@ class Session:
         Returns:
             The nodes whose status changed.
         """
-        groups: dict[str, list[str]] = {}
-        for path in self.fods:
-            if out := self.output_path(path):
-                groups.setdefault(out, []).append(path)
+        groups = self._fods_by_output()
         valid = set(self.backend().query_valid(groups))
         valid.update(out for out in groups if out not in valid and self.store.exists(out))
         changed = []
