@@ -171,7 +171,10 @@ async def test_a_loading_failure_stays_on_screen_until_the_user_acts(
     r loads again once the cause is fixed."""
     store = tmp_path / "store"
     root = demo_env.roots[0].drv_path
-    app = make_app(LoadPlan(roots=(root,), store=str(store), store_root=tmp_path / "fetched"))
+    plan = LoadPlan(
+        roots=(root,), store=str(store), store_root=tmp_path / "fetched", backend="embedded"
+    )
+    app = make_app(plan)
     async with app.run_test(size=SIZE) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
