@@ -2,9 +2,10 @@
 
 A node's status is a handful of independent facts (its output is in the
 store; a rewritten form was written; a fetch is running; the last fetch
-failed, and why). :class:`NodeStatus` keeps the facts and derives the one
-:class:`FetchState` a user sees, so that, for instance, a rewritten node
-that is then fetched shows as valid while still remembering its rewrite.
+failed, and why; it cannot be fetched here, and why). :class:`NodeStatus`
+keeps the facts and derives the one :class:`FetchState` a user sees, so
+that, for instance, a rewritten node that is then fetched shows as valid
+while still remembering its rewrite.
 :class:`StatusBoard` holds the status of every node of a closure.
 """
 
@@ -48,6 +49,18 @@ class NodeStatus:
     """A build or fetch of it is running."""
     failure: str | None = None
     """Why the last build or fetch failed (one line), or ``None``."""
+    blocked: str | None = None
+    """Why it cannot be fetched here, before trying (``needs svn (not installed)``)."""
+
+    @property
+    def reason(self) -> str | None:
+        """The one line shown beside the state: the failure, else why it is blocked.
+
+        Once the output is present, being blocked no longer matters.
+        """
+        if self.failure is not None:
+            return self.failure
+        return None if self.valid else self.blocked
 
     @property
     def state(self) -> FetchState:
@@ -69,8 +82,9 @@ class NodeStatus:
         rewritten_drv: str | None = None,
         fetching: bool | None = None,
         failure: str | None | _Keep = KEEP,
+        blocked: str | None | _Keep = KEEP,
     ) -> NodeStatus:
-        """A copy with some facts changed; ``failure=None`` clears a failure.
+        """A copy with some facts changed; ``failure=None`` clears a failure (``blocked`` too).
 
         ``rewritten_drv`` is only ever set, never cleared (a written ``.drv``
         stays in the store).
@@ -81,6 +95,7 @@ class NodeStatus:
             rewritten_drv=self.rewritten_drv if rewritten_drv is None else rewritten_drv,
             fetching=self.fetching if fetching is None else fetching,
             failure=self.failure if isinstance(failure, _Keep) else failure,
+            blocked=self.blocked if isinstance(blocked, _Keep) else blocked,
         )
 
 
@@ -128,6 +143,14 @@ class StatusBoard:
     def stopped(self, path: str) -> NodeStatus:
         """A fetch of ``path`` ended without a result (cancelled)."""
         return self.set(path, self[path].evolve(fetching=False))
+
+    def present(self, path: str) -> NodeStatus:
+        """The output of ``path`` is in the store (put there by it or by a twin)."""
+        return self.set(path, self[path].evolve(valid=True, failure=None))
+
+    def block(self, path: str, reason: str) -> NodeStatus:
+        """``path`` cannot be fetched here, for ``reason`` (``needs svn (not installed)``)."""
+        return self.set(path, self[path].evolve(blocked=reason))
 
     def rewritten(self, path: str, drv_path: str) -> NodeStatus:
         """The rewritten form of ``path`` was written as ``drv_path``."""

@@ -18,8 +18,9 @@ from typing import Any, Final
 
 from revive.core import base32
 from revive.core.aterm import serialize_derivation
+from revive.core.builders.tools import install_hint, missing_program, needs_text
 from revive.core.closure import LoadProgress, load_closure, paused_gc
-from revive.core.demo.generate import default_demo_dir, generate_demo, load_demo
+from revive.core.demo.generate import GenerateProgress, default_demo_dir, generate_demo
 from revive.core.demo.model import DemoEnvironment
 from revive.core.demo.serve import DemoServers
 from revive.core.derivation import Derivation
@@ -48,7 +49,7 @@ from revive.core.stores.api import (
     BuildStarted,
     Store,
 )
-from revive.core.stores.select import open_store
+from revive.core.stores.select import choose_backend, open_store
 
 __all__ = [
     "LoadPlan",
@@ -151,6 +152,7 @@ class Session:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _backend: Store | None = None
     _unrewrites: list[tuple[str, str]] | None = None
+    _by_output: dict[str, tuple[str, ...]] | None = None
 
     def close(self) -> None:
         """Stop what the session started (the demo's servers); idempotent."""
@@ -380,21 +382,73 @@ class Session:
 
     # --- the store -------------------------------------------------------------------
 
+    def twins(self, path: str) -> tuple[str, ...]:
+        """The FODs whose output path is ``path``'s (``path`` included, outline order).
+
+        Two derivations with the same output path (the same source computed
+        by two Guix versions) share one output: what is in the store for
+        one is there for the other.
+        """
+        out = self.output_path(path)
+        return self._fods_by_output().get(out, (path,)) if out else (path,)
+
+    def _fods_by_output(self) -> dict[str, tuple[str, ...]]:
+        """Every FOD by its output path, in outline order (computed once)."""
+        if self._by_output is None:
+            groups: dict[str, list[str]] = {}
+            for fod in self.fods:
+                if out := self.output_path(fod):
+                    groups.setdefault(out, []).append(fod)
+            self._by_output = {out: tuple(fods) for out, fods in groups.items()}
+        return self._by_output
+
+    def with_twins(self, paths: tuple[str, ...]) -> tuple[str, ...]:
+        """``paths`` and their twins (what to repaint when their status changes)."""
+        return tuple(dict.fromkeys(t for p in paths for t in self.twins(p)))
+
     def check_outputs(self) -> tuple[str, ...]:
-        """Mark the FODs whose output is already valid (blocking: one store query).
+        """Mark the FODs whose output is present, and those that cannot be fetched here.
+
+        Present: valid in the backend's store, or in the store directory
+        that was opened (a read-only copy, or the Guix store itself), put
+        there by this derivation or by a twin. Blocked: the embedded
+        builders would need a program that is not installed. Blocking: one
+        store query, and the builder scripts of the FODs are read.
 
         Returns:
             The nodes whose status changed.
         """
-        outputs = {out: path for path in self.fods if (out := self.output_path(path))}
-        valid = self.backend().query_valid(outputs)
+        groups = self._fods_by_output()
+        valid = set(self.backend().query_valid(groups))
+        valid.update(out for out in groups if out not in valid and self.store.exists(out))
         changed = []
         for out in sorted(valid):
-            path = outputs[out]
-            if not self.status[path].valid:
-                self.status.set(path, self.status[path].evolve(valid=True))
+            for path in groups[out]:
+                if not self.status[path].valid:
+                    self.status.present(path)
+                    changed.append(path)
+        changed.extend(self._block_missing_programs())
+        return tuple(dict.fromkeys(changed))
+
+    def _block_missing_programs(self) -> list[str]:
+        """Block the FODs whose fetch program is missing (embedded backend only)."""
+        if choose_backend(self.plan.backend) != "embedded":  # type: ignore[arg-type]
+            return []
+        changed = []
+        for path in self.fods:
+            found = self.classification(path)
+            program = missing_program(found.method if found is not None else None)
+            if program is not None and self.status[path].blocked is None:
+                self.block(path, program, f"the embedded builders run {program}")
                 changed.append(path)
-        return tuple(changed)
+        return changed
+
+    def block(self, path: str, program: str, why: str) -> None:
+        """``path`` cannot be fetched here: ``program`` is missing; say so in its log."""
+        self.status.block(path, needs_text(program))
+        self.append_log(
+            path, f"{needs_text(program)}: {why}; {install_hint(program)} and start again"
+        )
 
     # --- events of a build -----------------------------------------------------------
 
@@ -403,6 +457,9 @@ class Session:
         line = describe_event(event)
         if isinstance(event, BuildFinished):
             self.status.succeeded(path)
+            for twin in self.twins(path):
+                if twin != path:
+                    self.status.present(twin)
         elif isinstance(event, BuildFailed):
             self.status.failed(path, self.shown(f"{event.reason}: {event.detail}") or "")
         if line is not None:
@@ -653,6 +710,7 @@ def open_session(
     on_roots: Callable[[RootsRead], None] | None = None,
     on_progress: Callable[[LoadProgress], None] | None = None,
     on_stage: Callable[[str], None] | None = None,
+    on_generate: Callable[[GenerateProgress], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> Session:
     """Open what ``plan`` names and load its closure (blocking: run in a worker).
@@ -662,12 +720,15 @@ def open_session(
         on_roots: called once the roots are known, before the closure is read.
         on_progress: called as the closure is read.
         on_stage: called with a one-line description of each slow step.
+        on_generate: called as the demo is generated (first run only); by
+            default its steps go to ``on_stage``.
         cancel: set to stop loading.
 
     Raises:
         ReviveError: the store, a root or the demo cannot be opened.
     """
-    opened = _resolve(plan, on_stage or (lambda _: None))
+    stage = on_stage or (lambda _: None)
+    opened = _resolve(plan, stage, on_generate or (lambda p: stage(generating_text(p))))
     try:
         if on_roots is not None:
             on_roots(RootsRead(opened.store, opened.roots, opened.title))
@@ -678,7 +739,7 @@ def open_session(
         if opened.servers is not None:
             opened.servers.stop()
         raise
-    return Session(
+    session = Session(
         store=opened.store,
         graph=graph,
         outline=outline,
@@ -689,6 +750,18 @@ def open_session(
         fods=fods,
         fod_positions=outline.positions(fods),
     )
+    if opened.demo is not None:
+        for source in opened.demo.sources:
+            if source.needs and source.drv_path in graph:
+                why = "the demo's repository for it could not be made"
+                session.block(source.drv_path, source.needs, why)
+    return session
+
+
+def generating_text(progress: GenerateProgress) -> str:
+    """One line about the demo's generation: steps done of all, and the step."""
+    steps = f" ({progress.done} of {progress.total} steps)" if progress.total else ""
+    return f"Generating the demo environment (first run only){steps}: {progress.step}…"
 
 
 def open_backend(plan: LoadPlan, store: StoreDir) -> Store:
@@ -708,9 +781,11 @@ def open_backend(plan: LoadPlan, store: StoreDir) -> Store:
     )
 
 
-def _resolve(plan: LoadPlan, stage: Callable[[str], None]) -> Opened:
+def _resolve(
+    plan: LoadPlan, stage: Callable[[str], None], generating: Callable[[GenerateProgress], None]
+) -> Opened:
     if plan.demo:
-        return _open_demo(plan, stage)
+        return _open_demo(plan, stage, generating)
     store = StoreDir.open(plan.store or DEFAULT_STORE_DIR)
     wanted = plan.roots
     if plan.lowering is not None:
@@ -725,11 +800,11 @@ def _resolve(plan: LoadPlan, stage: Callable[[str], None]) -> Opened:
     return Opened(store, roots, title, plan)
 
 
-def _open_demo(plan: LoadPlan, stage: Callable[[str], None]) -> Opened:
+def _open_demo(
+    plan: LoadPlan, stage: Callable[[str], None], generating: Callable[[GenerateProgress], None]
+) -> Opened:
     demo_dir = plan.demo_dir or default_demo_dir()
-    if load_demo(demo_dir) is None:
-        stage("Generating the demo environment (first run only)…")
-    env = generate_demo(demo_dir)
+    env = generate_demo(demo_dir, generating)
     store = StoreDir.open(env.store_dir, env.logical_store_dir)
     title = f"demo: {env.roots[0].label}"
     if len(env.roots) > 1:

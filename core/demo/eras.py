@@ -6,6 +6,7 @@ A derivation carries the mirror data of the Guix that computed it: in the
 are the demo's reconstruction of that data for three eras, written here as
 plain data (hosts are the kind of hosts those lists named; the demo never
 contacts them: ``--demo-serve`` maps every one to a loopback server).
+The era codes' descriptions and each era's impure variables are here too.
 """
 
 from __future__ import annotations
@@ -27,7 +28,32 @@ __all__ = [
     "CA_HOSTS_2016",
     "CA_HOSTS_2020",
     "expand_mirror_url",
+    "ERA_DESCRIPTIONS",
+    "IMPURE_2020",
+    "IMPURE_OLD",
 ]
+
+ERA_DESCRIPTIONS: Final = {
+    "U1": "url-fetch `-builder` script with the mirror table inside (2014-05 → 2015-08)",
+    "U2": "url-fetch in-band `download` script (2015-08 → 2017-08)",
+    "U3": "url-fetch with builtin:download (2016-11 →)",
+    "U3x": "url-fetch/executable with builtin:download (2019-06 →)",
+    "G1": "git-fetch `-builder` script (2014-08 → 2016-12)",
+    "G2": "git-fetch shared `git-download` script (2016-12 → 2024)",
+    "G4": "git-fetch with builtin:git-download (2024 →)",
+    "S1": "svn-fetch `-builder` script (2014-08 → 2024)",
+    "svn-multi": "svn-multi-fetch `-builder` script (2019-07 → 2024)",
+    "H1": "hg-fetch `-builder` script (2016-06 → 2024)",
+    "bzr": "bzr-fetch shared `bzr-download` script (2019-05 →)",
+    "cvs": "cvs-fetch `-builder` script (2015-02 →)",
+}
+"""Era code (``guix-derivations.md`` §6) → what the demo's manifest says of it."""
+
+IMPURE_2020: Final = "http_proxy https_proxy LC_ALL LC_MESSAGES LANG COLUMNS"
+"""``impureEnvVars`` of a 2020 fetch."""
+
+IMPURE_OLD: Final = "http_proxy https_proxy"
+"""``impureEnvVars`` of a 2015–2016 fetch."""
 
 MirrorTable: TypeAlias = tuple[tuple[str, tuple[str, ...]], ...]
 """Mirror kind → base URLs, in file order."""

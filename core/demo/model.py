@@ -63,6 +63,9 @@ class DemoSource:
     """``ok``, ``gone`` (no server has it) or ``moved`` (repository moved)."""
     wrapper: str = ""
     """For the FOD inside a ``url-fetch/tarbomb`` or ``/zipbomb``: the outer ``.drv``."""
+    needs: str = ""
+    """The program (``svn``) that was not installed when the demo was generated, so
+    that its repository could not be made ("" when nothing was missing)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +147,11 @@ class DemoEnvironment:
         return self.demo_dir / "fetched"
 
     @property
+    def missing_programs(self) -> tuple[str, ...]:
+        """The programs whose absence left repositories out of this demo (sorted)."""
+        return tuple(sorted({s.needs for s in self.sources if s.needs}))
+
+    @property
     def root_paths(self) -> tuple[str, ...]:
         """The roots' ``.drv`` paths."""
         return tuple(root.drv_path for root in self.roots)
@@ -215,7 +223,7 @@ class DemoEnvironment:
 
 
 def _source_json(source: DemoSource) -> dict[str, Any]:
-    return {
+    data = {
         "drv_path": source.drv_path,
         "output_path": source.output_path,
         "method": source.method,
@@ -228,6 +236,9 @@ def _source_json(source: DemoSource) -> dict[str, Any]:
         "status": source.status,
         "wrapper": source.wrapper,
     }
+    if source.needs:  # only then: a complete demo's manifest stays as it was
+        data["needs"] = source.needs
+    return data
 
 
 def _source_from(data: dict[str, Any]) -> DemoSource:
@@ -243,4 +254,5 @@ def _source_from(data: dict[str, Any]) -> DemoSource:
         upstream=data["upstream"],
         status=data["status"],
         wrapper=data["wrapper"],
+        needs=data.get("needs", ""),
     )

@@ -45,6 +45,8 @@ AUTHOR_NAME: Final = "Demo Upstream"
 AUTHOR_EMAIL: Final = "upstream@demo.invalid"
 """Their e-mail address (``.invalid``: it must never resolve)."""
 _SVN_UUID: Final = "3a7b1c2d-0000-4000-8000-000000002020"
+_TIMEOUT: Final = 300
+"""Seconds one version-control command may take (each takes about one)."""
 
 
 class RepositoryError(ReviveError):
@@ -74,9 +76,15 @@ def _run(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> None:
             stdin=subprocess.DEVNULL,
             capture_output=True,
             check=False,
+            timeout=_TIMEOUT,
         )
     except FileNotFoundError:
         raise RepositoryError(f"{argv[0]}: command not found (needed by the demo)") from None
+    except subprocess.TimeoutExpired:
+        # A stuck tool must not leave the demo loading forever.
+        raise RepositoryError(
+            f"{' '.join(argv[:3])}… did not finish in {_TIMEOUT} s (needed by the demo)"
+        ) from None
     if result.returncode != 0:
         detail = (result.stderr or result.stdout).decode(errors="replace").strip()
         raise RepositoryError(f"{' '.join(argv[:3])}… failed: {detail}")

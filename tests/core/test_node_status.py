@@ -29,3 +29,24 @@ def test_cancel_keeps_previous_failure() -> None:
     board.set("y", board["y"].evolve(fetching=True))
     board.stopped("y")
     assert board["y"] == NodeStatus(failure="timeout")
+
+
+def test_blocked_is_a_reason_not_a_state() -> None:
+    """A node that needs a missing program is not failed: it says why beside its state."""
+    board = StatusBoard()
+    board.block("z", "needs svn (not installed)")
+    assert board["z"].state is FetchState.NOT_FETCHED
+    assert board["z"].reason == "needs svn (not installed)"
+    board.started("z")
+    board.failed("z", "tool missing: svn is not installed")
+    assert board["z"].reason == "tool missing: svn is not installed"
+    board.present("z")
+    assert board["z"].state is FetchState.VALID
+    assert board["z"].reason is None and board["z"].failure is None
+
+
+def test_present_marks_a_twin_without_touching_its_fetch() -> None:
+    board = StatusBoard()
+    board.failed("twin", "not found: 404")
+    board.present("twin")
+    assert board["twin"] == NodeStatus(valid=True)

@@ -16,7 +16,6 @@ from textual.widgets import (
     Footer,
     Header,
     Label,
-    ProgressBar,
     Static,
     TabbedContent,
     TabPane,
@@ -46,6 +45,7 @@ from revive.tui.widgets.diff_view import DiffView
 from revive.tui.widgets.drv_tree import DerivationTree
 from revive.tui.widgets.drv_view import DerivationView
 from revive.tui.widgets.fod_list import FodList
+from revive.tui.widgets.loading_panel import LoadingPanel, RetryLoading, next_step
 from revive.tui.widgets.node_actions import NODE_ACTION_BINDINGS, NodeActions
 from revive.tui.widgets.referrers import ReferrersList
 from revive.tui.widgets.search_bar import SearchBar
@@ -128,9 +128,7 @@ class GraphScreen(NodeActions, Screen[None]):
         with Horizontal(id="main"):
             with Vertical(id="left-pane"):
                 yield SearchBar(id="search")
-                with Vertical(id="loading"):
-                    yield Label("Reading the roots…", id="loading-label")
-                    yield ProgressBar(total=1, show_eta=False, id="loading-progress")
+                yield LoadingPanel(id="loading")
                 yield DerivationTree(id="drv-tree")
                 yield FodList(id="fod-list")
                 yield Static("", id="summary")
@@ -174,37 +172,40 @@ class GraphScreen(NodeActions, Screen[None]):
         def progressed(progress: LoadProgress) -> None:
             self.post_message(LoadProgressed(progress))
 
-        def stage(text: str) -> None:
-            self.app.call_from_thread(self._show_stage, text)
-
-        session = open_session(
-            self.plan,
-            on_roots=lambda roots: self.app.call_from_thread(self._show_roots, roots),
-            on_progress=progressed,
-            on_stage=stage,
-            cancel=worker.cancelled_event,
-        )
+        panel = self.query_one(LoadingPanel)
+        try:
+            session = open_session(
+                self.plan,
+                on_roots=lambda roots: self.app.call_from_thread(self._show_roots, roots),
+                on_progress=progressed,
+                on_stage=lambda text: self.app.call_from_thread(panel.show_step, text),
+                on_generate=lambda step: self.app.call_from_thread(panel.show_generating, step),
+                cancel=worker.cancelled_event,
+            )
+        except Exception as error:
+            # In place, until the user acts: a toast alone fades into a blank screen.
+            advice = next_step(self.plan, error)
+            if not worker.is_cancelled:
+                self.app.call_from_thread(panel.show_failure, error, advice)
+            raise
         if worker.is_cancelled:
             session.close()
         else:
             self.app.call_from_thread(self._show_session, session)
 
-    def _show_stage(self, text: str) -> None:
-        self.query_one("#loading-label", Label).update(text)
-
     def _show_roots(self, roots: RootsRead) -> None:
         self.sub_title = roots.title
-        self.query_one("#loading-label", Label).update("Reading the closure…")
+        self.query_one(LoadingPanel).show_step("Reading the closure…")
         self.drv_tree.show_roots(roots.roots)
 
     @on(LoadProgressed)
     def _loading(self, event: LoadProgressed) -> None:
-        bar = self.query_one("#loading-progress", ProgressBar)
-        bar.update(total=max(1, event.progress.discovered), progress=event.progress.done)
-        self.query_one("#loading-label", Label).update(
-            f"Reading the closure: {event.progress.done:,} of {event.progress.discovered:,} "
-            "derivations known so far"
-        )
+        self.query_one(LoadingPanel).show_reading(event.progress)
+
+    @on(RetryLoading)
+    def _retry_loading(self) -> None:
+        self.drv_tree.focus()
+        self.load_closure()
 
     def _show_session(self, session: Session) -> None:
         self.session = session
@@ -499,7 +500,9 @@ class GraphScreen(NodeActions, Screen[None]):
         self.refresh_status(event.paths)
 
     def refresh_status(self, paths: tuple[str, ...]) -> None:
-        """Repaint what shows the status of ``paths``."""
+        """Repaint what shows the status of ``paths`` (and of their twins)."""
+        if self.session is not None:
+            paths = self.session.with_twins(paths)
         self.drv_tree.refresh_paths(paths)
         self.fod_list.refresh_paths(paths)
         self._update_summary()

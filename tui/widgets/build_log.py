@@ -28,6 +28,10 @@ def log_line_style(line: str) -> str:
     return "build-log--line"
 
 
+_BUILD_MARKS = ("▶", "✔", "✘")
+"""Lines only a build writes: a log without them holds notes (``needs svn…``), no build."""
+
+
 class BuildLog(Vertical):
     """A node's build log (bounded: the oldest lines go first) and a progress bar.
 
@@ -97,7 +101,7 @@ class BuildLog(Vertical):
         count = 0
         for line in lines:
             self._write(line)
-            count += 1
+            count += line.startswith(_BUILD_MARKS)
         self._count = count
         self.set_running(running)
 
@@ -105,7 +109,7 @@ class BuildLog(Vertical):
         """Add ``line`` if ``path`` is the node shown."""
         if path == self.path:
             self._write(line)
-            self._count += 1
+            self._count += line.startswith(_BUILD_MARKS)
 
     def set_running(self, running: bool) -> None:
         """Show or hide the progress bar, and say whether a build runs."""

@@ -469,7 +469,7 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
                     text.append("·", self._style("drv-tree--outputs"))
                     text.append(kind.era, self._style(f"drv-tree--badge-{kind.era}"))
         if kind.error is None:
-            failure = session.node_status(ref.path).failure
+            failure = session.node_status(ref.path).reason
             if failure:
                 # The class of failure only ("not found", "hash mismatch"):
                 # the Log tab has the whole story.

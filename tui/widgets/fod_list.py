@@ -250,8 +250,8 @@ class FodList(NodeActions, ScrollView, can_focus=True):
         status = session.node_status(path)
         state = status.state
         words = str(state)
-        if status.failure:
-            words += f": {status.failure}"
+        if status.reason:
+            words += f": {status.reason}"
         elif status.rewritten_drv and state is not FetchState.REWRITTEN:
             words += " (rewritten)"
         line = base
