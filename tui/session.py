@@ -810,6 +810,11 @@ def _open_demo(
     if len(env.roots) > 1:
         title += f" (+{len(env.roots) - 1} older roots)"
     plan = replace(plan, store_root=plan.store_root or env.fetched_dir)
+    if plan.backend == "auto":
+        # The demo's sources are served on loopback to guix-revive's own
+        # builders; a Guix daemon (installed on a workshop machine) would go
+        # to the real, long-gone URLs instead.
+        plan = replace(plan, backend="embedded")
     servers = None
     if plan.demo_serve:
         stage("Starting the demo's loopback servers…")

@@ -13,6 +13,7 @@ from revive.tui.app import ReviveApp
 from revive.tui.cli.app_command import build_parser, plan_from_args
 from revive.tui.screens.graph import GraphScreen
 from revive.tui.widgets.drv_tree import DerivationTree
+from revive.tui.widgets.loading_panel import LoadingPanel
 
 # Test modules cannot import each other: load the env tests' conftest as a module.
 _CONFTEST = Path(__file__).resolve().parent.parent / "core" / "env" / "conftest.py"
@@ -54,13 +55,13 @@ async def test_app_lowers_then_opens_the_roots(
     manifest.write_text('(specifications->manifest (list "environment"))\n')
     standin_guix.time_machine_ok([environment.root])
     stages: list[str] = []
-    show_stage = GraphScreen._show_stage
+    show_step = LoadingPanel.show_step
 
-    def record(screen: GraphScreen, text: str) -> None:
+    def record(panel: LoadingPanel, text: str) -> None:
         stages.append(text)
-        show_stage(screen, text)
+        show_step(panel, text)
 
-    monkeypatch.setattr(GraphScreen, "_show_stage", record)
+    monkeypatch.setattr(LoadingPanel, "show_step", record)
     args = ["-C", str(channels), "-m", str(manifest), "--store", str(environment.copy)]
     args += ["--backend", "embedded"]  # the stand-in guix lowers; it is no daemon
     app = make_app(plan_from_args(build_parser().parse_args(args)))

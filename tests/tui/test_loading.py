@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from collections.abc import Callable
@@ -344,3 +345,20 @@ def test_any_closure_says_which_sources_need_a_missing_program(
     assert session.check_outputs() == ()
     guix = open_session(LoadPlan(roots=plan.roots, store=plan.store, backend="guix"))
     assert guix._block_missing_programs() == []  # noqa: SLF001 - the daemon fetches, not us
+
+
+def test_the_demo_never_goes_to_an_installed_guix(
+    demo_plan: LoadPlan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A workshop machine with Guix installed: the demo still fetches from its loopback servers."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    guix = bin_dir / "guix"
+    guix.write_text("#!/bin/sh\necho 'this guix must not run' >&2\nexit 99\n")
+    guix.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    session = open_session(demo_plan)
+    try:
+        assert session.plan.backend == "embedded"
+    finally:
+        session.close()
