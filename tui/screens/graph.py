@@ -21,12 +21,11 @@ from textual.widgets import (
     TabbedContent,
     TabPane,
 )
-from textual.worker import Worker, get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from revive.core.closure import LoadProgress
 from revive.core.node_status import FetchState
 from revive.core.search import SearchMatch
-from revive.tui.app import ReviveApp
 from revive.tui.messages import (
     BuildRequested,
     CancelRequested,
@@ -39,6 +38,7 @@ from revive.tui.messages import (
     SearchStep,
     StatusChanged,
     WhyRequested,
+    WorkerFailed,
 )
 from revive.tui.session import LoadPlan, RewritePreview, RootsRead, Session, open_session
 from revive.tui.widgets.build_log import BuildLog
@@ -236,9 +236,8 @@ class GraphScreen(NodeActions, Screen[None]):
     @on(Worker.StateChanged)
     def _funnel_errors(self, event: Worker.StateChanged) -> None:
         # Worker messages do not bubble; the app holds the one error funnel.
-        app = self.app
-        if isinstance(app, ReviveApp):
-            app.report_worker_error(event)
+        if event.state is WorkerState.ERROR:
+            self.post_message(WorkerFailed(event.worker))
 
     def on_unmount(self) -> None:
         if self.session is not None:
