@@ -13,8 +13,10 @@ from revive.core.closure import LoadCancelled
 from revive.tui.commands import ReviveCommands
 from revive.tui.messages import WorkerFailed
 from revive.tui.screens.batch import BatchScreen
+from revive.tui.screens.confirm import ConfirmScreen
 from revive.tui.screens.graph import GraphScreen
 from revive.tui.screens.help import HelpScreen, key_rows, tree_extra_rows
+from revive.tui.screens.move_upstream import MoveUpstreamScreen
 from revive.tui.screens.rewrite import RewriteScreen
 from revive.tui.session import LoadPlan, Session, one_line
 from revive.tui.widgets.diff_view import DiffView
@@ -99,5 +101,7 @@ class ReviveApp(App[None]):
             ("Diff", key_rows(DiffView.BINDINGS)),
             ("Rewrite dialog (r)", key_rows(RewriteScreen.BINDINGS)),
             ("Batch (R, B)", key_rows(BatchScreen.BINDINGS)),
+            ("Rewrite all? (R)", key_rows(ConfirmScreen.BINDINGS)),
+            ("New location (m)", [("enter", "Use it"), *key_rows(MoveUpstreamScreen.BINDINGS)]),
         ]
         self.push_screen(HelpScreen(sections))

@@ -179,7 +179,8 @@ async def test_the_whole_story_offline(
         assert screen.query_one("#build-log", BuildLog).path == gone
         assert tree.cursor_node is not None and tree.cursor_node.data is not None
         label = tree.label_text(tree.cursor_node.data).plain
-        assert label == "✔ flowCore_1.52.1.tar.gz url·builtin [out]"
+        # The badge describes the form fetched now, and says it was rewritten.
+        assert label == "✔ flowCore_1.52.1.tar.gz url·builtin rewritten [out]"
         await pilot.press("e")
         assert app.errors == []
 
@@ -292,6 +293,9 @@ async def test_command_palette_runs_rewrite_all(
         await pilot.press("ctrl+p", *"rewrite all")
         await pilot.pause()
         await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("enter")  # the confirmation, as for R
         await app.workers.wait_for_complete()
         await pilot.pause()
         batch = app.screen

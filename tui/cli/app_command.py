@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from revive.core.fetch.url_map import UrlMap, read_url_map
 from revive.core.store_path import DEFAULT_STORE_DIR
 from revive.tui.session import LoadPlan
 
@@ -38,6 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with the demo: serve its sources on loopback so that fetching works offline",
     )
+    parser.add_argument(
+        "--url-map",
+        metavar="FILE",
+        default=None,
+        help="moved upstreams: lines 'OLD-URL NEW-URL' (an OLD ending in / is a prefix); "
+        "rewrites fetch from the new place, the output hash is still checked",
+    )
     return parser
 
 
@@ -52,6 +60,7 @@ def plan_from_args(args: argparse.Namespace) -> LoadPlan:
         backend=args.backend,
         demo=demo,
         demo_serve=bool(args.demo_serve),
+        url_map=read_url_map(args.url_map) if args.url_map else UrlMap(),
     )
 
 
