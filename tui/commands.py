@@ -9,6 +9,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
 from revive.core.derivation import Derivation
+from revive.tui.widgets.node_actions import NOT_A_DOWNLOAD
 
 __all__ = ["ReviveCommands", "COMMANDS"]
 
@@ -50,20 +51,33 @@ Every key of the main screen and the tree has its command here (a test checks it
 class ReviveCommands(Provider):
     """The app's actions, and one "Go to" hit per node matching the query."""
 
-    def _run(self, action: str) -> Callable[[], object]:
-        return partial(self.screen.run_action, action)
+    def _run(self, action: str, title: str = "") -> Callable[[], object]:
+        return partial(self._run_checked, action, title)
+
+    async def _run_checked(self, action: str, title: str) -> None:
+        # A key that does not apply is greyed out in the footer; from the
+        # palette, say so instead of doing nothing.
+        screen = self.screen
+        name = action.partition("(")[0]
+        if not name.startswith("app.") and not screen.check_action(name, ()):
+            reason = NOT_A_DOWNLOAD if name in _DOWNLOAD_ACTIONS else "nothing to do here."
+            screen.notify(f"{title}: {reason}", title="Not available here", timeout=6)
+            return
+        await screen.run_action(action)
 
     async def discover(self) -> Hits:
         for title, key, help_text, action in COMMANDS:
-            yield DiscoveryHit(_titled(title, key), self._run(action), text=title, help=help_text)
+            yield DiscoveryHit(
+                _titled(Content(title), key), self._run(action, title), text=title, help=help_text
+            )
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for title, key, help_text, action in COMMANDS:
             score = matcher.match(title)
             if score > 0:
-                shown = matcher.highlight(title).append(Content.styled(f"  ({key})", "dim"))
-                yield Hit(score, shown, self._run(action), text=title, help=help_text)
+                shown = _titled(matcher.highlight(title), key)
+                yield Hit(score, shown, self._run(action, title), text=title, help=help_text)
         session = getattr(self.screen, "session", None)
         index = getattr(session, "search_index", None)
         if index is None or len(query.strip()) < 2:
@@ -79,6 +93,14 @@ class ReviveCommands(Provider):
             )
 
 
-def _titled(title: str, key: str) -> Content:
-    """A command's title with its key after it, dimmed."""
-    return Content(title).append(Content.styled(f"  ({key})", "dim"))
+def _titled(title: Content, key: str) -> Content:
+    """A command's title with its key after it, dimmed.
+
+    The blanks go with the title's last span: a span that starts with a blank
+    is drawn glued to the previous one in SVG screenshots.
+    """
+    return title.append("  ").append(Content.styled(f"({key})", "dim"))
+
+
+_DOWNLOAD_ACTIONS = frozenset({"rewrite_node", "build_node", "move_upstream"})
+"""Actions that apply to source downloads only."""

@@ -9,6 +9,7 @@ app's workers; the methods here that a widget calls while painting (labels,
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
@@ -60,6 +61,9 @@ __all__ = [
 
 LOG_LINES_PER_NODE: Final = 2000
 """Build log lines kept per node: a chatty fetch cannot eat the memory."""
+
+_HTTP_NOT_FOUND: Final = re.compile(r"HTTP 404 Not Found")
+"""How the HTTP fetcher reports a missing file (marked as the demo's own when serving it)."""
 
 _LOGGED_NODES: Final = 256
 """Nodes whose logs are kept; the oldest log is dropped beyond that."""
@@ -497,7 +501,10 @@ class Session:
         for old, new in self._unrewrites:
             if new in line:
                 line = line.replace(new, old)
-        return line.replace(servers.base_url, "<demo server>")
+        line = line.replace(servers.base_url, "<demo server>")
+        # Every URL is served on loopback: a 404 is the demo playing a gone
+        # upstream, not the real host answering. Say so where it is read.
+        return _HTTP_NOT_FOUND.sub(r"\g<0> (from the demo's loopback server)", line)
 
     def record_cancel(self, path: str) -> str:
         """The build of ``path`` was cancelled; the log line saying so."""

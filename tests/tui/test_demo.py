@@ -127,6 +127,8 @@ async def test_the_whole_story_offline(
         assert log[0].startswith("▶ fetching ")
         assert any("https://bioconductor.org/packages/release" in line for line in log)
         assert log[-1].startswith("✘ not found:")
+        # The 404s are the demo's loopback servers playing a gone upstream: said so.
+        assert any("HTTP 404 Not Found (from the demo's loopback server)" in x for x in log)
         # The log shows the URLs the derivation names: no port, no temporary directory.
         assert not any("127.0.0.1" in line or str(demo_env.demo_dir) in line for line in log)
         # Its Derivation tab reads like `guix-revive show`: every label ends with

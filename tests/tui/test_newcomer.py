@@ -95,6 +95,13 @@ async def test_palette_commands_run_on_the_screen(
         assert notes(app)[-1].startswith(
             "Nothing has failed yet because nothing was fetched yet: B fetches all 54"
         )
+        # A command that does not apply here says so (the cursor is on the profile).
+        await pilot.press("ctrl+p", *"fetch this download")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert notes(app)[-1] == f"Fetch this download: {NOT_A_DOWNLOAD}"
+        assert not demo_session.status.in_state(FetchState.FETCHING)
 
 
 # --- §4: e / E / x / b ---------------------------------------------------------------------
