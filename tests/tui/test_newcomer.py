@@ -427,6 +427,8 @@ async def test_40_by_12_shows_one_pane_at_a_time(
         detail = screen.query_one("#detail", TabbedContent)
         assert not detail.display or detail.region.width == 0
         assert screen.query_one("#left-pane").region.width == 40
+        hint = screen.query_one("#narrow-hint")
+        assert hint.display and "z: details" in str(hint.render())
         screen.action_reveal(demo_env.special_of("repository-moved").drv_path)
         await pilot.pause()
         tree = screen.drv_tree

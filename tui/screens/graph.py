@@ -156,6 +156,8 @@ class GraphScreen(NodeActions, Screen[None]):
                 yield DerivationTree(id="drv-tree")
                 yield FodList(id="fod-list")
                 yield Static("", id="summary")
+                # Shown below 60 columns only, where the details are one key away.
+                yield Static("z: details of this node · ? every key", id="narrow-hint")
             with TabbedContent(id="detail", initial="tab-derivation"):
                 with TabPane("Derivation", id="tab-derivation"):
                     yield DerivationView(id="drv-view")

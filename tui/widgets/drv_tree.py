@@ -170,6 +170,7 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         # Set before Tree.__init__, which already lays the (empty) tree out.
         self._widths: dict[int, int] = {}
+        self._content_width = 0
         super().__init__("closure", id=id, classes=classes)
         self.show_root = False
         self.guide_depth = 3
@@ -358,6 +359,14 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
         self._styles.clear()
         super().notify_style_update()
 
+    def on_resize(self) -> None:
+        # Labels are fitted to the width (see _label_room): a new width means
+        # new line widths, which only a rebuild of the line cache measures.
+        width = self.scrollable_content_region.width
+        if width != self._content_width:
+            self._content_width = width
+            self._invalidate()
+
     def _style(self, component: str) -> Style:
         style = self._styles.get(component)
         if style is None:
@@ -418,7 +427,7 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
         Labels are shortened to fit (see :meth:`label_text`), so the tree
         never scrolls sideways; before the first layout there is no limit.
         """
-        width = self.scrollable_content_region.width
+        width = self._content_width
         if width <= 0:
             return 1 << 30
         depth = 0
