@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from revive.core.aterm import parse_derivation
 from revive.core.errors import ReviveError
-from revive.core.fetch.rewrite import rewrite
+from revive.core.fetch.rewrite import modern_derivation, rewrite
 from revive.core.fetch.spec import CvsFetch, Expected, GitFetch, UrlFetch
 from revive.core.fetch.url_map import (
     UrlMap,
@@ -17,16 +16,8 @@ from revive.core.fetch.url_map import (
     parse_url_map,
     read_url_map,
 )
+from revive.core.store_path import fixed_output_path
 
-# A builtin:git-download FOD as Guix wrote it in 2022 (its rewrite is the identity).
-TXT2MAN = (
-    'Derive([("out","/gnu/store/ba80al8r1yn09d0vy29h534igdlszdh7-txt2man-1.6.0-checkout",'
-    '"r:sha256","a56e1ae0d879857e255eabbb50e9d856165b6dcabc9e132986055d46f7955fe5")],[],[],'
-    '"x86_64-linux","builtin:git-download",[],[("commit","v1.6.0"),("impureEnvVars",'
-    '"http_proxy https_proxy LC_ALL LC_MESSAGES LANG COLUMNS"),("out",'
-    '"/gnu/store/ba80al8r1yn09d0vy29h534igdlszdh7-txt2man-1.6.0-checkout"),'
-    '("preferLocalBuild","1"),("recursive?","#f"),("url","\\"https://github.com/mvertes/txt2man\\"")])'
-)
 OLD = "https://github.com/mvertes/txt2man"
 NEW = "https://codeberg.org/mvertes/txt2man.git"
 
@@ -136,7 +127,11 @@ def test_applying_a_map_to_every_kind_of_spec() -> None:
 
 
 def test_a_rewrite_with_a_map_is_a_labelled_override_with_the_same_output() -> None:
-    drv = parse_derivation(TXT2MAN)
+    digest = bytes(range(32))
+    name = "txt2man-1.6.0-checkout"
+    out = fixed_output_path(name, "sha256", digest, True)
+    spec = GitFetch(Expected(name, out, "sha256", digest, True), OLD, "v1.6.0")
+    drv, _, _ = modern_derivation(spec, "x86_64-linux")  # today's form: rewrites to itself
     plain = rewrite(drv)
     assert plain.identity and plain.overrides == ()
     url_map = parse_url_map(f"{OLD} {NEW}\n", "moves.txt")
