@@ -384,6 +384,10 @@ async def test_the_diff_elides_hashes_and_goes_unified_when_narrow(
         assert first.startswith("  /gnu/store/…-flowCore_1.52.1.tar.gz.drv")
         assert first.count("/gnu/store/…-flowCore_1.52.1.tar.gz.drv") == 2
         assert gone in diff.full_text(0)
+        # Hovering the line shows the full paths in a tooltip.
+        await pilot.hover("#diff-view", offset=(10, 0))
+        await pilot.pause()
+        assert diff.tooltip is not None and gone in str(diff.tooltip)
         # Unified by choice: the heading names the - and + sides.
         await pilot.press("u")
         await pilot.pause()
