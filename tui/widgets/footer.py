@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
+from textual.widgets._footer import FooterKey  # not re-exported; textual is pinned
 
 __all__ = ["ReviveFooter", "ESSENTIAL_ACTIONS"]
 
