@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from textual.widgets import Input, Label, TabbedContent
+from textual.widgets import DataTable, Input, Label, TabbedContent
 from textual.widgets._footer import FooterKey
 
 from revive.core.demo.model import DemoEnvironment
@@ -207,8 +207,16 @@ async def test_a_stopped_batch_says_where_it_stopped(
         await opened(app, pilot)
         batch = BatchScreen("Fetch all downloads", 54, lambda: stopped.append(True))
         await app.push_screen(batch)
-        for n in range(13):
+        for n in range(12):
             batch.advance(f"source-{n}", "url·builtin", "fetched")
+        # A name too long for the row gives way from its middle; the result stays.
+        long_name = "python-" + "x" * 150 + "-1.0.tar.gz"
+        batch.advance(long_name, "url·builtin", "failed: not found")
+        await pilot.pause()
+        table = batch.query_one(DataTable)
+        name_cell = str(table.get_row_at(table.row_count - 1)[0])
+        assert "…" in name_cell and name_cell.startswith("python-")
+        assert name_cell.endswith("-1.0.tar.gz") and len(name_cell) < 100
         await pilot.press("escape")
         batch.finish()
         await pilot.pause()
@@ -250,6 +258,14 @@ async def test_the_badge_follows_a_rewrite_and_the_message_names_the_real_file(
         real = demo_plan.store_root / written.rsplit("/", 1)[1]  # type: ignore[operator]
         assert real.is_file()
         assert notes(app)[-1] == f"Wrote {real}. Press b to fetch it."
+        # The list of downloads tells the same.
+        await pilot.press("f")
+        await pilot.pause()
+        fods = screen.fod_list
+        row = fods.paths.index(old) + 1 - fods.scroll_offset.y
+        line = fods.render_line(row).text
+        assert "url·builtin" in line and "findutils-4.6.0.tar.gz" in line
+        assert "rewritten" in line
 
 
 # --- §4: a moved upstream ------------------------------------------------------------------
