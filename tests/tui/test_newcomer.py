@@ -463,6 +463,11 @@ async def test_40_by_12_shows_one_pane_at_a_time(
         await pilot.pause()
         assert detail.display and detail.region.width >= 38
         assert not screen.query_one("#left-pane").display
+        await pilot.press("2")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        title = str(screen.query_one("#diff-title", Label).render())
+        assert "(One column: the terminal is narrow.)" in title
 
 
 async def test_the_move_dialog_rejects_a_location_with_a_blank(

@@ -401,7 +401,10 @@ class GraphScreen(NodeActions, Screen[None]):
         """The line above the diff: what each side is, and why one column if narrow."""
         text = Text(preview.heading(diff.shows_unified))
         if diff.narrow and not diff.unified:
-            text.append(" (One column: the pane is narrow; z zooms.)")
+            if self.zoomed:
+                text.append(" (One column: the terminal is narrow.)")
+            else:
+                text.append(" (One column: the pane is narrow; z zooms.)")
         moved = self.session.known_new_location(preview.path) if self.session else None
         if moved is not None and not preview.overrides:
             text.append(" The upstream moved: m gives its new location.")
@@ -409,9 +412,13 @@ class GraphScreen(NodeActions, Screen[None]):
 
     @on(DiffView.ModeChanged, "#diff-view")
     def _diff_mode_changed(self, event: DiffView.ModeChanged) -> None:
+        self._refresh_diff_heading()
+
+    def _refresh_diff_heading(self) -> None:
         preview = self._previews.get(self.focused_path or "")
         if preview is not None:
-            self.query_one("#diff-title", Label).update(self._diff_heading(preview, event.diff))
+            diff = self.query_one("#diff-view", DiffView)
+            self.query_one("#diff-title", Label).update(self._diff_heading(preview, diff))
 
     # --- search ----------------------------------------------------------------------
 
@@ -517,6 +524,8 @@ class GraphScreen(NodeActions, Screen[None]):
         self.set_class(zoomed, "-zoomed")
         if not zoomed:
             self._focus_left()
+        # The heading's note on one column depends on the zoom (once laid out).
+        self.call_after_refresh(self._refresh_diff_heading)
 
     def _focus_left(self) -> None:
         if self.fod_only:
