@@ -280,6 +280,10 @@ async def test_why_referrers_and_keys(
         assert tree_keys["n"].startswith("Next fixed-output")
         assert tree_keys["e"] == "Next node that failed"
         assert "r" in tree_keys and "b" in tree_keys and "x" in tree_keys and "y" in tree_keys
+        # b is listed once (its greyed-out stand-in on packages is not a key of its own).
+        main_keys = [key for key, _ in dict(keys.sections)["Main screen"]]
+        assert main_keys.count("b") == 1
+        assert "New location (m)" in titles and "Rewrite all? (R)" in titles
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is screen
