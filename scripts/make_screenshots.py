@@ -1,4 +1,4 @@
-"""Regenerate ``screenshots/*.svg`` from the demo environment, at 120×36.
+"""Regenerate ``screenshots/*.svg`` from the demo environment, at 120×36 (and smaller).
 
 Usage: ``.venv/bin/python scripts/make_screenshots.py [--out screenshots]``
 
@@ -38,6 +38,9 @@ from revive.tui.session import LoadPlan
 SIZE = (120, 36)
 """Terminal size of every screenshot."""
 
+FIXED_STORE_ROOT = Path(tempfile.gettempdir()) / "guix-revive-screenshots-store"
+"""The store of the scenes that show its directory (they only read it)."""
+
 GONE_PACKAGE = "upstream-gone"
 """The demo's special node whose download fails (the story's subject)."""
 
@@ -52,6 +55,11 @@ class Scene:
     """Start the demo's loopback servers (``--demo-serve``)."""
     steps: Callable[[Pilot[None], DemoEnvironment], Awaitable[None]]
     """What the user does before the picture is taken."""
+    size: tuple[int, int] = SIZE
+    """Terminal size (columns, lines)."""
+    fixed_store: bool = False
+    """Use :data:`FIXED_STORE_ROOT` as the store (the scene shows the store's directory,
+    which must not be a random temporary one); the scene must not write to it."""
 
 
 async def settle(pilot: Pilot[None]) -> None:
@@ -130,6 +138,36 @@ async def _search(pilot: Pilot[None], env: DemoEnvironment) -> None:
     await settle(pilot)
 
 
+async def _diff_narrow(pilot: Pilot[None], env: DemoEnvironment) -> None:
+    await settle(pilot)
+    await goto_failing_download(pilot, env)
+    await pilot.press("2")
+    await settle(pilot)
+
+
+async def _rewrite_all(pilot: Pilot[None], env: DemoEnvironment) -> None:
+    await settle(pilot)
+    await pilot.press("R")
+    await settle(pilot)
+
+
+async def _move_upstream(pilot: Pilot[None], env: DemoEnvironment) -> None:
+    await settle(pilot)
+    graph_screen(pilot).action_reveal(env.special_of("repository-moved").drv_path)
+    await settle(pilot)
+    await pilot.press("2", "z")
+    await settle(pilot)
+    await pilot.press("m")
+    await settle(pilot)
+
+
+async def _palette(pilot: Pilot[None], env: DemoEnvironment) -> None:
+    await settle(pilot)
+    await pilot.press("ctrl+p")
+    await settle(pilot)
+    await pilot.pause(0.5)  # the palette gathers its commands in a worker of its own
+
+
 async def _keys(pilot: Pilot[None], env: DemoEnvironment) -> None:
     await settle(pilot)
     await pilot.press("question_mark")
@@ -181,6 +219,42 @@ SCENES: dict[str, Scene] = {
         _search,
     ),
     "keys": Scene("?: every key of the app.", False, _keys),
+    "diff-unified": Scene(
+        "The Diff tab beside the tree: too narrow for two columns, one column by itself "
+        "(saying so), store paths as /gnu/store/…-name.",
+        False,
+        _diff_narrow,
+    ),
+    "rewrite-all": Scene(
+        "R: 'Rewrite all 54 downloads?', where the .drv files go, Rewrite all / Cancel.",
+        False,
+        _rewrite_all,
+        fixed_store=True,
+    ),
+    "move-upstream": Scene(
+        "m on the moved git repository: where it fetches from, the new location asked "
+        "(the demo's known one offered), the override explained.",
+        False,
+        _move_upstream,
+    ),
+    "palette": Scene(
+        "ctrl+p: the palette lists every command with its key.",
+        False,
+        _palette,
+    ),
+    "tree-80": Scene(
+        "80×24: names shortened from the middle, status and badge kept; ? and q first "
+        "in the footer.",
+        False,
+        _tree,
+        (80, 24),
+    ),
+    "tree-40x12": Scene(
+        "40×12: one pane at a time (the tree; z shows the details).",
+        False,
+        _tree,
+        (40, 12),
+    ),
 }
 """Every screenshot, by file name (without ``.svg``)."""
 
@@ -198,7 +272,7 @@ def scene_app(scene: Scene, demo_dir: Path, store_root: Path) -> ReviveApp:
         demo=True,
         demo_dir=demo_dir,
         demo_serve=scene.serve,
-        store_root=store_root,
+        store_root=FIXED_STORE_ROOT if scene.fixed_store else store_root,
         fetch_options=SCREENSHOT_FETCH_OPTIONS,
     )
     app = ReviveApp(plan)
@@ -221,7 +295,7 @@ async def take(name: str, env: DemoEnvironment, work: Path, out: Path) -> Path:
     """Run scene ``name`` and save ``out/<name>.svg``."""
     scene = SCENES[name]
     app = scene_app(scene, env.demo_dir, work / f"store-{name}")
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=scene.size) as pilot:
         await prepare(scene, env)(pilot)
         return Path(app.save_screenshot(filename=f"{name}.svg", path=str(out)))
 

@@ -31,7 +31,11 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 stamp=.venv/.guix-revive-installed
-want=$(cat pyproject.toml setup.py core/_drv_scan.c | sha256sum | cut -d" " -f1)
+# The strict editable install links each file it saw: a new module needs a
+# reinstall too, so the stamp covers the list of package files as well.
+want=$( (cat pyproject.toml setup.py core/_drv_scan.c
+         find core tui -type f ! -path '*/__pycache__/*' ! -name '*.so' | LC_ALL=C sort) |
+       sha256sum | cut -d" " -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || [ ! -d build ]; then
     echo "setup: installing Python dependencies into .venv" >&2
     # pip's and setuptools' chatter (the strict editable mode always explains

@@ -11,7 +11,18 @@ from textual.worker import Worker, WorkerState
 
 from revive.core.closure import LoadCancelled
 from revive.tui.commands import ReviveCommands
+from revive.tui.messages import WorkerFailed
+from revive.tui.screens.batch import BatchScreen
+from revive.tui.screens.confirm import ConfirmScreen
+from revive.tui.screens.graph import GraphScreen
+from revive.tui.screens.help import HelpScreen, key_rows, tree_extra_rows
+from revive.tui.screens.move_upstream import MoveUpstreamScreen
+from revive.tui.screens.rewrite import RewriteScreen
 from revive.tui.session import LoadPlan, Session, one_line
+from revive.tui.widgets.diff_view import DiffView
+from revive.tui.widgets.drv_tree import DerivationTree
+from revive.tui.widgets.fod_list import FodList
+from revive.tui.widgets.search_bar import SearchBar
 
 __all__ = ["ReviveApp", "THEME"]
 
@@ -53,39 +64,32 @@ class ReviveApp(App[None]):
         """Every error reported through the funnel (one line each), for tests."""
 
     def on_mount(self) -> None:
-        from revive.tui.screens.graph import GraphScreen
-
         self.theme = THEME
         self.push_screen(GraphScreen(self.plan, self.initial_session))
 
     @on(Worker.StateChanged)
     def report_worker_error(self, event: Worker.StateChanged) -> None:
-        """The one error funnel: a failed worker becomes one notification.
+        """The one error funnel: a failed worker of the app becomes one notification."""
+        if event.state is WorkerState.ERROR:
+            self.report_failed_worker(event.worker)
 
-        ``Worker.StateChanged`` does not bubble: screens that run workers
-        forward it here (see ``GraphScreen``).
-        """
-        if event.state is not WorkerState.ERROR:
-            return
-        error = event.worker.error
+    @on(WorkerFailed)
+    def _screen_worker_failed(self, event: WorkerFailed) -> None:
+        # Screens forward their failed workers (Worker.StateChanged does not bubble).
+        self.report_failed_worker(event.worker)
+
+    def report_failed_worker(self, worker: Worker[object]) -> None:
+        """Notify ``worker``'s error once, in one line (a cancelled load is no error)."""
+        error = worker.error
         if error is None or isinstance(error, LoadCancelled):
             return
-        what = event.worker.description or "Task"
+        what = worker.description or "Task"
         message = one_line(error)
         self.errors.append(f"{what}: {message}")
         self.notify(message, title=f"{what} failed", severity="error", timeout=8)
 
     def action_show_keys(self) -> None:
         """Show every key binding, grouped by where it works."""
-        from revive.tui.screens.batch import BatchScreen
-        from revive.tui.screens.graph import GraphScreen
-        from revive.tui.screens.help import HelpScreen, key_rows, tree_extra_rows
-        from revive.tui.screens.rewrite import RewriteScreen
-        from revive.tui.widgets.diff_view import DiffView
-        from revive.tui.widgets.drv_tree import DerivationTree
-        from revive.tui.widgets.fod_list import FodList
-        from revive.tui.widgets.search_bar import SearchBar
-
         if isinstance(self.screen, HelpScreen):
             return
         sections = [
@@ -97,5 +101,7 @@ class ReviveApp(App[None]):
             ("Diff", key_rows(DiffView.BINDINGS)),
             ("Rewrite dialog (r)", key_rows(RewriteScreen.BINDINGS)),
             ("Batch (R, B)", key_rows(BatchScreen.BINDINGS)),
+            ("Rewrite all? (R)", key_rows(ConfirmScreen.BINDINGS)),
+            ("New location (m)", [("enter", "Use it"), *key_rows(MoveUpstreamScreen.BINDINGS)]),
         ]
         self.push_screen(HelpScreen(sections))

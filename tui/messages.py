@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual.message import Message
+from textual.worker import Worker
 
 from revive.core.closure import LoadProgress
 
@@ -26,6 +27,7 @@ __all__ = [
     "SearchStep",
     "SearchClosed",
     "StatusChanged",
+    "WorkerFailed",
 ]
 
 
@@ -126,3 +128,15 @@ class StatusChanged(Message):
 
     paths: tuple[str, ...]
     """The nodes whose status changed."""
+
+
+@dataclass
+class WorkerFailed(Message):
+    """A screen's worker ended with an error; the app reports it (the one error funnel).
+
+    ``Worker.StateChanged`` does not bubble, and a screen must not know the
+    app's class: screens forward their failed workers as this message.
+    """
+
+    worker: Worker[object]
+    """The worker that failed (its ``error`` and ``description`` say what happened)."""

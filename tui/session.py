@@ -9,6 +9,7 @@ app's workers; the methods here that a widget calls while painting (labels,
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
@@ -31,7 +32,8 @@ from revive.core.errors import ReviveError, StoreError
 from revive.core.fetch.classify import Classification, DerivationKind, Era, classify
 from revive.core.fetch.extract import extract_fetch_spec
 from revive.core.fetch.rewrite import RewriteResult, rewrite
-from revive.core.fetch.spec import FetchMethod, FetchSpec
+from revive.core.fetch.spec import CvsFetch, FetchMethod, FetchSpec, UrlFetch
+from revive.core.fetch.url_map import UrlMap, UrlOverride
 from revive.core.graph import DerivationGraph, Node
 from revive.core.node_status import FetchState, NodeStatus, StatusBoard
 from revive.core.outline import Outline, build_outline
@@ -61,6 +63,9 @@ __all__ = [
 
 LOG_LINES_PER_NODE: Final = 2000
 """Build log lines kept per node: a chatty fetch cannot eat the memory."""
+
+_HTTP_NOT_FOUND: Final = re.compile(r"HTTP 404 Not Found")
+"""How the HTTP fetcher reports a missing file (marked as the demo's own when serving it)."""
 
 _LOGGED_NODES: Final = 256
 """Nodes whose logs are kept; the oldest log is dropped beyond that."""
@@ -96,6 +101,8 @@ class LoadPlan:
     """Lower this environment with Guix first and open the roots it prints
     (``guix-revive -C channels.scm -m manifest.scm``); Guix's progress lines
     are shown as loading stages."""
+    url_map: UrlMap = UrlMap()
+    """``--url-map``: the user's moved upstreams, applied to every rewrite."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +125,10 @@ class NodeKind:
     """The method word of the badge (``url``, ``git``, ``svn-multi``…), else ``""``."""
     era: str = ""
     """The era word of a FOD's badge (``builtin`` or ``script``), else ``""``."""
+    rewritten: str = ""
+    """For a FOD whose rewritten form was written: ``rewritten``, or ``user
+    override`` when the user's URL map changed where it fetches from; else ``""``.
+    The badge then describes the rewritten form."""
 
 
 @dataclass
@@ -318,10 +329,44 @@ class Session:
             ReviveError: not a FOD, or its parameters cannot be read.
         """
         drv = self.graph.derivation(path)
-        result = rewrite(drv, self.read_item, self.plan.mirror_config, original_path=path)
+        result = rewrite(
+            drv,
+            self.read_item,
+            self.plan.mirror_config,
+            original_path=path,
+            url_map=self.plan.url_map,
+        )
         lookup = self.graph.get
         diff = diff_derivations(path, drv, result.drv_path, result.derivation, lookup, lookup)
-        return RewritePreview(path, result.drv_path, side_by_side(diff), result.identity, result)
+        return RewritePreview(
+            path, result.drv_path, side_by_side(diff), result.identity, result, result.overrides
+        )
+
+    def move_upstream(self, old: str, new: str) -> None:
+        """Fetch ``old`` from ``new`` in every rewrite from now on (a user override).
+
+        Raises:
+            ReviveError: not a usable rule (empty, blanks, a prefix without ``/``).
+        """
+        self.plan = replace(self.plan, url_map=self.plan.url_map.with_rule(old, new))
+
+    def fetch_locations(self, path: str) -> tuple[str, ...]:
+        """Where FOD ``path`` fetches from as written (its URLs, repository or CVS root)."""
+        spec = self.fetch_spec(path)
+        if isinstance(spec, UrlFetch):
+            return spec.urls
+        if isinstance(spec, CvsFetch):
+            return (spec.root,)
+        return (spec.url,)
+
+    def known_new_location(self, path: str) -> tuple[str, str] | None:
+        """``(old, new)`` when the demo knows where ``path``'s upstream moved (else ``None``)."""
+        if self.demo is None:
+            return None
+        for special in self.demo.special:
+            if special.drv_path == path and special.new_location:
+                return special.old_location, special.new_location
+        return None
 
     def write_rewrite(self, path: str, preview: RewritePreview) -> str:
         """Write ``preview``'s rewritten ``.drv`` (and the items it needs) into the store.
@@ -342,8 +387,39 @@ class Session:
         )
         if written != result.drv_path:
             raise StoreError(f"the store wrote {written}, expected {result.drv_path}")
+        self._note_rewritten(path, result)
         self.status.rewritten(path, written)
         return written
+
+    def _note_rewritten(self, path: str, result: RewriteResult) -> None:
+        # The badge follows the node: from now on it describes the form that
+        # gets fetched (today's method and era), marked as rewritten.
+        kind = self.kind(path)
+        found = classify(result.derivation)
+        method, era = _fod_badge_parts(found) if found.is_fod else (kind.method, kind.era)
+        label = "user override" if result.overrides else "rewritten"
+        self._kinds[path] = replace(
+            kind,
+            badge=f"{method}·{era}",
+            method=method,
+            era=era,
+            era_builtin=era == "builtin",
+            rewritten=label,
+        )
+
+    def written_location(self, store_path: str) -> str:
+        """Where ``store_path`` really is on disk: in the embedded store's own
+        directory (its logical ``/gnu/store`` path is not there), or the path
+        itself with a Guix daemon."""
+        physical = getattr(self.backend(), "physical_path", None)
+        return str(physical(store_path)) if physical is not None else store_path
+
+    def store_location(self) -> str:
+        """Where rewritten ``.drv`` files are written (the backend's directory)."""
+        store = self.backend()
+        root = getattr(store, "root", None)
+        name = store.backend_name
+        return f"{root} ({name} store)" if root is not None else f"{store.store_dir} ({name})"
 
     # --- building --------------------------------------------------------------------
 
@@ -487,7 +563,10 @@ class Session:
         for old, new in self._unrewrites:
             if new in line:
                 line = line.replace(new, old)
-        return line.replace(servers.base_url, "<demo server>")
+        line = line.replace(servers.base_url, "<demo server>")
+        # Every URL is served on loopback: a 404 is the demo playing a gone
+        # upstream, not the real host answering. Say so where it is read.
+        return _HTTP_NOT_FOUND.sub(r"\g<0> (from the demo's loopback server)", line)
 
     def record_cancel(self, path: str) -> str:
         """The build of ``path`` was cancelled; the log line saying so."""
@@ -671,12 +750,22 @@ class RewritePreview:
     """True when the derivation is already in today's form (nothing to write)."""
     result: Any = None
     """The core's rewrite result (what gets written)."""
+    overrides: tuple[UrlOverride, ...] = ()
+    """URLs the user's map moved (a user override, still checked by the output hash)."""
 
-    @property
-    def title(self) -> str:
-        """One line above the diff."""
+    def heading(self, unified: bool = False) -> str:
+        """One line above the diff, naming the sides as the diff shows them."""
         if self.unchanged:
             return "Already in today's form: nothing to rewrite."
+        if self.overrides:
+            moved = self.overrides[0]
+            more = f" (+{len(self.overrides) - 1} more)" if len(self.overrides) > 1 else ""
+            return (
+                f"User override: fetches {moved.new} instead of {moved.old}{more}; "
+                "same output path, still checked."
+            )
+        if unified:
+            return "- the old derivation, + rewritten: same output, fetched today's way."
         return "Left: the old derivation. Right: rewritten, same output, fetched today's way."
 
 

@@ -79,6 +79,7 @@ from revive.core.fetch.spec import (
     UrlFetch,
 )
 from revive.core.fetch.text_item import TextItem
+from revive.core.fetch.url_map import UrlMap, UrlOverride, apply_url_map
 from revive.core.store_path import store_dir_of
 
 __all__ = [
@@ -125,6 +126,9 @@ class RewriteResult:
     """The original derivation."""
     notes: tuple[str, ...] = ()
     """Things worth telling the user (e.g. an old mirror kind expanded)."""
+    overrides: tuple[UrlOverride, ...] = ()
+    """URLs replaced by the user's URL map (a user override, not today's form
+    of the old derivation); the output path, hence the hash check, is unchanged."""
 
 
 def rewrite(
@@ -133,6 +137,7 @@ def rewrite(
     config: MirrorConfig | None = None,
     *,
     original_path: str | None = None,
+    url_map: UrlMap | None = None,
 ) -> RewriteResult:
     """Rewrite the FOD ``drv`` into today's form (see the module docstring).
 
@@ -142,6 +147,8 @@ def rewrite(
             an old ``mirrors`` file when an old mirror kind must be expanded).
         config: mirror data; :func:`default_mirror_config` by default.
         original_path: ``drv``'s ``.drv`` path if known (else computed).
+        url_map: the user's moved upstreams: matching URLs are fetched from
+            their new location (listed in :attr:`RewriteResult.overrides`).
 
     Raises:
         RewriteError: ``drv`` is not a FOD, or fetches in an unknown way.
@@ -163,6 +170,9 @@ def rewrite(
         spec = extract_fetch_spec(drv, read_item, path=original_path)
     except UnknownFetchMethod as err:
         raise RewriteError(str(err)) from None
+    overrides: tuple[UrlOverride, ...] = ()
+    if url_map:
+        spec, overrides = apply_url_map(spec, url_map)
     new, items, notes = modern_derivation(
         spec, drv.system, config, previous=drv, read_item=read_item, store_dir=store_dir
     )
@@ -179,7 +189,8 @@ def rewrite(
         identity=identity,
         spec=spec,
         original=drv,
-        notes=notes,
+        notes=notes + tuple(f"user override: {o.old} → {o.new}" for o in overrides),
+        overrides=overrides,
     )
 
 

@@ -127,6 +127,8 @@ async def test_the_whole_story_offline(
         assert log[0].startswith("▶ fetching ")
         assert any("https://bioconductor.org/packages/release" in line for line in log)
         assert log[-1].startswith("✘ not found:")
+        # The 404s are the demo's loopback servers playing a gone upstream: said so.
+        assert any("HTTP 404 Not Found (from the demo's loopback server)" in x for x in log)
         # The log shows the URLs the derivation names: no port, no temporary directory.
         assert not any("127.0.0.1" in line or str(demo_env.demo_dir) in line for line in log)
         # Its Derivation tab reads like `guix-revive show`: every label ends with
@@ -179,7 +181,8 @@ async def test_the_whole_story_offline(
         assert screen.query_one("#build-log", BuildLog).path == gone
         assert tree.cursor_node is not None and tree.cursor_node.data is not None
         label = tree.label_text(tree.cursor_node.data).plain
-        assert label == "✔ flowCore_1.52.1.tar.gz url·builtin [out]"
+        # The badge describes the form fetched now, and says it was rewritten.
+        assert label == "✔ flowCore_1.52.1.tar.gz url·builtin rewritten [out]"
         await pilot.press("e")
         assert app.errors == []
 
@@ -277,6 +280,10 @@ async def test_why_referrers_and_keys(
         assert tree_keys["n"].startswith("Next fixed-output")
         assert tree_keys["e"] == "Next node that failed"
         assert "r" in tree_keys and "b" in tree_keys and "x" in tree_keys and "y" in tree_keys
+        # b is listed once (its greyed-out stand-in on packages is not a key of its own).
+        main_keys = [key for key, _ in dict(keys.sections)["Main screen"]]
+        assert main_keys.count("b") == 1
+        assert "New location (m)" in titles and "Rewrite all? (R)" in titles
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is screen
@@ -292,6 +299,9 @@ async def test_command_palette_runs_rewrite_all(
         await pilot.press("ctrl+p", *"rewrite all")
         await pilot.pause()
         await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("enter")  # the confirmation, as for R
         await app.workers.wait_for_complete()
         await pilot.pause()
         batch = app.screen

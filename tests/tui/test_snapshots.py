@@ -45,7 +45,7 @@ def check_scene(
         app = SCREENSHOTS.scene_app(scene, demo_env.demo_dir, tmp_path / "store")
         return snap_compare(
             app,
-            terminal_size=SCREENSHOTS.SIZE,
+            terminal_size=scene.size,
             run_before=SCREENSHOTS.prepare(scene, demo_env),
         )
 
@@ -89,3 +89,29 @@ def test_search(check_scene: Callable[[str], bool]) -> None:
 def test_keys(check_scene: Callable[[str], bool]) -> None:
     """The keys dialog (?): sections Everywhere, Main screen, Tree… with two columns."""
     assert check_scene("keys")
+
+
+def test_diff_unified(check_scene: Callable[[str], bool]) -> None:
+    """The Diff tab beside the tree: one column by itself, the heading saying so
+    and naming - and + (no Left/Right), store paths as /gnu/store/…-name."""
+    assert check_scene("diff-unified")
+
+
+def test_rewrite_all(check_scene: Callable[[str], bool]) -> None:
+    """R: the confirmation with the count (54) and where the files go."""
+    assert check_scene("rewrite-all")
+
+
+def test_move_upstream(check_scene: Callable[[str], bool]) -> None:
+    """m: the moved repository's old URL, the input with the suggested new one."""
+    assert check_scene("move-upstream")
+
+
+def test_tree_80_columns(check_scene: Callable[[str], bool]) -> None:
+    """80×24: names shortened from the middle; ? Keys and q Quit first in the footer."""
+    assert check_scene("tree-80")
+
+
+def test_tree_40_by_12(check_scene: Callable[[str], bool]) -> None:
+    """40×12: the tree alone on the whole width."""
+    assert check_scene("tree-40x12")

@@ -153,9 +153,9 @@ async def test_fod_list_sorts_and_acts(
         assert badges == sorted(badges)
         await pilot.press("s", "s")
         assert fods.sort_key == "name"
-        # Rewrite works here, cancel does not (nothing runs).
+        # Rewrite works here; cancel is pressable but only says that nothing runs.
         assert fods.check_action("rewrite_node", ()) is True
-        assert fods.check_action("cancel_build", ()) is None
+        assert fods.check_action("cancel_build", ()) is True
         await pilot.press("enter")
         await pilot.pause()
         assert not app.screen.has_class("-fod-only")
@@ -169,16 +169,19 @@ async def test_actions_greyed_out_where_they_make_no_sense(
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         tree = app.screen.query_one(DerivationTree)
-        # On a package: no rewrite, no fetch, nothing to cancel, not a reference.
+        # On a package: no rewrite, not a reference; "Fetch" is replaced by the
+        # greyed-out "Fetch: downloads only" (the reason).
         assert tree.check_action("rewrite_node", ()) is None
-        assert tree.check_action("build_node", ()) is None
-        assert tree.check_action("cancel_build", ()) is None
+        assert tree.check_action("build_node", ()) is False
+        assert tree.check_action("build_unavailable", ()) is None
         assert tree.check_action("goto_first", ()) is None
-        assert tree.check_action("next_failing", ()) is None
+        # x and e explain themselves rather than being greyed out.
+        assert tree.check_action("cancel_build", ()) is True
+        assert tree.check_action("next_failing", ()) is True
         await pilot.press("n")
         assert tree.check_action("rewrite_node", ()) is True
         assert tree.check_action("build_node", ()) is True
-        # Pressing a greyed-out key does nothing and reports nothing.
+        # x with nothing running reports no error (it only says so).
         await pilot.press("x")
         await pilot.pause()
         assert app.errors == []

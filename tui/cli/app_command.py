@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from revive.core.errors import ReviveError
+from revive.core.fetch.url_map import UrlMap, read_url_map
 from revive.tui.cli.common import STORE_HELP, store_directory
 from revive.tui.cli.env import add_lowering_options, lowering_request, wants_lowering
 
@@ -45,6 +46,13 @@ def add_app_options(parser: Any) -> None:
         "--demo-serve",
         action="store_true",
         help="open the demo and serve its sources on loopback, so that fetching works offline",
+    )
+    parser.add_argument(
+        "--url-map",
+        metavar="FILE",
+        default=None,
+        help="moved upstreams: lines 'OLD-URL NEW-URL' (an OLD ending in / is a prefix); "
+        "rewrites fetch from the new place, the output hash is still checked",
     )
 
 
@@ -106,6 +114,7 @@ def plan_from_args(args: argparse.Namespace) -> LoadPlan:
         backend=args.backend,
         demo=demo,
         demo_serve=bool(args.demo_serve),
+        url_map=read_url_map(args.url_map) if args.url_map else UrlMap(),
     )
 
 

@@ -14,6 +14,8 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, ProgressBar
 
+from revive.tui.widgets.text_fit import shorten_middle
+
 __all__ = ["BatchScreen"]
 
 
@@ -68,6 +70,8 @@ class BatchScreen(ModalScreen[None]):
         self.rows: list[tuple[str, str, str]] = []
         """``(name, method, result)`` of each node done, in the order they ended."""
         self._cancel = cancel
+        self.stopped = False
+        """The user stopped the batch before its end."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="batch-dialog"):
@@ -102,12 +106,20 @@ class BatchScreen(ModalScreen[None]):
         style = self.get_component_rich_style(
             "batch--failed" if failed else "batch--done", partial=True
         )
-        self.query_one(DataTable).add_row(Text(name), Text(badge), Text(result, style=style))
+        # The result is what matters: a long name gives way, from its middle.
+        room = max(12, self.size.width - 17 - len(result) - 8)
+        self.query_one(DataTable).add_row(
+            Text(shorten_middle(name, room)), Text(badge), Text(result, style=style)
+        )
 
     def finish(self) -> None:
         """The batch ended (completed or stopped)."""
         self.running = False
-        self.query_one("#batch-title", Label).update(Text(f"{self.title_text}: done"))
+        if self.stopped or self.done < self.total:
+            ending = f"stopped after {self.done} of {self.total}"
+        else:
+            ending = "done"
+        self.query_one("#batch-title", Label).update(Text(f"{self.title_text}: {ending}"))
         self.query_one("#batch-status", Label).update(Text(self._status_line()))
         # Failures first, then by name: what needs attention is on top, and
         # the table no longer depends on which fetch happened to end first.
@@ -129,6 +141,7 @@ class BatchScreen(ModalScreen[None]):
     def action_stop_or_close(self) -> None:
         """Stop the batch, or close the summary once it is done."""
         if self.running and self._cancel is not None:
+            self.stopped = True
             self._cancel()
         else:
             self.dismiss(None)

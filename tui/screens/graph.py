@@ -13,19 +13,18 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import (
-    Footer,
     Header,
     Label,
     Static,
     TabbedContent,
     TabPane,
 )
-from textual.worker import Worker, get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from revive.core.closure import LoadProgress
+from revive.core.errors import ReviveError
 from revive.core.node_status import FetchState
 from revive.core.search import SearchMatch
-from revive.tui.app import ReviveApp
 from revive.tui.messages import (
     BuildRequested,
     CancelRequested,
@@ -38,13 +37,22 @@ from revive.tui.messages import (
     SearchStep,
     StatusChanged,
     WhyRequested,
+    WorkerFailed,
 )
-from revive.tui.session import LoadPlan, RewritePreview, RootsRead, Session, open_session
+from revive.tui.session import (
+    LoadPlan,
+    RewritePreview,
+    RootsRead,
+    Session,
+    one_line,
+    open_session,
+)
 from revive.tui.widgets.build_log import BuildLog
 from revive.tui.widgets.diff_view import DiffView
 from revive.tui.widgets.drv_tree import DerivationTree
 from revive.tui.widgets.drv_view import DerivationView
 from revive.tui.widgets.fod_list import FodList
+from revive.tui.widgets.footer import ReviveFooter
 from revive.tui.widgets.loading_panel import LoadingPanel, RetryLoading, next_step
 from revive.tui.widgets.node_actions import NODE_ACTION_BINDINGS, NodeActions
 from revive.tui.widgets.referrers import ReferrersList
@@ -69,6 +77,12 @@ class GraphScreen(NodeActions, Screen[None]):
 
     CSS_PATH = "graph.tcss"
 
+    HORIZONTAL_BREAKPOINTS = [
+        (0, "-narrow"),
+        (60, "-wide"),
+    ]
+    """Below 60 columns one pane shows at a time (``-narrow``: the tree, ``z`` the details)."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "search", "Search", tooltip="Search names, URLs, hashes, store paths"),
         Binding("f", "toggle_fod_only", "FODs only", tooltip="Flat list of every source download"),
@@ -79,7 +93,14 @@ class GraphScreen(NodeActions, Screen[None]):
         Binding("3", "show_tab('tab-log')", "Log", show=False),
         Binding("4", "show_tab('tab-referrers')", "Referrers", show=False),
         Binding("u", "toggle_unified", "Unified diff", show=False),
-        Binding("z", "toggle_zoom", "Zoom details", show=False),
+        Binding("z", "toggle_zoom", "Zoom", tooltip="Details on the whole width (or back)"),
+        Binding(
+            "m",
+            "move_upstream",
+            "New location",
+            show=False,
+            tooltip="The upstream moved: give where this download lives now",
+        ),
         Binding("R", "rewrite_all", "Rewrite all", show=False),
         Binding("B", "fetch_all", "Fetch all", show=False),
         # The node actions also work while the detail pane has the focus.
@@ -94,6 +115,7 @@ class GraphScreen(NodeActions, Screen[None]):
     | 1 2 3 4 | Derivation, Diff, Log, Referrers tab. |
     | u | Side-by-side or unified diff. |
     | z | Give the details the whole width. |
+    | m | The upstream moved: fetch this download from a new location (user override). |
     | R / B | Rewrite all / fetch all fixed-output nodes. |
     """
 
@@ -132,6 +154,8 @@ class GraphScreen(NodeActions, Screen[None]):
                 yield DerivationTree(id="drv-tree")
                 yield FodList(id="fod-list")
                 yield Static("", id="summary")
+                # Shown below 60 columns only, where the details are one key away.
+                yield Static("z: details of this node · ? every key", id="narrow-hint")
             with TabbedContent(id="detail", initial="tab-derivation"):
                 with TabPane("Derivation", id="tab-derivation"):
                     yield DerivationView(id="drv-view")
@@ -142,7 +166,7 @@ class GraphScreen(NodeActions, Screen[None]):
                     yield BuildLog(id="build-log")
                 with TabPane("Referrers", id="tab-referrers"):
                     yield ReferrersList(id="referrers")
-        yield Footer()
+        yield ReviveFooter()
 
     @property
     def drv_tree(self) -> DerivationTree:
@@ -237,9 +261,8 @@ class GraphScreen(NodeActions, Screen[None]):
     @on(Worker.StateChanged)
     def _funnel_errors(self, event: Worker.StateChanged) -> None:
         # Worker messages do not bubble; the app holds the one error funnel.
-        app = self.app
-        if isinstance(app, ReviveApp):
-            app.report_worker_error(event)
+        if event.state is WorkerState.ERROR:
+            self.post_message(WorkerFailed(event.worker))
 
     def on_unmount(self) -> None:
         if self.session is not None:
@@ -329,7 +352,12 @@ class GraphScreen(NodeActions, Screen[None]):
         elif tab == "tab-diff":
             self._show_diff(path)
         elif tab == "tab-log":
-            self.query_one(BuildLog).show(path, session.log(path), session.status[path].fetching)
+            self.query_one(BuildLog).show(
+                path,
+                session.log(path),
+                session.status[path].fetching,
+                fetchable=session.graph.is_fixed_output(path),
+            )
         elif tab == "tab-referrers":
             self.query_one(ReferrersList).show_referrers(path, session.referrers(path))
 
@@ -348,7 +376,7 @@ class GraphScreen(NodeActions, Screen[None]):
         diff = self.query_one(DiffView)
         preview = self._previews.get(path)
         if preview is not None:
-            title.update(Text(preview.title))
+            title.update(self._diff_heading(preview, diff))
             diff.show_rows(preview.rows)
             return
         diff.show_rows(())
@@ -369,6 +397,29 @@ class GraphScreen(NodeActions, Screen[None]):
     def _preview_ready(self, path: str, preview: RewritePreview) -> None:
         self._previews[path] = preview
         self._redraw(path, "tab-diff")
+
+    def _diff_heading(self, preview: RewritePreview, diff: DiffView) -> Text:
+        """The line above the diff: what each side is, and why one column if narrow."""
+        text = Text(preview.heading(diff.shows_unified))
+        if diff.narrow and not diff.unified:
+            if self.zoomed:
+                text.append(" (One column: the terminal is narrow.)")
+            else:
+                text.append(" (One column: the pane is narrow; z zooms.)")
+        moved = self.session.known_new_location(preview.path) if self.session else None
+        if moved is not None and not preview.overrides:
+            text.append(" The upstream moved: m gives its new location.")
+        return text
+
+    @on(DiffView.ModeChanged, "#diff-view")
+    def _diff_mode_changed(self, event: DiffView.ModeChanged) -> None:
+        self._refresh_diff_heading()
+
+    def _refresh_diff_heading(self) -> None:
+        preview = self._previews.get(self.focused_path or "")
+        if preview is not None:
+            diff = self.query_one("#diff-view", DiffView)
+            self.query_one("#diff-title", Label).update(self._diff_heading(preview, diff))
 
     # --- search ----------------------------------------------------------------------
 
@@ -458,6 +509,12 @@ class GraphScreen(NodeActions, Screen[None]):
     def action_toggle_unified(self) -> None:
         """Switch the diff between side by side and unified."""
         diff = self.query_one(DiffView)
+        if diff.narrow and diff.unified is False:
+            self.notify(
+                "The pane is too narrow for two columns: z gives the diff the whole width.",
+                timeout=5,
+            )
+            return
         diff.unified = not diff.unified
 
     def action_toggle_zoom(self) -> None:
@@ -468,6 +525,8 @@ class GraphScreen(NodeActions, Screen[None]):
         self.set_class(zoomed, "-zoomed")
         if not zoomed:
             self._focus_left()
+        # The heading's note on one column depends on the zoom (once laid out).
+        self.call_after_refresh(self._refresh_diff_heading)
 
     def _focus_left(self) -> None:
         if self.fod_only:
@@ -478,6 +537,45 @@ class GraphScreen(NodeActions, Screen[None]):
     def current_path(self) -> str | None:
         """The node the screen's node actions apply to: the one in the detail pane."""
         return self.focused_path
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Grey out "new location" on what is not a download."""
+        if action == "move_upstream":
+            session, path = self.session, self.focused_path
+            fod = session is not None and path is not None and session.graph.is_fixed_output(path)
+            return fod or None
+        return super().check_action(action, parameters)
+
+    # The tree's keys, for the command palette (which runs actions on the screen).
+
+    def action_next_fod(self) -> None:
+        """Go to the next fixed-output node in the tree."""
+        self.drv_tree.action_next_fod()
+
+    def action_previous_fod(self) -> None:
+        """Go to the previous fixed-output node in the tree."""
+        self.drv_tree.action_previous_fod()
+
+    def action_next_failing(self) -> None:
+        """Go to the next failing node (or say why there is none)."""
+        self.action_reveal_tree()
+        self.drv_tree.action_next_failing()
+
+    def action_previous_failing(self) -> None:
+        """Go to the previous failing node (or say why there is none)."""
+        self.action_reveal_tree()
+        self.drv_tree.action_previous_failing()
+
+    def action_reveal_tree(self) -> None:
+        """Show the tree (not the list of downloads) with the current node under the cursor."""
+        self.fod_only = False
+        if self.focused_path is not None and self.drv_tree.cursor_path != self.focused_path:
+            self.drv_tree.reveal(self.focused_path)
+
+    def action_why(self) -> None:
+        """Why is the current node in the closure."""
+        if self.focused_path is not None:
+            self.explain(self.focused_path)
 
     @on(WhyRequested)
     def _why(self, event: WhyRequested) -> None:
@@ -543,9 +641,50 @@ class GraphScreen(NodeActions, Screen[None]):
         session = self.session
         assert session is not None
         drv_path = session.write_rewrite(path, preview)
+        where = session.written_location(drv_path)
         self.post_message(StatusChanged((path,)))
         self.app.call_from_thread(
-            self.notify, f"Wrote {drv_path}. Press b to fetch it.", title="Rewritten"
+            self.notify, f"Wrote {where}. Press b to fetch it.", title="Rewritten", timeout=8
+        )
+
+    def action_move_upstream(self) -> None:
+        """Ask where the current download's upstream lives now (a per-run URL override)."""
+        from revive.tui.screens.move_upstream import MoveUpstreamScreen
+
+        session, path = self.session, self.focused_path
+        if session is None or path is None:
+            return
+        try:
+            locations = session.fetch_locations(path)
+        except ReviveError as error:
+            self.notify(one_line(error), title="No location to move", severity="error")
+            return
+        known = session.known_new_location(path)
+        suggestion = known[1] if known is not None else ""
+
+        def chosen(answer: tuple[str, str] | None) -> None:
+            if answer is not None:
+                self._moved_upstream(path, *answer)
+
+        self.app.push_screen(MoveUpstreamScreen(path, locations, suggestion), chosen)
+
+    def _moved_upstream(self, path: str, old: str, new: str) -> None:
+        session = self.session
+        assert session is not None
+        try:
+            session.move_upstream(old, new)
+        except ReviveError as error:
+            self.notify(one_line(error), title="Not a usable location", severity="error")
+            return
+        # The rule may apply to other downloads too: every preview is stale.
+        self._previews.clear()
+        self.query_one(TabbedContent).active = "tab-diff"
+        self._redraw(path, "tab-diff")
+        self.notify(
+            f"Rewrites now fetch {new} instead of {old} (user override; the output "
+            "hash is still checked). r writes it, then b fetches it.",
+            title="New location",
+            timeout=8,
         )
 
     # --- build -----------------------------------------------------------------------
@@ -670,13 +809,36 @@ class GraphScreen(NodeActions, Screen[None]):
             screen.finish()
 
     async def action_rewrite_all(self) -> None:
-        """Rewrite every fixed-output node and write the rewritten forms."""
-        from revive.tui.screens.batch import BatchScreen
+        """Ask, then rewrite every fixed-output node and write the rewritten forms."""
+        from revive.tui.screens.confirm import ConfirmScreen
 
         session = self.session
         if session is None:
             return
         todo = tuple(p for p in session.fods if session.can_rewrite(p))
+        where = await asyncio.to_thread(session.store_location)
+        overrides = len(session.plan.url_map.rules)
+        lines = [
+            f"{len(todo):,} fixed-output derivations are rewritten into today's form "
+            "(same output paths; those already in today's form are left as they are).",
+            f"The rewritten .drv files are written to {where}.",
+            "Nothing is fetched: B fetches them afterwards.",
+        ]
+        if overrides:
+            lines.append(f"Your URL map moves {overrides} upstream(s) (user overrides).")
+
+        async def confirmed(answer: bool | None) -> None:
+            if answer:
+                await self._start_rewrite_all(todo)
+
+        await self.app.push_screen(
+            ConfirmScreen(f"Rewrite all {len(todo):,} downloads?", lines, "Rewrite all"),
+            confirmed,
+        )
+
+    async def _start_rewrite_all(self, todo: tuple[str, ...]) -> None:
+        from revive.tui.screens.batch import BatchScreen
+
         screen = BatchScreen("Rewrite all downloads", len(todo), self.cancel_batch)
         await self.app.push_screen(screen)  # mounted before the batch reports to it
         self.rewrite_all(todo, screen)
@@ -703,7 +865,7 @@ class GraphScreen(NodeActions, Screen[None]):
                         result = f"rewritten → {drv_path.rsplit('/', 1)[-1][:32]}"
                     self._previews[path] = preview
                 except Exception as error:  # noqa: BLE001 - reported in the summary
-                    result = f"failed: {_one_line(error)}"
+                    result = f"failed: {one_line(error)}"
                 self.app.call_from_thread(screen.advance, kind.name, kind.badge, result)
                 self.post_message(StatusChanged((path,)))
         finally:
@@ -731,8 +893,3 @@ class BatchScreenLike(Protocol):
 
     def finish(self) -> None:
         """The batch ended."""
-
-
-def _one_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__

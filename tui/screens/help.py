@@ -36,13 +36,19 @@ def _key_text(keys: str) -> str:
 
 
 def key_rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
-    """``(keys, description)`` for each binding (tooltip when there is one)."""
+    """``(keys, description)`` for each binding (tooltip when there is one).
+
+    A key bound twice is listed once, with its first binding: the second is a
+    stand-in shown greyed out where the first does not apply (``b`` on a package).
+    """
     rows: list[tuple[str, str]] = []
+    seen: set[str] = set()
     for binding in bindings:
         if not isinstance(binding, Binding):
             binding = Binding(*binding)
-        if binding.system:
+        if binding.system or binding.key in seen:
             continue
+        seen.add(binding.key)
         description = binding.tooltip or binding.description or binding.action
         rows.append((_key_text(binding.key), description))
     return rows

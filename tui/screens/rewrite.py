@@ -49,7 +49,7 @@ class RewriteScreen(ModalScreen[bool]):
         name = Derivation.name_from_path(self.preview.path)
         with Vertical(id="rewrite-dialog"):
             yield Label(Text(f"Rewrite {name}?"), id="rewrite-title")
-            yield Label(Text(self.preview.title), id="rewrite-subtitle")
+            yield Label(Text(self.preview.heading()), id="rewrite-subtitle")
             yield DiffView(id="rewrite-diff")
             with Horizontal(id="rewrite-buttons"):
                 yield Button(
@@ -75,6 +75,13 @@ class RewriteScreen(ModalScreen[bool]):
     def action_cancel(self) -> None:
         """Close without writing."""
         self.dismiss(False)
+
+    @on(DiffView.ModeChanged)
+    def _mode_changed(self, event: DiffView.ModeChanged) -> None:
+        heading = self.preview.heading(event.unified)
+        if event.narrow:
+            heading += " (One column: the terminal is narrow.)"
+        self.query_one("#rewrite-subtitle", Label).update(Text(heading))
 
     def action_toggle_unified(self) -> None:
         """Switch between side by side and unified."""

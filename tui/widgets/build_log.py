@@ -11,6 +11,7 @@ from textual.containers import Vertical
 from textual.widgets import Label, ProgressBar, RichLog
 
 from revive.tui.session import LOG_LINES_PER_NODE
+from revive.tui.widgets.node_actions import NOT_A_DOWNLOAD
 
 __all__ = ["BuildLog", "log_line_style"]
 
@@ -64,7 +65,7 @@ class BuildLog(Vertical):
         & > .build-log--line { color: $text-muted; }
         & > .build-log--finished { color: $text-success; text-style: bold; }
         & > .build-log--failed { color: $text-error; text-style: bold; }
-        #build-log-head { height: 1; width: 1fr; }
+        #build-log-head { height: auto; width: 1fr; }
         #build-log-head Label { width: 1fr; color: $text-muted; }
         #build-log-head ProgressBar { width: auto; display: none; }
         &.-running #build-log-head ProgressBar { display: block; }
@@ -78,6 +79,7 @@ class BuildLog(Vertical):
         """The node whose log is shown."""
         self._count = 0
         self._running = False
+        self._fetchable = True
 
     def compose(self) -> ComposeResult:
         with Vertical(id="build-log-head"):
@@ -93,9 +95,12 @@ class BuildLog(Vertical):
         """The log lines."""
         return self.query_one("#build-log-lines", RichLog)
 
-    def show(self, path: str | None, lines: Iterable[str], running: bool) -> None:
-        """Show ``path``'s log so far."""
+    def show(
+        self, path: str | None, lines: Iterable[str], running: bool, fetchable: bool = True
+    ) -> None:
+        """Show ``path``'s log so far (``fetchable``: a download, which ``b`` fetches)."""
         self.path = path
+        self._fetchable = fetchable
         log = self.lines_widget
         log.clear()
         count = 0
@@ -125,6 +130,8 @@ class BuildLog(Vertical):
             title.update("")
         elif self._running:
             title.update("Fetching… (x: cancel)")
+        elif self._count == 0 and not self._fetchable:
+            title.update(NOT_A_DOWNLOAD)
         elif self._count == 0:
             title.update("No build yet. Press b to fetch this node.")
         else:

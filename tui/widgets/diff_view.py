@@ -3,20 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from dataclasses import dataclass
+from typing import ClassVar, Final
 
 from rich.segment import Segment as RichSegment
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
+from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from revive.core.diff_layout import Row, RowKind, Segment, Tag, unified_lines
+from revive.core.diff_layout import (
+    Row,
+    RowKind,
+    Segment,
+    Tag,
+    abbreviate,
+    segments_text,
+    unified_lines,
+)
 
-__all__ = ["DiffView"]
+__all__ = ["DiffView", "SIDE_BY_SIDE_MIN_WIDTH"]
+
+SIDE_BY_SIDE_MIN_WIDTH: Final = 100
+"""Below this many columns the diff shows one column whatever ``unified`` says:
+two columns of a narrower pane wrap every store path over several lines."""
 
 _GUTTER: dict[RowKind, tuple[str, str]] = {
     RowKind.CHANGED: ("-", "+"),
@@ -36,8 +51,27 @@ class DiffView(ScrollView, can_focus=True):
     Both sides are drawn in one scrolling view, row by row, so a line of the
     old derivation is always beside its counterpart; long values wrap inside
     their column instead of hiding behind a horizontal scroll bar. ``unified``
-    switches to one column (for narrow terminals).
+    switches to one column; a pane narrower than :data:`SIDE_BY_SIDE_MIN_WIDTH`
+    shows one column by itself (and says so with :class:`ModeChanged`).
+    Store paths are shown as ``/gnu/store/…-name`` so that each fits on one
+    line; the full paths of the line under the mouse are in its tooltip.
     """
+
+    @dataclass
+    class ModeChanged(Message):
+        """The diff switched between one column and two (by the user or by its width)."""
+
+        diff: DiffView
+        """The diff view."""
+        unified: bool
+        """One column is shown."""
+        narrow: bool
+        """One column because the pane is too narrow for two."""
+
+        @property
+        def control(self) -> DiffView:
+            """The diff view (for ``@on(DiffView.ModeChanged, selector)``)."""
+            return self.diff
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j,down", "scroll_down", "Down", show=False),
@@ -107,7 +141,9 @@ class DiffView(ScrollView, can_focus=True):
         super().__init__(id=id, classes=classes)
         self._rows: tuple[Row, ...] = ()
         self._strips: list[Strip] = []
+        self._full: list[str] = []
         self._laid_out_for: tuple[int, bool] | None = None
+        self._mode: tuple[bool, bool] | None = None
         self._styles: dict[str, Style] = {}
 
     # --- public ----------------------------------------------------------------------
@@ -123,6 +159,22 @@ class DiffView(ScrollView, can_focus=True):
         self._laid_out_for = None
         self.scroll_to(0, 0, animate=False)
         self._relayout()
+
+    @property
+    def narrow(self) -> bool:
+        """The pane is too narrow for two columns (one is shown whatever :attr:`unified` says)."""
+        width = self.scrollable_content_region.width or self.size.width
+        return 0 < width < SIDE_BY_SIDE_MIN_WIDTH
+
+    @property
+    def shows_unified(self) -> bool:
+        """One column is on screen (asked for, or the pane is narrow)."""
+        return self.unified or self.narrow
+
+    def full_text(self, y: int) -> str:
+        """The unabbreviated text of the diff row drawn on visual line ``y`` (``""`` if none)."""
+        self._relayout()
+        return self._full[y] if 0 <= y < len(self._full) else ""
 
     def plain_lines(self) -> list[str]:
         """What is on screen as plain text, one string per visual line (for tests)."""
@@ -193,9 +245,15 @@ class DiffView(ScrollView, can_focus=True):
         if self._laid_out_for == key:
             return
         self._laid_out_for = key
-        self._strips = self._unified(width) if self.unified else self._side_by_side(width)
+        narrow = width < SIDE_BY_SIDE_MIN_WIDTH
+        unified = self.unified or narrow
+        self._full = []
+        self._strips = self._unified(width) if unified else self._side_by_side(width)
         self.virtual_size = Size(width, len(self._strips))
         self.refresh()
+        if self._mode != (unified, narrow):
+            self._mode = (unified, narrow)
+            self.post_message(self.ModeChanged(self, unified, narrow and not self.unified))
 
     def _side_by_side(self, width: int) -> list[Strip]:
         column = max(8, (width - len(_SEPARATOR) - 4) // 2)
@@ -205,10 +263,12 @@ class DiffView(ScrollView, can_focus=True):
         for row in self._rows:
             left_fill = old_fill if row.kind in _OLD_ROWS else Style()
             right_fill = new_fill if row.kind in _NEW_ROWS else Style()
-            left = self._wrap(row.left, column, left_fill)
-            right = self._wrap(row.right, column, right_fill)
+            left = self._wrap(abbreviate(row.left, 0), column, left_fill)
+            right = self._wrap(abbreviate(row.right, 0), column, right_fill)
             marks = _GUTTER.get(row.kind, (" ", " "))
+            full = _full_text(row.left, row.right)
             for n in range(max(len(left), len(right))):
+                self._full.append(full)
                 lm, rm = marks if n == 0 else (" ", " ")
                 lpart = left[n] if n < len(left) else Strip.blank(column, left_fill)
                 rpart = right[n] if n < len(right) else Strip.blank(column, right_fill)
@@ -240,8 +300,10 @@ class DiffView(ScrollView, can_focus=True):
             if line.kind not in (RowKind.CHANGED, RowKind.REMOVED, RowKind.ADDED):
                 fill = Style()
             gutter = f"{marker:<3} "
-            body = self._wrap(line.segments, max(8, width - len(gutter)), fill)
+            body = self._wrap(abbreviate(line.segments, 0), max(8, width - len(gutter)), fill)
+            full = _full_text(line.segments)
             for n, part in enumerate(body):
+                self._full.append(full)
                 mark = gutter if n == 0 else " " * len(gutter)
                 strips.append(
                     Strip.join([Strip([RichSegment(mark, fill + self._mark_style(marker))]), part])
@@ -257,6 +319,10 @@ class DiffView(ScrollView, can_focus=True):
 
     # --- rendering -------------------------------------------------------------------
 
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        # Paths are shortened on screen; hovering a line shows them whole.
+        self.tooltip = self.full_text(event.y + self.scroll_offset.y) or None
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
@@ -264,3 +330,13 @@ class DiffView(ScrollView, can_focus=True):
         if index >= len(self._strips):
             return Strip.blank(width, self.rich_style)
         return self._strips[index].crop(scroll_x, scroll_x + width).apply_style(self.rich_style)
+
+
+def _full_text(*sides: Sequence[Segment]) -> str:
+    """The whole text of a row's sides when it holds a store path that is drawn shortened."""
+    texts = [segments_text(side) for side in sides]
+    if all(
+        segments_text(abbreviate(side, 0)) == text for side, text in zip(sides, texts, strict=True)
+    ):
+        return ""
+    return "\n".join(dict.fromkeys(t for t in texts if t))

@@ -19,7 +19,8 @@ from revive.core.derivation import Derivation
 from revive.core.node_status import FetchState, NodeStatus
 from revive.tui.messages import NodeFocused, RevealNode, WhyRequested
 from revive.tui.widgets.fod_badge import BADGE_PARTS, badge_css, method_part
-from revive.tui.widgets.node_actions import NODE_ACTION_BINDINGS, NodeActions
+from revive.tui.widgets.node_actions import NODE_ACTION_BINDINGS, NodeActions, nothing_failing
+from revive.tui.widgets.text_fit import shorten_middle
 
 if TYPE_CHECKING:
     from revive.tui.session import Session
@@ -169,6 +170,7 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         # Set before Tree.__init__, which already lays the (empty) tree out.
         self._widths: dict[int, int] = {}
+        self._content_width = 0
         super().__init__("closure", id=id, classes=classes)
         self.show_root = False
         self.guide_depth = 3
@@ -247,9 +249,10 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
         return True
 
     def refresh_paths(self, paths: Iterable[str]) -> None:
-        """Repaint the lines showing ``paths`` (their status changed)."""
+        """Repaint the lines showing ``paths`` (their status, or badge, changed)."""
         for path in paths:
             for node in self._by_path.get(path, ()):
+                self._widths.pop(node._id, None)
                 node.refresh()
         self.refresh_actions()
 
@@ -356,6 +359,14 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
         self._styles.clear()
         super().notify_style_update()
 
+    def on_resize(self) -> None:
+        # Labels are fitted to the width (see _label_room): a new width means
+        # new line widths, which only a rebuild of the line cache measures.
+        width = self.scrollable_content_region.width
+        if width != self._content_width:
+            self._content_width = width
+            self._invalidate()
+
     def _style(self, component: str) -> Style:
         style = self._styles.get(component)
         if style is None:
@@ -388,7 +399,7 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
         # and a width known exactly is remembered.
         width = self._widths.get(node._id)
         if width is not None:
-            return width
+            return min(width, self._label_room(node))
         ref = node.data
         session = self.session
         if ref is None or session is None:
@@ -404,16 +415,33 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
         kind = session.cached_kind(ref.path)
         if kind is not None:
             width += len(kind.badge) + 3 if kind.badge else 0
+            width += len(kind.rewritten) + 1 if kind.rewritten else 0
             self._widths[node._id] = width
         elif session.graph.is_fixed_output(ref.path):
             width += 18  # an upper bound of the fetch badge, until it is known
-        return width
+        return min(width, self._label_room(node))
+
+    def _label_room(self, node: TreeNode[NodeRef]) -> int:
+        """Cells left for ``node``'s label (with its expand icon) after the guides.
+
+        Labels are shortened to fit (see :meth:`label_text`), so the tree
+        never scrolls sideways; before the first layout there is no limit.
+        """
+        width = self._content_width
+        if width <= 0:
+            return 1 << 30
+        depth = 0
+        parent = node.parent
+        while parent is not None:
+            depth += 1
+            parent = parent.parent
+        return max(12, width - depth * self.guide_depth)
 
     def render_label(self, node: TreeNode[NodeRef], base_style: Style, style: Style) -> Text:
         ref = node.data
         if ref is None:
             return super().render_label(node, base_style, style)
-        text = self.label_text(ref)
+        text = self.label_text(ref, self._label_room(node) - 2)
         text.stylize(style)
         if node.allow_expand:
             icon = self.ICON_NODE_EXPANDED if node.is_expanded else self.ICON_NODE
@@ -421,8 +449,13 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
             icon = "  "
         return Text.assemble((icon, base_style), text)
 
-    def label_text(self, ref: NodeRef) -> Text:
-        """The label of one line (without the expand icon)."""
+    def label_text(self, ref: NodeRef, room: int | None = None) -> Text:
+        """The label of one line (without the expand icon).
+
+        With ``room``, a label longer than that many cells has its name
+        shortened from the middle: the status, badge and failure reason
+        after it stay visible.
+        """
         if ref.more:
             step = min(ref.more, CHUNK)
             return Text(
@@ -435,6 +468,7 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
             )
         kind = session.kind(ref.path)
         text = Text()
+        name_at, name_style = 0, None
         if kind.error is not None:
             text.append("! ", self._style("drv-tree--failed"))
             text.append(kind.name, self._style("drv-tree--error"))
@@ -460,6 +494,7 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
                 name_style = Style()
             if ref.path == self.match_path:
                 name_style = name_style + self._style("drv-tree--match")
+            name_at = len(text)
             text.append(kind.name, name_style)
             if kind.badge:
                 text.append(" ")
@@ -468,6 +503,10 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
                 if kind.era:
                     text.append("·", self._style("drv-tree--outputs"))
                     text.append(kind.era, self._style(f"drv-tree--badge-{kind.era}"))
+                if kind.rewritten:
+                    # The badge now describes the rewritten form: say so.
+                    text.append(" ")
+                    text.append(kind.rewritten, self._style("drv-tree--rewritten"))
         if kind.error is None:
             failure = session.node_status(ref.path).reason
             if failure:
@@ -483,6 +522,8 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
         if not ref.first:
             text.append(" ")
             text.append("↑", self._style("drv-tree--seen"))
+        if room is not None and name_style is not None and text.cell_len > room:
+            text = _shorten_name(text, name_at, len(kind.name), room, name_style)
         return text
 
     # --- handlers --------------------------------------------------------------------
@@ -547,12 +588,23 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
         self._step(self._fod_positions(), backwards=True)
 
     def action_next_failing(self) -> None:
-        """Go to the next failing node in tree order."""
-        self._step(self._failing_positions(), backwards=False)
+        """Go to the next failing node in tree order (or say why there is none)."""
+        self._step_failing(backwards=False)
 
     def action_previous_failing(self) -> None:
-        """Go to the previous failing node in tree order."""
-        self._step(self._failing_positions(), backwards=True)
+        """Go to the previous failing node in tree order (or say why there is none)."""
+        self._step_failing(backwards=True)
+
+    def _step_failing(self, *, backwards: bool) -> None:
+        session = self.session
+        if session is None:
+            return
+        positions = self._failing_positions()
+        if not positions:
+            message = nothing_failing(session, self.cursor_path)
+            self.notify(message, title="No failing node", timeout=8)
+            return
+        self._step(positions, backwards=backwards)
 
     def action_why(self) -> None:
         """Ask why the node under the cursor is in the closure."""
@@ -581,7 +633,8 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
         if action in ("next_fod", "previous_fod"):
             return bool(self._fod_positions()) or None
         if action in ("next_failing", "previous_failing"):
-            return self.session is not None and bool(self._failing_positions()) or None
+            # Always pressable once loaded: with no failure it says why.
+            return self.session is not None or None
         if action == "goto_first":
             node = self.cursor_node
             reference = node is not None and node.data is not None and not node.data.first
@@ -594,3 +647,15 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
 _NO_STATUS = NodeStatus()
 _NO_LABEL = Text()
 """Stored label of every line (labels are drawn from the data, see ``render_label``)."""
+
+
+def _shorten_name(text: Text, start: int, length: int, room: int, style: Style) -> Text:
+    """``text`` with its name (``length`` characters at ``start``, drawn in ``style``)
+    shortened from the middle so that the whole fits in ``room`` cells (the name
+    keeps at least 6)."""
+    keep = max(6, length - text.cell_len + room)
+    short = shorten_middle(text.plain[start : start + length], keep)
+    fitted = text[:start]
+    fitted.append(short, style)
+    fitted.append_text(text[start + length :])
+    return fitted

@@ -17,7 +17,8 @@ from revive.core.node_status import FetchState
 from revive.tui.messages import NodeFocused, RevealNode
 from revive.tui.widgets.drv_tree import STATUS_ICONS
 from revive.tui.widgets.fod_badge import BADGE_PARTS, badge_css, method_part
-from revive.tui.widgets.node_actions import NODE_ACTION_BINDINGS, NodeActions
+from revive.tui.widgets.node_actions import NODE_ACTION_BINDINGS, NodeActions, nothing_failing
+from revive.tui.widgets.text_fit import shorten_middle
 
 if TYPE_CHECKING:
     from revive.tui.session import Session
@@ -252,8 +253,10 @@ class FodList(NodeActions, ScrollView, can_focus=True):
         words = str(state)
         if status.reason:
             words += f": {status.reason}"
-        elif status.rewritten_drv and state is not FetchState.REWRITTEN:
-            words += " (rewritten)"
+        elif kind.rewritten and state is not FetchState.REWRITTEN:
+            words += f" ({kind.rewritten})"
+        elif kind.rewritten == "user override":
+            words += " (user override)"
         line = base
         if index == self.cursor:
             line = base + self._style("fod-list--cursor")
@@ -273,7 +276,7 @@ class FodList(NodeActions, ScrollView, can_focus=True):
         segments = [
             Segment(STATUS_ICONS[state] + " ", state_style),
             *badge,
-            Segment(_fit(kind.name, name_w), line),
+            Segment(_fit_name(kind.name, name_w), line),
             Segment(_fit(words, state_w), state_style),
         ]
         return Strip(segments).adjust_cell_length(width, line)
@@ -366,7 +369,13 @@ class FodList(NodeActions, ScrollView, can_focus=True):
             if session.is_failing(self._rows[row]):
                 self.cursor = row
                 return
-        self.notify("No failing download (yet).", severity="warning", timeout=3)
+        message = nothing_failing(session, self.current_path())
+        self.notify(message, title="No failing download", timeout=8)
+
+
+def _fit_name(name: str, width: int) -> str:
+    """``name`` padded, or shortened from the middle, to ``width`` cells (one blank after)."""
+    return shorten_middle(name, max(1, width - 1)).ljust(width)
 
 
 def _fit(text: str, width: int) -> str:

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 
+from revive.core.derivation import Derivation
+from revive.core.node_status import FetchState
 from revive.tui.messages import BuildRequested, CancelRequested, RewriteRequested
 
 if TYPE_CHECKING:
@@ -13,13 +15,23 @@ if TYPE_CHECKING:
 
     from revive.tui.session import Session
 
-__all__ = ["NODE_ACTION_BINDINGS", "NodeActions"]
+__all__ = ["NODE_ACTION_BINDINGS", "NodeActions", "nothing_failing", "nothing_running"]
+
+NOT_A_DOWNLOAD = (
+    "Not a source download: guix-revive fetches fixed-output derivations only "
+    "(b works on the ones badged url, git, svn…); this one is built by Guix itself "
+    "(guix build) once its sources are there."
+)
+"""Why ``b`` is greyed out on a package (the Log tab says it too)."""
 
 NODE_ACTION_BINDINGS = [
     Binding("r", "rewrite_node", "Rewrite", tooltip="Rewrite this download into today's form"),
     Binding(
         "b", "build_node", "Fetch", tooltip="Build/fetch this node (its rewritten form if any)"
     ),
+    # Shown greyed out in place of "Fetch" on a node that is not a download,
+    # so that the footer says why b does nothing there.
+    Binding("b", "build_unavailable", "Fetch: downloads only", tooltip=NOT_A_DOWNLOAD),
     Binding("x", "cancel_build", "Cancel", show=False, tooltip="Cancel this node's fetch"),
     Binding("y", "copy_path", "Copy path", show=False, tooltip="Copy the store path"),
 ]
@@ -38,7 +50,13 @@ class NodeActions:
 
     session: Session | None
 
-    STATEFUL_ACTIONS: tuple[str, ...] = ("rewrite_node", "build_node", "cancel_build", "copy_path")
+    STATEFUL_ACTIONS: tuple[str, ...] = (
+        "rewrite_node",
+        "build_node",
+        "build_unavailable",
+        "cancel_build",
+        "copy_path",
+    )
     """Actions whose availability depends on the current node (see :meth:`refresh_actions`)."""
 
     _action_state: tuple[bool | None, ...] = ()
@@ -73,11 +91,21 @@ class NodeActions:
         if path is not None:
             self._widget().post_message(BuildRequested(path))
 
+    def action_build_unavailable(self) -> None:
+        """Never runs (``b`` on a node that is not a download is greyed out)."""
+
     def action_cancel_build(self) -> None:
-        """Cancel the current node's build."""
+        """Cancel the current node's build; if none runs, say so and what to do."""
         path = self.current_path()
-        if path is not None:
+        session = self.session
+        if path is None or session is None:
+            return
+        if session.can_cancel(path):
             self._widget().post_message(CancelRequested(path))
+        else:
+            self._widget().notify(
+                nothing_running(session, path), title="Nothing to cancel", timeout=6
+            )
 
     def action_copy_path(self) -> None:
         """Copy the current node's store path to the clipboard."""
@@ -93,11 +121,53 @@ class NodeActions:
         path = self.current_path()
         if action == "rewrite_node":
             return (session is not None and session.can_rewrite(path)) or None
+        fod = session is not None and path is not None and session.graph.is_fixed_output(path)
         if action == "build_node":
+            # A package: hidden, so that the greyed "Fetch: downloads only" shows instead.
+            if not fod:
+                return False
             return (session is not None and session.can_build(path)) or None
+        if action == "build_unavailable":
+            return None if path is not None and not fod else False
         if action == "cancel_build":
-            return (session is not None and session.can_cancel(path)) or None
+            # Always pressable on a node: with nothing running it says why.
+            return path is not None and session is not None
         if action == "copy_path":
             return path is not None or None
         checked: bool | None = super().check_action(action, parameters)  # type: ignore[misc]
         return checked
+
+
+def _fetched_so_far(session: Session) -> tuple[int, int]:
+    """How many downloads were fetched (valid) and how many failed, so far."""
+    status = session.status
+    return len(status.in_state(FetchState.VALID)), len(status.in_state(FetchState.FAILED))
+
+
+def _next_steps(session: Session, path: str | None) -> str:
+    fod = path is not None and session.graph.is_fixed_output(path)
+    steps = "b fetches this download, " if fod else ""
+    steps += f"B fetches all {len(session.fods):,}"
+    if session.demo is not None and session.servers is None:
+        steps += " (start with --demo-serve to fetch the demo offline)"
+    return steps + "."
+
+
+def nothing_failing(session: Session, path: str | None) -> str:
+    """What ``e``/``E`` say when no node fails: why not, and what to do next."""
+    if session.graph.problems:
+        return "No failing node."  # unreadable nodes count as failing: not reached
+    valid, failed = _fetched_so_far(session)
+    if valid == 0 and failed == 0:
+        return "Nothing has failed yet because nothing was fetched yet: " + _next_steps(
+            session, path
+        )
+    return f"No failing node: the {valid:,} downloads fetched so far are all valid."
+
+
+def nothing_running(session: Session, path: str) -> str:
+    """What ``x`` says when no fetch of ``path`` runs."""
+    name = Derivation.name_from_path(path)
+    if not session.graph.is_fixed_output(path):
+        return f"Nothing runs for {name}: it is not a source download."
+    return f"No fetch of {name} is running: " + _next_steps(session, path)
