@@ -594,12 +594,392 @@ make_derivations(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t 
     return result;
 }
 
+/* --- the texts hashed by verify ---------------------------------------------
+ *
+ * revive.core.verify recomputes every .drv path and output path of a
+ * closure. The .drv path is a hash of the file's bytes; the two other texts
+ * of a regular derivation (guix-derivations.md sections 3.1 and 1.9) are the
+ * same bytes with the input-derivation list replaced, and for the masked
+ * one the output paths and the output-named environment values blanked. So
+ * instead of serializing the derivation again, hash_texts checks that the
+ * bytes are exactly the canonical text of the fields the node holds (every
+ * string compared, escapes only where serialize_derivation writes them),
+ * noting where those pieces are, and cuts the two texts out of the bytes. */
+
+typedef struct {
+    const char *p;
+    const char *end;
+    int ok;
+} Matcher;
+
+/* A piece of the bytes to leave out of the masked text. */
+typedef struct {
+    Py_ssize_t start, stop;
+} Cut;
+
+typedef struct {
+    Cut *items;
+    Py_ssize_t size, capacity;
+} Cuts;
+
+static int
+add_cut(Cuts *cuts, Py_ssize_t start, Py_ssize_t stop)
+{
+    if (cuts->size == cuts->capacity) {
+        Py_ssize_t capacity = cuts->capacity ? 2 * cuts->capacity : 8;
+        Cut *grown = PyMem_Realloc(cuts->items, (size_t)capacity * sizeof(Cut));
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        cuts->items = grown;
+        cuts->capacity = capacity;
+    }
+    cuts->items[cuts->size].start = start;
+    cuts->items[cuts->size].stop = stop;
+    cuts->size++;
+    return 0;
+}
+
+static void
+match_char(Matcher *m, char c)
+{
+    if (m->ok && m->p < m->end && *m->p == c) {
+        m->p++;
+    }
+    else {
+        m->ok = 0;
+    }
+}
+
+/* The canonical literal of the str value at m->p; its content (between the
+ * quotes) is stored in *start and *stop relative to base. -1 with an
+ * exception set on a real error (not a str). */
+static int
+match_string(Matcher *m, PyObject *value, const char *base, Py_ssize_t *start, Py_ssize_t *stop)
+{
+    if (!PyUnicode_Check(value)) {
+        PyErr_SetString(PyExc_TypeError, "hash_texts() fields must hold str values");
+        return -1;
+    }
+    Py_ssize_t size;
+    const char *want = PyUnicode_AsUTF8AndSize(value, &size);
+    if (want == NULL) {
+        if (PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) {
+            PyErr_Clear(); /* a lone surrogate: no file holds it */
+            m->ok = 0;
+            return 0;
+        }
+        return -1;
+    }
+    match_char(m, '"');
+    if (!m->ok) {
+        return 0;
+    }
+    if (start != NULL) {
+        *start = m->p - base;
+    }
+    const char *p = m->p;
+    const char *end = m->end;
+    for (Py_ssize_t i = 0; i < size; i++) {
+        char c = want[i];
+        char escape = c == '"' ? '"' : c == '\\' ? '\\' : c == '\n' ? 'n' : c == '\r' ? 'r'
+                      : c == '\t' ? 't' : 0;
+        if (escape) {
+            if (end - p < 2 || p[0] != '\\' || p[1] != escape) {
+                m->ok = 0;
+                return 0;
+            }
+            p += 2;
+        }
+        else {
+            if (p >= end || *p != c) {
+                m->ok = 0;
+                return 0;
+            }
+            p++;
+        }
+    }
+    if (stop != NULL) {
+        *stop = p - base;
+    }
+    m->p = p;
+    match_char(m, '"');
+    return 0;
+}
+
+/* "[" strings "]" for a tuple of str. */
+static int
+match_strings(Matcher *m, PyObject *values, const char *base)
+{
+    if (!PyTuple_Check(values)) {
+        PyErr_SetString(PyExc_TypeError, "hash_texts() expected a tuple of str");
+        return -1;
+    }
+    match_char(m, '[');
+    for (Py_ssize_t i = 0; m->ok && i < PyTuple_GET_SIZE(values); i++) {
+        if (i > 0) {
+            match_char(m, ',');
+        }
+        if (match_string(m, PyTuple_GET_ITEM(values, i), base, NULL, NULL) < 0) {
+            return -1;
+        }
+    }
+    match_char(m, ']');
+    return 0;
+}
+
+/* A tuple field of fields with size items each a tuple of item_size (or any size if 0). */
+static PyObject *
+field_tuple(PyObject *fields, Py_ssize_t index, Py_ssize_t item_size)
+{
+    PyObject *value = PyTuple_GET_ITEM(fields, index);
+    if (!PyTuple_Check(value)) {
+        PyErr_SetString(PyExc_TypeError, "hash_texts() fields must be tuples");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; item_size && i < PyTuple_GET_SIZE(value); i++) {
+        PyObject *item = PyTuple_GET_ITEM(value, i);
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != item_size) {
+            PyErr_SetString(PyExc_TypeError, "hash_texts() fields have the wrong shape");
+            return NULL;
+        }
+    }
+    return value;
+}
+
+/* Whether key is the name of one of the outputs (-1 on error). */
+static int
+is_output_name(PyObject *outputs, PyObject *key)
+{
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(outputs); i++) {
+        PyObject *name = PyTuple_GET_ITEM(PyTuple_GET_ITEM(outputs, i), 0);
+        if (name == key) {
+            return 1;
+        }
+        int equal = PyUnicode_Compare(name, key);
+        if (equal == -1 && PyErr_Occurred()) {
+            return -1;
+        }
+        if (equal == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Walks the whole term, comparing it with fields; fills the input list's
+ * place and the cuts. -1 on a real error, 0 otherwise (m->ok says whether
+ * the bytes are the canonical text of fields). */
+static int
+match_term(Matcher *m, PyObject *fields, const char *base, Py_ssize_t *inputs_start,
+           Py_ssize_t *inputs_stop, Cuts *cuts)
+{
+    static const char prefix[] = "Derive([";
+    PyObject *outputs = field_tuple(fields, 0, 4);
+    PyObject *inputs = field_tuple(fields, 1, 2);
+    PyObject *env = field_tuple(fields, 6, 2);
+    if (outputs == NULL || inputs == NULL || env == NULL) {
+        return -1;
+    }
+    if (m->end - m->p < (Py_ssize_t)(sizeof prefix - 1) ||
+        memcmp(m->p, prefix, sizeof prefix - 1) != 0) {
+        m->ok = 0;
+        return 0;
+    }
+    m->p += sizeof prefix - 1;
+    for (Py_ssize_t i = 0; m->ok && i < PyTuple_GET_SIZE(outputs); i++) {
+        PyObject *output = PyTuple_GET_ITEM(outputs, i);
+        Py_ssize_t start = 0, stop = 0;
+        if (i > 0) {
+            match_char(m, ',');
+        }
+        match_char(m, '(');
+        for (Py_ssize_t k = 0; m->ok && k < 4; k++) {
+            if (k > 0) {
+                match_char(m, ',');
+            }
+            if (match_string(m, PyTuple_GET_ITEM(output, k), base, k == 1 ? &start : NULL,
+                             k == 1 ? &stop : NULL) < 0) {
+                return -1;
+            }
+        }
+        match_char(m, ')');
+        if (m->ok && stop > start && add_cut(cuts, start, stop) < 0) {
+            return -1;
+        }
+    }
+    match_char(m, ']');
+    match_char(m, ',');
+    match_char(m, '[');
+    *inputs_start = m->p - base;
+    for (Py_ssize_t i = 0; m->ok && i < PyTuple_GET_SIZE(inputs); i++) {
+        PyObject *input = PyTuple_GET_ITEM(inputs, i);
+        if (i > 0) {
+            match_char(m, ',');
+        }
+        match_char(m, '(');
+        if (match_string(m, PyTuple_GET_ITEM(input, 0), base, NULL, NULL) < 0) {
+            return -1;
+        }
+        match_char(m, ',');
+        if (match_strings(m, PyTuple_GET_ITEM(input, 1), base) < 0) {
+            return -1;
+        }
+        match_char(m, ')');
+    }
+    *inputs_stop = m->p - base;
+    match_char(m, ']');
+    match_char(m, ',');
+    if (match_strings(m, PyTuple_GET_ITEM(fields, 2), base) < 0) {
+        return -1;
+    }
+    match_char(m, ',');
+    if (match_string(m, PyTuple_GET_ITEM(fields, 3), base, NULL, NULL) < 0) {
+        return -1;
+    }
+    match_char(m, ',');
+    if (match_string(m, PyTuple_GET_ITEM(fields, 4), base, NULL, NULL) < 0) {
+        return -1;
+    }
+    match_char(m, ',');
+    if (match_strings(m, PyTuple_GET_ITEM(fields, 5), base) < 0) {
+        return -1;
+    }
+    match_char(m, ',');
+    match_char(m, '[');
+    for (Py_ssize_t i = 0; m->ok && i < PyTuple_GET_SIZE(env); i++) {
+        PyObject *entry = PyTuple_GET_ITEM(env, i);
+        Py_ssize_t start = 0, stop = 0;
+        if (i > 0) {
+            match_char(m, ',');
+        }
+        match_char(m, '(');
+        if (match_string(m, PyTuple_GET_ITEM(entry, 0), base, NULL, NULL) < 0) {
+            return -1;
+        }
+        match_char(m, ',');
+        if (match_string(m, PyTuple_GET_ITEM(entry, 1), base, &start, &stop) < 0) {
+            return -1;
+        }
+        match_char(m, ')');
+        if (m->ok && stop > start) {
+            int masked = is_output_name(outputs, PyTuple_GET_ITEM(entry, 0));
+            if (masked < 0 || (masked && add_cut(cuts, start, stop) < 0)) {
+                return -1;
+            }
+        }
+    }
+    match_char(m, ']');
+    match_char(m, ')');
+    if (m->p != m->end) {
+        m->ok = 0;
+    }
+    return 0;
+}
+
+/* data with [inputs_start, inputs_stop) replaced and, if cuts is given, the cuts left out. */
+static PyObject *
+spliced(const char *data, Py_ssize_t size, Py_ssize_t inputs_start, Py_ssize_t inputs_stop,
+        const char *replaced, Py_ssize_t replaced_size, const Cuts *cuts)
+{
+    Py_ssize_t length = size - (inputs_stop - inputs_start) + replaced_size;
+    Py_ssize_t count = cuts == NULL ? 0 : cuts->size;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        length -= cuts->items[i].stop - cuts->items[i].start;
+    }
+    PyObject *result = PyBytes_FromStringAndSize(NULL, length);
+    if (result == NULL) {
+        return NULL;
+    }
+    char *out = PyBytes_AS_STRING(result);
+    Py_ssize_t at = 0; /* next byte of data to copy */
+    int inserted = 0;
+    /* The cuts are in order: output paths before the inputs, env values after. */
+    for (Py_ssize_t i = 0; i <= count; i++) {
+        Py_ssize_t stop = i < count ? cuts->items[i].start : size;
+        if (!inserted && inputs_start <= stop) {
+            inserted = 1;
+            memcpy(out, data + at, (size_t)(inputs_start - at));
+            out += inputs_start - at;
+            memcpy(out, replaced, (size_t)replaced_size);
+            out += replaced_size;
+            at = inputs_stop;
+        }
+        memcpy(out, data + at, (size_t)(stop - at));
+        out += stop - at;
+        at = i < count ? cuts->items[i].stop : size;
+    }
+    return result;
+}
+
+PyDoc_STRVAR(hash_texts_doc,
+"hash_texts(data: bytes, fields: Fields, replaced: bytes | None, /) -> tuple[bytes, ...] | None\n\n"
+"None unless data is exactly the canonical text of fields (what\n"
+"serialize_derivation writes for them). Otherwise, when replaced is None, ();\n"
+"else (modulo, masked): data with its input-derivation list (between its\n"
+"brackets) replaced by replaced, and the same with the output paths and the\n"
+"values of the output-named environment variables also left out.");
+
+static PyObject *
+hash_texts(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_Format(PyExc_TypeError, "hash_texts() takes 3 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    PyObject *data = args[0];
+    PyObject *fields = args[1];
+    PyObject *replaced = args[2];
+    if (!PyBytes_Check(data) || (replaced != Py_None && !PyBytes_Check(replaced))) {
+        PyErr_SetString(PyExc_TypeError, "hash_texts() needs bytes");
+        return NULL;
+    }
+    if (!PyTuple_Check(fields) || PyTuple_GET_SIZE(fields) != 7) {
+        PyErr_SetString(PyExc_TypeError, "hash_texts() fields must be a 7-tuple");
+        return NULL;
+    }
+    const char *base = PyBytes_AS_STRING(data);
+    Py_ssize_t size = PyBytes_GET_SIZE(data);
+    Matcher m = {base, base + size, 1};
+    Cuts cuts = {NULL, 0, 0};
+    Py_ssize_t inputs_start = 0, inputs_stop = 0;
+    PyObject *result = NULL;
+    if (match_term(&m, fields, base, &inputs_start, &inputs_stop, &cuts) < 0) {
+        goto done;
+    }
+    if (!m.ok) {
+        result = Py_None;
+        Py_INCREF(result);
+        goto done;
+    }
+    if (replaced == Py_None) {
+        result = PyTuple_New(0);
+        goto done;
+    }
+    const char *text = PyBytes_AS_STRING(replaced);
+    Py_ssize_t text_size = PyBytes_GET_SIZE(replaced);
+    PyObject *modulo = spliced(base, size, inputs_start, inputs_stop, text, text_size, NULL);
+    PyObject *masked =
+        modulo == NULL ? NULL
+                       : spliced(base, size, inputs_start, inputs_stop, text, text_size, &cuts);
+    if (masked != NULL) {
+        result = PyTuple_Pack(2, modulo, masked);
+    }
+    Py_XDECREF(modulo);
+    Py_XDECREF(masked);
+done:
+    PyMem_Free(cuts.items);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"scan_fields", (PyCFunction)(void (*)(void))scan_fields, METH_FASTCALL, scan_fields_doc},
     {"make_derivation", (PyCFunction)(void (*)(void))make_derivation, METH_FASTCALL,
      make_derivation_doc},
     {"make_derivations", (PyCFunction)(void (*)(void))make_derivations, METH_FASTCALL,
      make_derivations_doc},
+    {"hash_texts", (PyCFunction)(void (*)(void))hash_texts, METH_FASTCALL, hash_texts_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -31,3 +31,11 @@ def make_derivations(
     /,
 ) -> list[Any]:
     """:func:`make_derivation` for each name and fields, as a list."""
+
+def hash_texts(data: bytes, fields: Fields, replaced: bytes | None, /) -> tuple[bytes, ...] | None:
+    """``None`` unless ``data`` is the canonical text of ``fields``; else the texts verify hashes.
+
+    With ``replaced`` ``None``: ``()``. Otherwise ``(modulo, masked)``: ``data``
+    with its input-derivation list replaced by ``replaced``, and the same with
+    the output paths and the output-named environment values left out.
+    """

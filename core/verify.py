@@ -16,6 +16,7 @@ not as a mismatch.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -23,10 +24,13 @@ from itertools import chain
 from typing import Any
 
 from revive.core.aterm import escape_string, serialize_derivation
+from revive.core.compiled import MODULE
 from revive.core.derivation import Derivation, Output
 from revive.core.derivation_hash import fixed_output_expected_path
 from revive.core.errors import ReviveError
 from revive.core.graph import DerivationGraph
+from revive.core.load_worker import read_file
+from revive.core.store_dir import StoreDir
 from revive.core.store_path import make_store_path, output_path_name
 
 __all__ = ["Mismatch", "VerifyReport", "verify_graph", "VerifyCancelled"]
@@ -121,6 +125,7 @@ class VerifyCancelled(ReviveError):
 def verify_graph(
     graph: DerivationGraph,
     *,
+    store: StoreDir | None = None,
     progress: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> VerifyReport:
@@ -128,10 +133,15 @@ def verify_graph(
 
     Args:
         graph: the closure to check.
+        store: where the ``.drv`` files of ``graph`` are. With the compiled
+            module, each node whose file is exactly the canonical text of
+            what the node holds is then hashed from the file's bytes instead
+            of being serialized again (see :class:`_Checker`); the report is
+            the same.
         progress: called with ``(done, total)`` every few hundred nodes.
         cancel: when set, stops with :class:`VerifyCancelled`.
     """
-    checker = _Checker(graph)
+    checker = _Checker(graph, store)
     total = len(graph)
     done = 0
     for path in graph:
@@ -187,21 +197,31 @@ def verify_graph(
 class _Checker:
     """Checks one node at a time, its inputs first, sharing one memo of hashes.
 
-    Each derivation is serialized once. The text hashed for its derivation
-    hash modulo fixed-output derivations (``guix-derivations.md`` §3.1) and
-    the masked text hashed for its output paths (§1.9) differ from it only
-    in the output tuples, the input-derivation list and the output-named
-    environment entries, so they are spliced from that one text instead of
-    being serialized twice more (three serializations per node would make a
-    50,000-node closure take several times longer). The sections are written
-    separately: the outputs and inputs by the small functions below, the rest
-    by :func:`serialize_derivation`. ``tests/core/test_verify.py`` checks the
-    result against :mod:`revive.core.derivation_hash`.
+    Three texts are hashed per regular derivation: the ``.drv`` text itself
+    (for its own path), the text hashed for its derivation hash modulo
+    fixed-output derivations (``guix-derivations.md`` §3.1) and the masked
+    text hashed for its output paths (§1.9). The last two differ from the
+    first only in the output tuples, the input-derivation list and the
+    output-named environment entries, so they are never serialized whole:
+
+    * with a store and the compiled module, the node's ``.drv`` file is read
+      again and, if its bytes are exactly the canonical text of the node
+      (``_drv_scan.hash_texts`` compares every string), the two texts are cut
+      out of those bytes: nothing is serialized at all;
+    * otherwise the node is serialized once, in three pieces, and the two
+      texts are spliced from them.
+
+    ``tests/core/test_verify.py`` checks both against
+    :mod:`revive.core.derivation_hash`.
     """
 
-    def __init__(self, graph: DerivationGraph) -> None:
+    def __init__(self, graph: DerivationGraph, store: StoreDir | None = None) -> None:
         self.graph = graph
         self.store_dir = graph.store_dir
+        self.physical = (
+            None if store is None or _hash_texts is None else os.path.join(store.physical, "")
+        )
+        """Where the ``.drv`` files are read from (ending with ``/``), or ``None``."""
         self.memo: dict[str, str | None] = {}
         """Hex hash modulo of each done node; ``None`` when it cannot be known."""
         self.entered: set[str] = set()
@@ -209,6 +229,15 @@ class _Checker:
         self.missing: list[str] = []
         self.unchecked: list[tuple[str, str]] = []
         self.fixed = 0
+
+    def read(self, path: str) -> bytes | None:
+        """The bytes of the ``.drv`` file of ``path``, or ``None`` (no store, unreadable)."""
+        if self.physical is None:
+            return None
+        try:
+            return read_file(self.physical + path[path.rfind("/") + 1 :])
+        except OSError:
+            return None
 
     def check(self, path: str, drv: Derivation | None) -> None:
         """Check ``path`` (all its inputs are in the memo) and record its hash."""
@@ -221,25 +250,28 @@ class _Checker:
                 self.missing.append(path)
             return
         store_dir = self.store_dir
-        # The text of the .drv, from its three sections (see the class docstring).
-        head = "Derive([" + _outputs_text(drv.outputs) + "],["
-        middle = _inputs_text(drv.input_drvs)
-        rest = Derivation("", (), (), drv.input_srcs, drv.system, drv.builder, drv.args, drv.env)
-        tail = serialize_derivation(rest)[_EMPTY_HEAD:]
-        text = head + middle + tail
+        fixed = drv.fixed_output
+        replaced = None if fixed is not None else self._replaced(path, drv)
+        data = self.read(path)
+        texts = None
+        if data is not None and _hash_texts is not None:
+            texts = _hash_texts(data, drv.fields(), None if replaced is None else replaced.encode())
+        pieces = None
+        if texts is None or data is None:
+            pieces = _pieces(drv)
+            data = "".join(pieces).encode()
         # The .drv's own path: a text item whose references are its inputs
         # (sorted as str: the same order as the UTF-8 bytes the daemon sorts).
         references = sorted({*drv.input_srcs, *(p for p, _ in drv.input_drvs)})
         kind = ":".join(("text", *references))
         try:
             computed = make_store_path(
-                kind, hashlib.sha256(text.encode()).digest(), drv.name + ".drv", store_dir
+                kind, hashlib.sha256(data).digest(), drv.name + ".drv", store_dir
             )
         except ReviveError as err:  # a name no store path can have
             computed = f"(none: {err})"
         if computed != path:
             self.mismatches.append(Mismatch(path, "drv-path", path, computed))
-        fixed = drv.fixed_output
         expected: dict[str, str] | None
         if fixed is not None:
             self.fixed += 1
@@ -250,8 +282,15 @@ class _Checker:
             except (ReviveError, ValueError) as err:
                 self.unchecked.append((path, f"{path}: {err}"))
                 return
+        elif replaced is None:
+            return
         else:
-            expected = self._regular(path, drv, head, tail)
+            if pieces is not None:
+                texts = _spliced(drv, pieces, replaced)
+            assert texts is not None
+            modulo, masked = texts
+            self.memo[path] = hashlib.sha256(modulo).hexdigest()
+            expected = self._outputs(path, drv, hashlib.sha256(masked).digest())
             if expected is None:
                 return
         for out in drv.outputs:
@@ -263,8 +302,11 @@ class _Checker:
             if value != out.path:
                 self.mismatches.append(Mismatch(path, "env", value or "", out.path, out.name))
 
-    def _regular(self, path: str, drv: Derivation, head: str, tail: str) -> dict[str, str] | None:
-        """Record the hash modulo of a regular derivation; return its output paths."""
+    def _replaced(self, path: str, drv: Derivation) -> str | None:
+        """The input list of regular ``drv`` with each input replaced by its hash modulo.
+
+        ``None`` (and ``drv`` recorded as unchecked) when an input's is unknown.
+        """
         memo = self.memo
         replaced: dict[str, tuple[str, ...]] = {}
         for input_path, outputs in drv.input_drvs:
@@ -279,17 +321,10 @@ class _Checker:
             replaced[digest] = (
                 outputs if previous is None else tuple(sorted(set(previous) | set(outputs)))
             )
-        inputs = tuple(sorted(replaced.items()))
-        replaced_text = _inputs_text(inputs)
-        memo[path] = hashlib.sha256((head + replaced_text + tail).encode()).hexdigest()
-        # Masked: output paths blanked in the outputs and in their variables.
-        masked_head = "Derive([" + _outputs_text(drv.outputs, masked=True) + "],["
-        for out in drv.outputs:
-            value = drv.getenv(out.name)
-            if value:
-                entry = f"({escape_string(out.name)},{escape_string(value)})"
-                tail = tail.replace(entry, f'({escape_string(out.name)},"")', 1)
-        inner = hashlib.sha256((masked_head + replaced_text + tail).encode()).digest()
+        return _inputs_text(tuple(sorted(replaced.items())))
+
+    def _outputs(self, path: str, drv: Derivation, inner: bytes) -> dict[str, str] | None:
+        """The output paths of regular ``drv`` from the digest of its masked text."""
         try:
             return {
                 o.name: make_store_path(
@@ -303,6 +338,31 @@ class _Checker:
         except ReviveError as err:
             self.unchecked.append((path, f"{path}: {err}"))
             return None
+
+
+_hash_texts = None if MODULE is None else MODULE.hash_texts
+"""The compiled cutter of texts (``core/_drv_scan.c``), or ``None``."""
+
+
+def _pieces(drv: Derivation) -> tuple[str, str, str]:
+    """The text of ``drv`` in three pieces: up to its inputs, its inputs, the rest."""
+    head = "Derive([" + _outputs_text(drv.outputs) + "],["
+    rest = Derivation("", (), (), drv.input_srcs, drv.system, drv.builder, drv.args, drv.env)
+    return head, _inputs_text(drv.input_drvs), serialize_derivation(rest)[_EMPTY_HEAD:]
+
+
+def _spliced(drv: Derivation, pieces: tuple[str, str, str], replaced: str) -> tuple[bytes, bytes]:
+    """The hash-modulo text and the masked text of regular ``drv``, from its pieces."""
+    head, _, tail = pieces
+    modulo = (head + replaced + tail).encode()
+    # Masked: output paths blanked in the outputs and in their variables.
+    masked_head = "Derive([" + _outputs_text(drv.outputs, masked=True) + "],["
+    for out in drv.outputs:
+        value = drv.getenv(out.name)
+        if value:
+            entry = f"({escape_string(out.name)},{escape_string(value)})"
+            tail = tail.replace(entry, f'({escape_string(out.name)},"")', 1)
+    return modulo, (masked_head + replaced + tail).encode()
 
 
 _EMPTY_HEAD = len("Derive([],[")

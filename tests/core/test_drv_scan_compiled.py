@@ -20,10 +20,11 @@ from revive.core import _drv_scan, aterm
 from revive.core import compiled as compiled_module
 from revive.core.aterm import serialize_derivation
 from revive.core.derivation import Derivation, Output
+from revive.core.derivation_hash import masked
 from revive.core.drv_scan import Fields, scan_fields
 from revive.core.errors import DerivationError
 
-from .test_drv_scan import derivations, mutated
+from .test_drv_scan import NASTY, derivations, mutated
 
 # Imported, never skipped when missing: scripts/setup.sh installs a C
 # compiler, and a silently slow loader is exactly what these tests guard.
@@ -349,3 +350,70 @@ def test_a_node_with_thousands_of_new_inputs(reader: str) -> None:
     )
     assert fields is not None and len(fields[1]) == count == len(edges)
     assert fields == careful(term)
+
+
+# --- hash_texts: the texts verify hashes, cut out of a file's bytes ----------------
+
+hash_texts = _drv_scan.hash_texts
+input_lists = st.lists(st.tuples(NASTY, st.lists(NASTY, max_size=3).map(tuple)), max_size=4).map(
+    tuple
+)
+
+
+def inputs_part(drv: Derivation) -> str:
+    """What ``serialize_derivation`` writes between the brackets of the inputs list."""
+    empty = serialize_derivation(drv.evolve(input_drvs=()))
+    full = serialize_derivation(drv)
+    # The list starts with "(" where the empty one has "]": the common prefix ends there.
+    start = len(os.path.commonprefix([empty, full]))
+    return full[start : start + len(full) - len(empty)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(derivations, input_lists)
+def test_hash_texts_equal_the_serialized_texts(
+    drv: Derivation, replacement: tuple[tuple[str, tuple[str, ...]], ...]
+) -> None:
+    """The cut texts are what serializing the replaced (and masked) derivation gives."""
+    data = serialize_derivation(drv).encode()
+    replaced = inputs_part(drv.evolve(input_drvs=replacement)).encode()
+    modulo = serialize_derivation(drv.evolve(input_drvs=replacement)).encode()
+    blank = masked(drv).evolve(input_drvs=replacement)
+    assert hash_texts(data, drv.fields(), replaced) == (
+        modulo,
+        serialize_derivation(blank).encode(),
+    )
+    assert hash_texts(data, drv.fields(), None) == ()
+
+
+@settings(max_examples=400, deadline=None)
+@given(derivations, st.data())
+def test_hash_texts_accept_only_the_canonical_text(drv: Derivation, data: st.DataObject) -> None:
+    """Mutated bytes, or another node's fields: declined unless the text is the very one."""
+    text = serialize_derivation(drv)
+    changed = mutated(text, data, '"\\,()[]nrtqx\x00\n é').encode()
+    accepted = hash_texts(changed, drv.fields(), None)
+    assert (accepted == ()) is (changed == text.encode())
+    other = data.draw(derivations)
+    assert (hash_texts(text.encode(), other.fields(), b"") is None) is (
+        serialize_derivation(other) != text
+    )
+
+
+def test_hash_texts_decline_rare_escapes_that_read_the_same() -> None:
+    """``\\a`` reads as ``a`` and a raw newline as ``\\n``: same node, not its canonical text."""
+    drv = Derivation("x", (Output("out", "/p"),), (), (), "s", "b", ("a\n",), (("out", "/p"),))
+    text = serialize_derivation(drv)
+    assert hash_texts(text.encode(), drv.fields(), None) == ()
+    for other in (text.replace('"a', '"\\a'), text.replace("\\n", "\n")):
+        assert aterm._parse_careful(other, "<test>", "x") == drv
+        assert hash_texts(other.encode(), drv.fields(), None) is None
+
+
+def test_hash_texts_refuse_what_is_not_fields() -> None:
+    with pytest.raises(TypeError):
+        hash_texts("text", ((), (), (), "", "", (), ()), None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        hash_texts(b"Derive(", ((), (), ()), None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        hash_texts(b'Derive([("out"', (((1, 2, 3, 4),), (), (), "", "", (), ()), None)  # type: ignore[arg-type]
