@@ -652,24 +652,65 @@ match_char(Matcher *m, char c)
     }
 }
 
+/* The letter after the backslash of the escape serialize_derivation
+ * writes for c, or 0 if c is written as it is. */
+static char
+escape_letter(unsigned char c)
+{
+    switch (c) {
+    case '"':
+        return '"';
+    case '\\':
+        return '\\';
+    case '\n':
+        return 'n';
+    case '\r':
+        return 'r';
+    case '\t':
+        return 't';
+    default:
+        return 0;
+    }
+}
+
+/* Where the canonical literal content of the UTF-8 string want[0:size]
+ * ends if it starts at p, or NULL if the bytes there are not it. (Escapes
+ * concern ASCII characters only, and no byte of a multi-byte sequence is
+ * ASCII.) */
+static const char *
+match_utf8(const char *want, Py_ssize_t size, const char *p, const char *end)
+{
+    Py_ssize_t i = 0;
+    while (i < size) {
+        Py_ssize_t run = i;
+        while (run < size && escape_letter((unsigned char)want[run]) == 0) {
+            run++;
+        }
+        if (end - p < run - i || memcmp(p, want + i, (size_t)(run - i)) != 0) {
+            return NULL;
+        }
+        p += run - i;
+        if (run == size) {
+            break;
+        }
+        if (end - p < 2 || p[0] != '\\' || p[1] != escape_letter((unsigned char)want[run])) {
+            return NULL;
+        }
+        p += 2;
+        i = run + 1;
+    }
+    return p;
+}
+
 /* The canonical literal of the str value at m->p; its content (between the
  * quotes) is stored in *start and *stop relative to base. -1 with an
- * exception set on a real error (not a str). */
+ * exception set on a real error (not a str). The bytes were checked to hold
+ * no raw newline, carriage return or tab. */
 static int
 match_string(Matcher *m, PyObject *value, const char *base, Py_ssize_t *start, Py_ssize_t *stop)
 {
     if (!PyUnicode_Check(value)) {
         PyErr_SetString(PyExc_TypeError, "hash_texts() fields must hold str values");
-        return -1;
-    }
-    Py_ssize_t size;
-    const char *want = PyUnicode_AsUTF8AndSize(value, &size);
-    if (want == NULL) {
-        if (PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) {
-            PyErr_Clear(); /* a lone surrogate: no file holds it */
-            m->ok = 0;
-            return 0;
-        }
         return -1;
     }
     match_char(m, '"');
@@ -681,24 +722,41 @@ match_string(Matcher *m, PyObject *value, const char *base, Py_ssize_t *start, P
     }
     const char *p = m->p;
     const char *end = m->end;
-    for (Py_ssize_t i = 0; i < size; i++) {
-        char c = want[i];
-        char escape = c == '"' ? '"' : c == '\\' ? '\\' : c == '\n' ? 'n' : c == '\r' ? 'r'
-                      : c == '\t' ? 't' : 0;
-        if (escape) {
-            if (end - p < 2 || p[0] != '\\' || p[1] != escape) {
-                m->ok = 0;
-                return 0;
+    const char *want;
+    Py_ssize_t size;
+    PyObject *encoded = NULL;
+    if (PyUnicode_IS_ASCII(value)) {
+        want = (const char *)PyUnicode_1BYTE_DATA(value);
+        size = PyUnicode_GET_LENGTH(value);
+    }
+    else {
+        /* Encoded for the comparison only: PyUnicode_AsUTF8 would keep a
+         * copy of every non-ASCII string of the closure. */
+        encoded = PyUnicode_AsUTF8String(value);
+        if (encoded == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) {
+                return -1;
             }
-            p += 2;
+            PyErr_Clear(); /* a lone surrogate: no file holds it */
+            m->ok = 0;
+            return 0;
         }
-        else {
-            if (p >= end || *p != c) {
-                m->ok = 0;
-                return 0;
-            }
-            p++;
-        }
+        want = PyBytes_AS_STRING(encoded);
+        size = PyBytes_GET_SIZE(encoded);
+    }
+    /* Nearly every string has nothing to escape: then the literal holds its
+     * bytes as they are (and no quote or backslash among them). */
+    if (end - p >= size && memcmp(p, want, (size_t)size) == 0 &&
+        memchr(p, '"', (size_t)size) == NULL && memchr(p, '\\', (size_t)size) == NULL) {
+        p += size;
+    }
+    else {
+        p = match_utf8(want, size, p, end);
+    }
+    Py_XDECREF(encoded);
+    if (p == NULL) {
+        m->ok = 0;
+        return 0;
     }
     if (stop != NULL) {
         *stop = p - base;
@@ -941,7 +999,11 @@ hash_texts(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
     }
     const char *base = PyBytes_AS_STRING(data);
     Py_ssize_t size = PyBytes_GET_SIZE(data);
-    Matcher m = {base, base + size, 1};
+    /* Canonical text never holds these raw (match_string relies on it). */
+    int raw_controls = memchr(base, '\n', (size_t)size) != NULL ||
+                       memchr(base, '\r', (size_t)size) != NULL ||
+                       memchr(base, '\t', (size_t)size) != NULL;
+    Matcher m = {base, base + size, !raw_controls};
     Cuts cuts = {NULL, 0, 0};
     Py_ssize_t inputs_start = 0, inputs_stop = 0;
     PyObject *result = NULL;
@@ -973,6 +1035,52 @@ done:
     return result;
 }
 
+/* --- store path hashes --------------------------------------------------------
+ *
+ * Every store path computed ends with the same two steps (guix-derivations.md
+ * sections 1.2 and 1.3): the SHA-256 of its fingerprint XOR-folded into 20
+ * bytes, then written in nix-base32. revive.core.hashes.compress and
+ * revive.core.base32.encode do them in Python for any size; verifying a
+ * closure computes two store paths per derivation, so this does both at once. */
+
+#define FOLDED_SIZE 20
+#define FOLDED_DIGITS 32 /* nix-base32 digits of 20 bytes */
+
+static const char NIX32[] = "0123456789abcdfghijklmnpqrsvwxyz";
+
+PyDoc_STRVAR(path_hash_doc,
+"path_hash(digest: bytes, /) -> str\n\n"
+"The hash part of a store path: digest XOR-folded into 20 bytes, in\n"
+"nix-base32 (base32.encode(hashes.compress(digest, 20))).");
+
+static PyObject *
+path_hash(PyObject *Py_UNUSED(module), PyObject *digest)
+{
+    if (!PyBytes_Check(digest)) {
+        PyErr_SetString(PyExc_TypeError, "path_hash() needs bytes");
+        return NULL;
+    }
+    const unsigned char *data = (const unsigned char *)PyBytes_AS_STRING(digest);
+    Py_ssize_t size = PyBytes_GET_SIZE(digest);
+    unsigned char folded[FOLDED_SIZE] = {0};
+    for (Py_ssize_t i = 0; i < size; i++) {
+        folded[i % FOLDED_SIZE] ^= data[i];
+    }
+    char text[FOLDED_DIGITS];
+    /* The bytes are one little-endian number; its most significant digit first. */
+    for (int n = FOLDED_DIGITS - 1; n >= 0; n--) {
+        int bit = n * 5;
+        int byte = bit / 8;
+        int shift = bit % 8;
+        unsigned int value = (unsigned int)folded[byte] >> shift;
+        if (byte + 1 < FOLDED_SIZE) {
+            value |= (unsigned int)folded[byte + 1] << (8 - shift);
+        }
+        text[FOLDED_DIGITS - 1 - n] = NIX32[value & 0x1f];
+    }
+    return PyUnicode_FromStringAndSize(text, FOLDED_DIGITS);
+}
+
 static PyMethodDef methods[] = {
     {"scan_fields", (PyCFunction)(void (*)(void))scan_fields, METH_FASTCALL, scan_fields_doc},
     {"make_derivation", (PyCFunction)(void (*)(void))make_derivation, METH_FASTCALL,
@@ -980,6 +1088,7 @@ static PyMethodDef methods[] = {
     {"make_derivations", (PyCFunction)(void (*)(void))make_derivations, METH_FASTCALL,
      make_derivations_doc},
     {"hash_texts", (PyCFunction)(void (*)(void))hash_texts, METH_FASTCALL, hash_texts_doc},
+    {"path_hash", path_hash, METH_O, path_hash_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -39,3 +39,6 @@ def hash_texts(data: bytes, fields: Fields, replaced: bytes | None, /) -> tuple[
     with its input-derivation list replaced by ``replaced``, and the same with
     the output paths and the output-named environment values left out.
     """
+
+def path_hash(digest: bytes, /) -> str:
+    """A store path's hash part: ``digest`` XOR-folded into 20 bytes, in nix-base32."""

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import chain
-from typing import Any
+from typing import Any, cast
 
 from revive.core.aterm import escape_string, serialize_derivation
 from revive.core.compiled import MODULE
@@ -148,7 +148,10 @@ def verify_graph(
         if path in checker.memo:
             continue
         # Iterative post-order: inputs before the derivations that use them
-        # (bootstrap chains are hundreds of levels deep: no recursion).
+        # (bootstrap chains are hundreds of levels deep: no recursion). A node
+        # whose inputs are pushed stays where it is, its position noted in
+        # `entered`: met there again, its inputs are done; met anywhere else
+        # before that, it depends on itself.
         stack = [path]
         while stack:
             current = stack[-1]
@@ -156,20 +159,17 @@ def verify_graph(
                 stack.pop()
                 continue
             drv = graph.get(current)
-            waiting = (
-                [p for p, _ in drv.input_drvs if p not in checker.memo]
-                if drv is not None and not drv.is_fixed_output
-                else []
-            )
-            if waiting:
-                if current in checker.entered:
-                    # Met again before its inputs were done: a cycle.
-                    checker.memo[current] = None
-                    checker.unchecked.append((current, f"{current}: dependency cycle"))
-                    stack.pop()
+            where = checker.entered.get(current)
+            if where is None and drv is not None and not drv.is_fixed_output:
+                waiting = [p for p, _ in drv.input_drvs if p not in checker.memo]
+                if waiting:
+                    checker.entered[current] = len(stack) - 1
+                    stack.extend(waiting)
                     continue
-                checker.entered.add(current)
-                stack.extend(waiting)
+            elif where is not None and where != len(stack) - 1:
+                checker.memo[current] = None
+                checker.unchecked.append((current, f"{current}: dependency cycle"))
+                stack.pop()
                 continue
             stack.pop()
             checker.check(current, drv)
@@ -224,7 +224,8 @@ class _Checker:
         """Where the ``.drv`` files are read from (ending with ``/``), or ``None``."""
         self.memo: dict[str, str | None] = {}
         """Hex hash modulo of each done node; ``None`` when it cannot be known."""
-        self.entered: set[str] = set()
+        self.entered: dict[str, int] = {}
+        """Nodes whose inputs were pushed, with their place on the walk's stack."""
         self.mismatches: list[Mismatch] = []
         self.missing: list[str] = []
         self.unchecked: list[tuple[str, str]] = []
@@ -308,15 +309,21 @@ class _Checker:
         ``None`` (and ``drv`` recorded as unchecked) when an input's is unknown.
         """
         memo = self.memo
+        inputs = drv.input_drvs
+        hexes = [memo.get(p) for p, _ in inputs]
+        if None in hexes:
+            memo[path] = None
+            missing = inputs[hexes.index(None)][0]
+            self.unchecked.append((path, f"{path}: input {missing} is missing or unreadable"))
+            return None
+        known = cast(list[str], hexes)
+        if len(set(known)) == len(known):
+            names = [outputs for _, outputs in inputs]
+            return _inputs_text(tuple(sorted(zip(known, names, strict=True))))
+        # Inputs with one hash modulo (FODs fetching one output differently)
+        # become one input using the union of their outputs.
         replaced: dict[str, tuple[str, ...]] = {}
-        for input_path, outputs in drv.input_drvs:
-            digest = memo.get(input_path)
-            if digest is None:
-                memo[path] = None
-                self.unchecked.append(
-                    (path, f"{path}: input {input_path} is missing or unreadable")
-                )
-                return None
+        for digest, (_, outputs) in zip(known, inputs, strict=True):
             previous = replaced.get(digest)
             replaced[digest] = (
                 outputs if previous is None else tuple(sorted(set(previous) | set(outputs)))

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from revive.core import _drv_scan, aterm
+from revive.core import _drv_scan, aterm, store_path
 from revive.core import compiled as compiled_module
 from revive.core.aterm import serialize_derivation
 from revive.core.derivation import Derivation, Output
@@ -417,3 +417,25 @@ def test_hash_texts_refuse_what_is_not_fields() -> None:
         hash_texts(b"Derive(", ((), (), ()), None)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         hash_texts(b'Derive([("out"', (((1, 2, 3, 4),), (), (), "", "", (), ()), None)  # type: ignore[arg-type]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=100))
+def test_path_hash_is_the_python_fold_and_encoding(digest: bytes) -> None:
+    """The compiled store path hash equals nix-base32 of the 20-byte XOR fold, any size."""
+    assert _drv_scan.path_hash(digest) == store_path._folded_nix32(digest)
+    with pytest.raises(TypeError):
+        _drv_scan.path_hash(digest.hex())  # type: ignore[arg-type]
+
+
+def test_hash_texts_compare_characters_of_every_width() -> None:
+    """Two-, three- and four-byte UTF-8 and escapes around them; one character off is declined."""
+    value = 'é\\"€\n😀\t'
+    drv = Derivation("x", (Output("out", "/p"),), (), (), "s", value, (value * 3,), (("k", value),))
+    data = serialize_derivation(drv).encode()
+    assert hash_texts(data, drv.fields(), None) == ()
+    for other in ("é\\'€\n😀\t", 'é\\"€\n😁\t', 'é\\"€\n😀'):
+        changed = drv.evolve(builder=other)
+        assert hash_texts(data, changed.fields(), None) is None
+    lone = drv.evolve(builder="\ud800")
+    assert hash_texts(data, lone.fields(), None) is None

@@ -195,3 +195,30 @@ def test_a_wrong_output_path_is_one_mismatch(guix2020_store: Path) -> None:
     report = verify_graph(DerivationGraph.from_derivations("/gnu/store", (HELLO,), derivs))
     assert Mismatch(HELLO, "output", wrong, right, "out") in report.mismatches
     assert [m.kind for m in report.mismatches] == ["drv-path", "output"]
+
+
+def test_a_dependency_cycle_is_unchecked_not_a_hang() -> None:
+    """A -> B -> A (a corrupt copy of a store), and C using A: each said once, in graph order."""
+
+    def node(name: str, *inputs: str) -> Derivation:
+        return Derivation(
+            name,
+            (Output("out", f"/gnu/store/{'o' * 32}-{name}"),),
+            tuple((p, ("out",)) for p in inputs),
+            (),
+            "x86_64-linux",
+            "/bin/sh",
+            (),
+            (("out", f"/gnu/store/{'o' * 32}-{name}"),),
+        )
+
+    a, b, c = (f"/gnu/store/{x * 32}-{x}.drv" for x in "abc")
+    derivs = {c: node("c", a), a: node("a", b), b: node("b", a)}
+    graph = DerivationGraph.from_derivations("/gnu/store", (c,), derivs)
+    report = verify_graph(graph)
+    assert report.unchecked == (
+        (c, f"{c}: input {a} is missing or unreadable"),
+        (a, f"{a}: dependency cycle"),
+        (b, f"{b}: input {a} is missing or unreadable"),
+    )
+    assert {m.kind for m in report.mismatches} == {"drv-path"}
