@@ -230,6 +230,8 @@ class _Checker:
         self.missing: list[str] = []
         self.unchecked: list[tuple[str, str]] = []
         self.fixed = 0
+        self.written: dict[tuple[str, ...], str | None] = {}
+        """Output-name lists as written after an input's hash (see :func:`_after_hash`)."""
 
     def read(self, path: str) -> bytes | None:
         """The bytes of the ``.drv`` file of ``path``, or ``None`` (no store, unreadable)."""
@@ -263,7 +265,7 @@ class _Checker:
             data = "".join(pieces).encode()
         # The .drv's own path: a text item whose references are its inputs
         # (sorted as str: the same order as the UTF-8 bytes the daemon sorts).
-        references = sorted({*drv.input_srcs, *(p for p, _ in drv.input_drvs)})
+        references = sorted({*drv.input_srcs, *[p for p, _ in drv.input_drvs]})
         kind = ":".join(("text", *references))
         try:
             computed = make_store_path(
@@ -310,6 +312,8 @@ class _Checker:
         """
         memo = self.memo
         inputs = drv.input_drvs
+        if not inputs:
+            return ""
         hexes = [memo.get(p) for p, _ in inputs]
         if None in hexes:
             memo[path] = None
@@ -318,6 +322,16 @@ class _Checker:
             return None
         known = cast(list[str], hexes)
         if len(set(known)) == len(known):
+            # Each input as written after its hash: `",["out"])` (output names
+            # are plain in practice; the general writer below otherwise).
+            written = self.written
+            try:
+                after = [written[names] for _, names in inputs]
+            except KeyError:
+                after = [written.setdefault(names, _after_hash(names)) for _, names in inputs]
+            if None not in after:
+                items = sorted(map(str.__add__, known, cast(list[str], after)))
+                return '("' + '),("'.join(items) + ")"
             names = [outputs for _, outputs in inputs]
             return _inputs_text(tuple(sorted(zip(known, names, strict=True))))
         # Inputs with one hash modulo (FODs fetching one output differently)
@@ -389,6 +403,17 @@ def _outputs_text(outputs: tuple[Output, ...], *, masked: bool = False) -> str:
         return ",".join(['("' + '","'.join(f) + '")' for f in fields])
     q = escape_string
     return ",".join(f"({q(a)},{q(b)},{q(c)},{q(d)})" for a, b, c, d in fields)
+
+
+def _after_hash(names: tuple[str, ...]) -> str | None:
+    """``",["a","b"]`` as written after an input's hash (``None``: needs escaping, or empty).
+
+    The hash is 64 hex digits and unique among the inputs, so sorting the
+    inputs written this way sorts them by hash.
+    """
+    if not names or not _plain(names):
+        return None
+    return '",["' + '","'.join(names) + '"]'
 
 
 def _inputs_text(inputs: tuple[tuple[str, tuple[str, ...]], ...]) -> str:

@@ -222,3 +222,30 @@ def test_a_dependency_cycle_is_unchecked_not_a_hang() -> None:
         (b, f"{b}: input {a} is missing or unreadable"),
     )
     assert {m.kind for m in report.mismatches} == {"drv-path"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from("abcd"), st.lists(NASTY, max_size=2).map(tuple)), max_size=5)
+)
+def test_replaced_inputs_are_written_as_the_serializer_writes_them(
+    inputs: list[tuple[str, tuple[str, ...]]],
+) -> None:
+    """Hashes sorted, equal hashes merged, names escaped: the text of the replaced derivation."""
+    hashes = {p: (p * 64 if p != "d" else "a" * 64) for p in "abcd"}  # d's hash is a's
+    edges = tuple((f"/gnu/store/{p * 32}-{p}.drv", names) for p, names in inputs)
+    checker = _Checker(DerivationGraph.from_derivations("/gnu/store", (), {}))
+    for path, _ in edges:
+        checker.memo[path] = hashes[path[11]]
+    drv = Derivation("x", (), edges, (), "s", "b", (), ())
+    # The rule of derivation_hash: an input alone keeps its names as written.
+    merged: dict[str, tuple[str, ...]] = {}
+    for path, names in edges:
+        known = merged.get(hashes[path[11]])
+        merged[hashes[path[11]]] = names if known is None else tuple(sorted({*known, *names}))
+    reference = serialize_derivation(drv.evolve(input_drvs=tuple(sorted(merged.items()))))
+    written = checker._replaced("/gnu/store/x.drv", drv)
+    assert written is not None
+    assert reference == serialize_derivation(drv.evolve(input_drvs=())).replace(
+        "],[],[", f"],[{written}],[", 1
+    )
