@@ -479,9 +479,7 @@ class EmbeddedStore:
                 drv_path,
                 emit,
                 work,
-                self.options,
-                read_item=self.read_item,
-                quarantine_dir=self.quarantine_dir,
+                self,
                 todays_form=todays_form,
                 mirror_config=self.mirror_config,
             )

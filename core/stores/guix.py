@@ -682,14 +682,7 @@ class GuixStore:
         work = Path(tempfile.mkdtemp(prefix="guix-revive-fetch-"))
         try:
             verified = await fetch_and_verify(
-                spec,
-                drv_path,
-                emit,
-                work,
-                self.options,
-                read_item=self.read_item,
-                quarantine_dir=self.quarantine_dir,
-                todays_form=drv.builder.startswith("builtin:"),
+                spec, drv_path, emit, work, self, todays_form=drv.builder.startswith("builtin:")
             )
             expected = spec.expected
             added = await asyncio.to_thread(

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from os import PathLike
 from pathlib import Path
+from typing import Protocol
 
 from revive.core.builders.context import BuildContext, threadsafe_emitter
 from revive.core.builders.dispatch import run_builder
@@ -26,7 +27,22 @@ from revive.core.fetch.spec import FetchSpec
 from revive.core.store_dir import StoreDir
 from revive.core.stores.api import BuildEvent, BuildFailed, FailureReason
 
-__all__ = ["read_only_copies", "fetch_spec_or_failure", "fetch_and_verify"]
+__all__ = ["read_only_copies", "fetch_spec_or_failure", "fetch_and_verify", "FetchingStore"]
+
+
+class FetchingStore(Protocol):
+    """What :func:`fetch_and_verify` needs of the store it fetches for."""
+
+    @property
+    def options(self) -> FetchOptions:
+        """How the builders fetch."""
+
+    @property
+    def quarantine_dir(self) -> Path | None:
+        """Where data with a wrong hash is kept."""
+
+    def read_item(self, path: str) -> bytes:
+        """The bytes of a store item (a builder script, a mirror list)."""
 
 
 def read_only_copies(
@@ -58,14 +74,15 @@ async def fetch_and_verify(
     drv_path: str,
     emit: Callable[[BuildEvent], None],
     work: Path,
-    options: FetchOptions,
+    store: FetchingStore,
     *,
-    read_item: Callable[[str], bytes],
-    quarantine_dir: Path | None,
     todays_form: bool,
     mirror_config: MirrorConfig | None = None,
 ) -> Verified:
     """Fetch ``spec`` into ``work`` with guix-revive's builders and check its hash.
+
+    ``store`` gives the fetch options, the quarantine and the store items
+    the builders read.
 
     Events are emitted from this event loop's thread (``emit``) or, through
     the loop, from the builders' worker threads.
@@ -77,9 +94,9 @@ async def fetch_and_verify(
         drv_path,
         emit,
         work,
-        options,
-        read_item=read_item,
-        quarantine_dir=quarantine_dir,
+        store.options,
+        read_item=store.read_item,
+        quarantine_dir=store.quarantine_dir,
         emit_threadsafe=threadsafe_emitter(emit),
         todays_form=todays_form,
         mirror_config=mirror_config,
