@@ -1053,20 +1053,14 @@ PyDoc_STRVAR(path_hash_doc,
 "The hash part of a store path: digest XOR-folded into 20 bytes, in\n"
 "nix-base32 (base32.encode(hashes.compress(digest, 20))).");
 
-static PyObject *
-path_hash(PyObject *Py_UNUSED(module), PyObject *digest)
+/* data XOR-folded into 20 bytes, in nix-base32: 32 characters at out. */
+static void
+fold_nix32(const unsigned char *data, Py_ssize_t size, char out[FOLDED_DIGITS])
 {
-    if (!PyBytes_Check(digest)) {
-        PyErr_SetString(PyExc_TypeError, "path_hash() needs bytes");
-        return NULL;
-    }
-    const unsigned char *data = (const unsigned char *)PyBytes_AS_STRING(digest);
-    Py_ssize_t size = PyBytes_GET_SIZE(digest);
     unsigned char folded[FOLDED_SIZE] = {0};
     for (Py_ssize_t i = 0; i < size; i++) {
         folded[i % FOLDED_SIZE] ^= data[i];
     }
-    char text[FOLDED_DIGITS];
     /* The bytes are one little-endian number; its most significant digit first. */
     for (int n = FOLDED_DIGITS - 1; n >= 0; n--) {
         int bit = n * 5;
@@ -1076,9 +1070,252 @@ path_hash(PyObject *Py_UNUSED(module), PyObject *digest)
         if (byte + 1 < FOLDED_SIZE) {
             value |= (unsigned int)folded[byte + 1] << (8 - shift);
         }
-        text[FOLDED_DIGITS - 1 - n] = NIX32[value & 0x1f];
+        out[FOLDED_DIGITS - 1 - n] = NIX32[value & 0x1f];
     }
+}
+
+static PyObject *
+path_hash(PyObject *Py_UNUSED(module), PyObject *digest)
+{
+    if (!PyBytes_Check(digest)) {
+        PyErr_SetString(PyExc_TypeError, "path_hash() needs bytes");
+        return NULL;
+    }
+    char text[FOLDED_DIGITS];
+    fold_nix32((const unsigned char *)PyBytes_AS_STRING(digest), PyBytes_GET_SIZE(digest), text);
     return PyUnicode_FromStringAndSize(text, FOLDED_DIGITS);
+}
+
+/* --- verifying one derivation ------------------------------------------------
+ *
+ * verify_paths does for one node what revive.core.verify does with
+ * hash_texts, hashlib and store_path.make_store_path, in one call: the
+ * Python glue around them (five hash objects, three store paths, their
+ * strings) cost more than the work itself. SHA-256 is still hashlib's (the
+ * caller passes hashlib.sha256): OpenSSL's is faster than anything written
+ * here would be. */
+
+#define SHA256_SIZE 32
+
+/* The SHA-256 digest of the bytes object data, through the sha256 callable. */
+static PyObject *
+sha256_digest(PyObject *sha256, PyObject *data)
+{
+    PyObject *hash = PyObject_CallOneArg(sha256, data);
+    if (hash == NULL) {
+        return NULL;
+    }
+    PyObject *digest = PyObject_CallMethod(hash, "digest", NULL);
+    Py_DECREF(hash);
+    if (digest != NULL && (!PyBytes_Check(digest) || PyBytes_GET_SIZE(digest) != SHA256_SIZE)) {
+        PyErr_SetString(PyExc_TypeError, "verify_paths() sha256 must give 32-byte digests");
+        Py_CLEAR(digest);
+    }
+    return digest;
+}
+
+/* A store name the daemon accepts (store_path.validate_name). */
+static int
+valid_name(const char *name, Py_ssize_t size)
+{
+    if (size == 0 || name[0] == '.') {
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i < size; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '+' || c == '-' || c == '.' || c == '_' || c == '?' || c == '=')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+typedef struct {
+    const char *data;
+    Py_ssize_t size;
+} Span;
+
+static void
+put(char **out, Span span)
+{
+    memcpy(*out, span.data, (size_t)span.size);
+    *out += span.size;
+}
+
+static void
+put_hex(char **out, const unsigned char *digest, Py_ssize_t size)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (Py_ssize_t i = 0; i < size; i++) {
+        (*out)[2 * i] = digits[digest[i] >> 4];
+        (*out)[2 * i + 1] = digits[digest[i] & 0xf];
+    }
+    *out += 2 * size;
+}
+
+/* make_store_path for the kind kind + kind_suffix, the 32-byte inner
+ * digest and the name base + sep + suffix. Py_None (not an error) for a
+ * name no store path can have. */
+static PyObject *
+store_path(PyObject *sha256, Span kind, Span kind_suffix, const unsigned char *inner, Span dir,
+           Span base, Span sep, Span suffix)
+{
+    Py_ssize_t name_size = base.size + sep.size + suffix.size;
+    Py_ssize_t size = kind.size + kind_suffix.size + 8 + 2 * SHA256_SIZE + 1 + dir.size + 1 +
+                      name_size;
+    PyObject *fingerprint = PyBytes_FromStringAndSize(NULL, size);
+    if (fingerprint == NULL) {
+        return NULL;
+    }
+    char *out = PyBytes_AS_STRING(fingerprint);
+    put(&out, kind);
+    put(&out, kind_suffix);
+    put(&out, (Span){":sha256:", 8});
+    put_hex(&out, inner, SHA256_SIZE);
+    *out++ = ':';
+    put(&out, dir);
+    *out++ = ':';
+    char *name = out;
+    put(&out, base);
+    put(&out, sep);
+    put(&out, suffix);
+    if (!valid_name(name, name_size)) {
+        Py_DECREF(fingerprint);
+        Py_RETURN_NONE;
+    }
+    PyObject *digest = sha256_digest(sha256, fingerprint);
+    if (digest == NULL) {
+        Py_DECREF(fingerprint);
+        return NULL;
+    }
+    char hash[FOLDED_DIGITS];
+    fold_nix32((const unsigned char *)PyBytes_AS_STRING(digest), SHA256_SIZE, hash);
+    Py_DECREF(digest);
+    /* dir "/" hash "-" name, reusing the name written in the fingerprint. */
+    Py_ssize_t path_size = dir.size + 1 + FOLDED_DIGITS + 1 + name_size;
+    char *path = PyMem_Malloc((size_t)path_size);
+    if (path == NULL) {
+        Py_DECREF(fingerprint);
+        return PyErr_NoMemory();
+    }
+    char *at = path;
+    put(&at, dir);
+    *at++ = '/';
+    put(&at, (Span){hash, FOLDED_DIGITS});
+    *at++ = '-';
+    put(&at, (Span){name, name_size});
+    Py_DECREF(fingerprint);
+    PyObject *result = PyUnicode_DecodeUTF8(path, path_size, NULL);
+    PyMem_Free(path);
+    return result;
+}
+
+/* The UTF-8 of a str argument as a span, or -1 with an exception. */
+static int
+utf8_span(PyObject *value, Span *span)
+{
+    if (!PyUnicode_Check(value)) {
+        PyErr_SetString(PyExc_TypeError, "verify_paths() needs str arguments");
+        return -1;
+    }
+    span->data = PyUnicode_AsUTF8AndSize(value, &span->size);
+    return span->data == NULL ? -1 : 0;
+}
+
+PyDoc_STRVAR(verify_paths_doc,
+"verify_paths(data, fields, replaced, kind, name, store_dir, sha256, /)\n"
+"    -> tuple[str, str | None, tuple[str, ...] | None] | None\n\n"
+"For the .drv file bytes data of the derivation called name whose fields\n"
+"are fields (None unless data is exactly their canonical text, see\n"
+"hash_texts): its own store path, a text item of kind kind (\"text:\" and\n"
+"its references); then, when replaced (its input list with each input\n"
+"replaced by its hash modulo) is given, its hash modulo in hex and the path\n"
+"of each output, else None and None. None too when a name is no store name\n"
+"(the caller then says why). sha256 is hashlib.sha256.");
+
+static PyObject *
+verify_paths(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 7) {
+        PyErr_Format(PyExc_TypeError, "verify_paths() takes 7 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    PyObject *data = args[0];
+    PyObject *fields = args[1];
+    PyObject *replaced = args[2];
+    PyObject *sha256 = args[6];
+    Span kind, name, dir;
+    if (utf8_span(args[3], &kind) < 0 || utf8_span(args[4], &name) < 0 ||
+        utf8_span(args[5], &dir) < 0) {
+        return NULL;
+    }
+    PyObject *texts = hash_texts(module, args, 3);
+    if (texts == NULL || texts == Py_None) {
+        return texts;
+    }
+    PyObject *result = NULL;
+    PyObject *drv_path = NULL, *modulo_hex = NULL, *outputs = NULL, *inner = NULL;
+    PyObject *digest = sha256_digest(sha256, data);
+    if (digest == NULL) {
+        goto done;
+    }
+    static const Span none = {"", 0};
+    drv_path = store_path(sha256, kind, none, (const unsigned char *)PyBytes_AS_STRING(digest),
+                          dir, name, none, (Span){".drv", 4});
+    Py_CLEAR(digest);
+    if (drv_path == NULL || drv_path == Py_None) {
+        result = drv_path;
+        drv_path = NULL;
+        goto done;
+    }
+    if (replaced == Py_None) {
+        result = PyTuple_Pack(3, drv_path, Py_None, Py_None);
+        goto done;
+    }
+    digest = sha256_digest(sha256, PyTuple_GET_ITEM(texts, 0));
+    if (digest == NULL) {
+        goto done;
+    }
+    char hex[2 * SHA256_SIZE];
+    char *at = hex;
+    put_hex(&at, (const unsigned char *)PyBytes_AS_STRING(digest), SHA256_SIZE);
+    Py_CLEAR(digest);
+    modulo_hex = PyUnicode_FromStringAndSize(hex, 2 * SHA256_SIZE);
+    inner = sha256_digest(sha256, PyTuple_GET_ITEM(texts, 1));
+    if (modulo_hex == NULL || inner == NULL) {
+        goto done;
+    }
+    PyObject *rows = PyTuple_GET_ITEM(fields, 0); /* checked by hash_texts */
+    outputs = PyTuple_New(PyTuple_GET_SIZE(rows));
+    if (outputs == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(rows); i++) {
+        Span output;
+        if (utf8_span(PyTuple_GET_ITEM(PyTuple_GET_ITEM(rows, i), 0), &output) < 0) {
+            goto done;
+        }
+        /* output_path_name: "out" is the derivation's name, others are suffixed. */
+        int out = output.size == 3 && memcmp(output.data, "out", 3) == 0;
+        PyObject *path = store_path(sha256, (Span){"output:", 7}, output,
+                                    (const unsigned char *)PyBytes_AS_STRING(inner), dir, name,
+                                    out ? none : (Span){"-", 1}, out ? none : output);
+        if (path == NULL || path == Py_None) {
+            result = path;
+            goto done;
+        }
+        PyTuple_SET_ITEM(outputs, i, path);
+    }
+    result = PyTuple_Pack(3, drv_path, modulo_hex, outputs);
+done:
+    Py_DECREF(texts);
+    Py_XDECREF(digest);
+    Py_XDECREF(drv_path);
+    Py_XDECREF(modulo_hex);
+    Py_XDECREF(outputs);
+    Py_XDECREF(inner);
+    return result;
 }
 
 static PyMethodDef methods[] = {
@@ -1089,6 +1326,7 @@ static PyMethodDef methods[] = {
      make_derivations_doc},
     {"hash_texts", (PyCFunction)(void (*)(void))hash_texts, METH_FASTCALL, hash_texts_doc},
     {"path_hash", path_hash, METH_O, path_hash_doc},
+    {"verify_paths", (PyCFunction)(void (*)(void))verify_paths, METH_FASTCALL, verify_paths_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -219,7 +219,7 @@ class _Checker:
         self.graph = graph
         self.store_dir = graph.store_dir
         self.physical = (
-            None if store is None or _hash_texts is None else os.path.join(store.physical, "")
+            None if store is None or _verify_paths is None else os.path.join(store.physical, "")
         )
         """Where the ``.drv`` files are read from (ending with ``/``), or ``None``."""
         self.memo: dict[str, str | None] = {}
@@ -255,55 +255,78 @@ class _Checker:
         store_dir = self.store_dir
         fixed = drv.fixed_output
         replaced = None if fixed is not None else self._replaced(path, drv)
-        data = self.read(path)
-        texts = None
-        if data is not None and _hash_texts is not None:
-            texts = _hash_texts(data, drv.fields(), None if replaced is None else replaced.encode())
-        pieces = None
-        if texts is None or data is None:
-            pieces = _pieces(drv)
-            data = "".join(pieces).encode()
         # The .drv's own path: a text item whose references are its inputs
         # (sorted as str: the same order as the UTF-8 bytes the daemon sorts).
         references = sorted({*drv.input_srcs, *[p for p, _ in drv.input_drvs]})
         kind = ":".join(("text", *references))
-        try:
-            computed = make_store_path(
-                kind, hashlib.sha256(data).digest(), drv.name + ".drv", store_dir
-            )
-        except ReviveError as err:  # a name no store path can have
-            computed = f"(none: {err})"
+        found = self._from_file(path, drv, replaced, kind)
+        if found is None:
+            found = self._serialized(path, drv, replaced, kind)
+        computed, modulo, outputs = found
         if computed != path:
             self.mismatches.append(Mismatch(path, "drv-path", path, computed))
-        expected: dict[str, str] | None
+        expected: tuple[str, ...]
         if fixed is not None:
             self.fixed += 1
             tag = f"fixed:out:{fixed.hash_algo}:{fixed.hash}:{fixed.path}"
             self.memo[path] = hashlib.sha256(tag.encode()).hexdigest()
             try:
-                expected = {"out": fixed_output_expected_path(drv, store_dir)}
+                expected = (fixed_output_expected_path(drv, store_dir),)
             except (ReviveError, ValueError) as err:
                 self.unchecked.append((path, f"{path}: {err}"))
                 return
         elif replaced is None:
             return
         else:
-            if pieces is not None:
-                texts = _spliced(drv, pieces, replaced)
-            assert texts is not None
-            modulo, masked = texts
-            self.memo[path] = hashlib.sha256(modulo).hexdigest()
-            expected = self._outputs(path, drv, hashlib.sha256(masked).digest())
-            if expected is None:
+            self.memo[path] = modulo
+            if outputs is None:
                 return
-        for out in drv.outputs:
-            want = expected.get(out.name, "")
+            expected = outputs
+        for out, want in zip(drv.outputs, expected, strict=True):
             if out.path != want:
                 self.mismatches.append(Mismatch(path, "output", out.path, want, out.name))
             # The daemon's own rule: each output's variable holds its path.
             value = drv.getenv(out.name)
             if value != out.path:
                 self.mismatches.append(Mismatch(path, "env", value or "", out.path, out.name))
+
+    def _from_file(
+        self, path: str, drv: Derivation, replaced: str | None, kind: str
+    ) -> _Found | None:
+        """``(.drv path, hash modulo, output paths)`` from the file's bytes, or ``None``.
+
+        ``None`` when there is no file to read, or it is not exactly the
+        canonical text of ``drv``, or a name is no store name (then
+        :meth:`_serialized` says why).
+        """
+        if _verify_paths is None:
+            return None
+        data = self.read(path)
+        if data is None:
+            return None
+        return _verify_paths(
+            data,
+            drv.fields(),
+            None if replaced is None else replaced.encode(),
+            kind,
+            drv.name,
+            self.store_dir,
+            hashlib.sha256,
+        )
+
+    def _serialized(self, path: str, drv: Derivation, replaced: str | None, kind: str) -> _Found:
+        """:meth:`_from_file`'s values from ``drv`` serialized (output paths ``None`` if none)."""
+        pieces = _pieces(drv)
+        digest = hashlib.sha256("".join(pieces).encode()).digest()
+        try:
+            computed = make_store_path(kind, digest, drv.name + ".drv", self.store_dir)
+        except ReviveError as err:  # a name no store path can have
+            computed = f"(none: {err})"
+        if replaced is None:
+            return computed, None, None
+        modulo, masked = _spliced(drv, pieces, replaced)
+        outputs = self._outputs(path, drv, hashlib.sha256(masked).digest())
+        return computed, hashlib.sha256(modulo).hexdigest(), outputs
 
     def _replaced(self, path: str, drv: Derivation) -> str | None:
         """The input list of regular ``drv`` with each input replaced by its hash modulo.
@@ -344,25 +367,26 @@ class _Checker:
             )
         return _inputs_text(tuple(sorted(replaced.items())))
 
-    def _outputs(self, path: str, drv: Derivation, inner: bytes) -> dict[str, str] | None:
-        """The output paths of regular ``drv`` from the digest of its masked text."""
+    def _outputs(self, path: str, drv: Derivation, inner: bytes) -> tuple[str, ...] | None:
+        """The output paths of regular ``drv`` (in its order) from the digest of its masked text."""
         try:
-            return {
-                o.name: make_store_path(
+            return tuple(
+                make_store_path(
                     "output:" + o.name,
                     inner,
                     output_path_name(drv.name, o.name),
                     self.store_dir,
                 )
                 for o in drv.outputs
-            }
+            )
         except ReviveError as err:
             self.unchecked.append((path, f"{path}: {err}"))
             return None
 
 
-_hash_texts = None if MODULE is None else MODULE.hash_texts
-"""The compiled cutter of texts (``core/_drv_scan.c``), or ``None``."""
+_Found = tuple[str, str | None, tuple[str, ...] | None]
+_verify_paths: Callable[..., _Found | None] | None = None if MODULE is None else MODULE.verify_paths
+"""The compiled checker of one ``.drv`` file (``core/_drv_scan.c``), or ``None``."""
 
 
 def _pieces(drv: Derivation) -> tuple[str, str, str]:

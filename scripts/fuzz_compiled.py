@@ -11,6 +11,7 @@ Usage: ``scripts/fuzz_compiled.sh [ITERATIONS] [SEED]`` (default 50,000, 1).
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import random
 import sys
@@ -95,6 +96,14 @@ def main() -> int:
             return 1
         if fields is not None:
             module.hash_texts(seeds[index], fields, None)
+        # The same through the whole per-node check, with an odd name at times.
+        name = rng.choice(["x", "hello-2.10", ".bad", "a b", "é"])
+        paths = module.verify_paths(
+            data, seed_fields[index], replaced, "text", name, "/gnu/store", hashlib.sha256
+        )
+        if (paths is not None) and data != seeds[index]:
+            print(f"verify_paths accepts other bytes: {data!r}", file=sys.stderr)
+            return 1
         module.scan_fields(bytes(rng.randrange(256) for _ in range(rng.randrange(64))))
     slots, out_slots = model._DERIVATION_SLOTS, model._OUTPUT_SLOTS
     for _ in range(iterations // 10):

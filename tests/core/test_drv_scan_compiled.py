@@ -7,6 +7,7 @@ tests compare the two on written, mutated, truncated and random input.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -439,3 +440,54 @@ def test_hash_texts_compare_characters_of_every_width() -> None:
         assert hash_texts(data, changed.fields(), None) is None
     lone = drv.evolve(builder="\ud800")
     assert hash_texts(data, lone.fields(), None) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    derivations,
+    input_lists,
+    st.sampled_from(["hello-2.10", "x", "a.b+c?=_-1", ".hidden", "bad name", "é"]),
+    st.sampled_from(["/gnu/store", "/nix/store", "/tmp/störe"]),
+    st.booleans(),
+)
+def test_verify_paths_are_what_make_store_path_gives(
+    drv: Derivation,
+    replacement: tuple[tuple[str, tuple[str, ...]], ...],
+    name: str,
+    store_dir: str,
+    fixed: bool,
+) -> None:
+    """The .drv path, hash modulo and output paths the Python functions give (None: a bad name)."""
+    data = serialize_derivation(drv).encode()
+    kind = ":".join(("text", *sorted(drv.input_srcs)))
+    replaced = None if fixed else inputs_part(drv.evolve(input_drvs=replacement)).encode()
+    try:
+        drv_path = store_path.make_store_path(
+            kind, hashlib.sha256(data).digest(), name + ".drv", store_dir
+        )
+        if replaced is None:
+            expected: object = (drv_path, None, None)
+        else:
+            modulo = serialize_derivation(drv.evolve(input_drvs=replacement)).encode()
+            blank = serialize_derivation(masked(drv).evolve(input_drvs=replacement)).encode()
+            inner = hashlib.sha256(blank).digest()
+            outputs = tuple(
+                store_path.make_store_path(
+                    "output:" + o.name, inner, store_path.output_path_name(name, o.name), store_dir
+                )
+                for o in drv.outputs
+            )
+            expected = (drv_path, hashlib.sha256(modulo).hexdigest(), outputs)
+    except store_path.StorePathError:
+        expected = None
+    found = _drv_scan.verify_paths(
+        data, drv.fields(), replaced, kind, name, store_dir, hashlib.sha256
+    )
+    assert found == expected
+    # Bytes that are not the fields' text: declined before any hashing.
+    assert (
+        _drv_scan.verify_paths(
+            data + b" ", drv.fields(), replaced, kind, name, store_dir, hashlib.sha256
+        )
+        is None
+    )
