@@ -13,6 +13,8 @@
 #   guix-revive verify --store /nix/store ROOT, warm         (closure and report from the cache)
 #   guix-revive verify --rehash ..., warm                    (closure from the cache, hash all)
 #   GUIX_REVIVE_PURE_PYTHON=1 guix-revive verify ..., cold  (without the compiled module)
+#   $BASELINE_PYTHON -m revive.tui verify ..., cold          (if set: another checkout's
+#                                                            interpreter, e.g. the code before a change)
 # and the load alone (what is comparable to Nix's reader), cold and warm.
 #
 # Each round runs every step once, in turn, so that a machine whose load
@@ -57,6 +59,8 @@ keep() { # STEP "WALL CPU"
     last[$1]=$w
 }
 steps=(cold warm rehash pure)
+BASELINE=${BASELINE_PYTHON:-}
+[[ -n $BASELINE ]] && steps+=(baseline)
 for _ in $(seq "$ROUNDS"); do
     keep nix "$(timed nix show-derivation -r "$ROOT")"
     cold_cache
@@ -65,6 +69,10 @@ for _ in $(seq "$ROUNDS"); do
     keep rehash "$(XDG_CACHE_HOME=$WORK/xdg timed "${VERIFY[@]}" --rehash "$ROOT")"
     cold_cache
     keep pure "$(GUIX_REVIVE_PURE_PYTHON=1 XDG_CACHE_HOME=$WORK/xdg timed "${VERIFY[@]}" "$ROOT")"
+    if [[ -n $BASELINE ]]; then
+        cold_cache
+        keep baseline "$(XDG_CACHE_HOME=$WORK/xdg timed "$BASELINE" "${VERIFY[@]:1}" "$ROOT")"
+    fi
     for step in "${steps[@]}"; do
         ratios[$step]+=" $(ratio "${last[$step]}" "${last[nix]}")"
     done
@@ -103,6 +111,7 @@ row "guix-revive verify, cold (empty cache)" cold
 row "guix-revive verify, warm" warm
 row "guix-revive verify --rehash, warm" rehash
 row "verify, cold, pure Python" pure
+[[ -n $BASELINE ]] && row "verify, cold, baseline" baseline
 printf "$line" "load_closure alone, cold (in process)" "$load_cold" "" "$(ratio "$load_cold" "${wall[nix]}")x" "" ""
 printf "$line" "load_closure alone, warm (in process)" "$load_warm" "" "$(ratio "$load_warm" "${wall[nix]}")x" "" ""
 printf 'pure Python / compiled, verify cold: %sx wall, %sx cpu\n' \
