@@ -1,21 +1,31 @@
 #!/usr/bin/env bash
-# Real Nix's .drv reader against ours, on a graph real Nix wrote (issue 2, item 8).
+# Real Nix's .drv reader against ours, on a graph real Nix wrote (issues 2 and 12).
 #
 #   bench/compare_nix.sh [N] [WORKDIR]      (defaults: 50000, /tmp/revive-compare-nix-N)
+#   ROUNDS=5 bench/compare_nix.sh 10000     (rounds of every step; default 3)
 #
 # Needs Debian's nix-bin (nix-instantiate, nix), run as root. Writes a
 # distro-shaped graph.nix of N derivations with ../shared/tools/gen_graph.py,
 # lets `nix-instantiate` write the .drv files into /nix/store (once: the
-# root is remembered in WORKDIR), then times, best of 3 each:
+# root is remembered in WORKDIR), then times, in rounds:
 #   nix show-derivation -r ROOT                              (Nix's reader, C++)
 #   guix-revive verify --store /nix/store ROOT, cold         (empty cache: parse + hash all)
 #   guix-revive verify --store /nix/store ROOT, warm         (closure and report from the cache)
 #   guix-revive verify --rehash ..., warm                    (closure from the cache, hash all)
+#   GUIX_REVIVE_PURE_PYTHON=1 guix-revive verify ..., cold  (without the compiled module)
+#   $BASELINE_PYTHON -m revive.tui verify ..., cold          (if set: another checkout's
+#                                                            interpreter, e.g. the code before a change)
 # and the load alone (what is comparable to Nix's reader), cold and warm.
+#
+# Each round runs every step once, in turn, so that a machine whose load
+# drifts slows every step alike. Printed per step: the best wall-clock and
+# CPU (user + system) time over the rounds, their ratios to Nix's best, and
+# the range of the round-by-round wall ratios (step / Nix in the same round).
 set -euo pipefail
 
 N=${1:-50000}
 WORK=${2:-/tmp/revive-compare-nix-$N}
+ROUNDS=${ROUNDS:-3}
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(dirname "$HERE")
 GEN=${GUIX_REVIVE_SHARED:-$REPO/../shared}/tools/gen_graph.py
@@ -30,41 +40,48 @@ fi
 ROOT=$(cat "$WORK/root")
 echo "graph: $N derivations, root $ROOT"
 
-# wall-clock seconds of one run of a command (its output discarded)
+# "wall cpu" seconds of one run of a command (output discarded; cpu = user + system)
 timed() {
-    /usr/bin/time -f %e -o "$WORK/time" "$@" >/dev/null 2>&1
-    tail -1 "$WORK/time"
+    /usr/bin/time -f '%e %U %S' -o "$WORK/time" "$@" >/dev/null 2>&1 || true
+    tail -1 "$WORK/time" | awk '{ printf "%.2f %.2f\n", $1, $2 + $3 }'
 }
+VERIFY=("$PY" -m revive.tui verify --store /nix/store)
+cold_cache() { rm -rf "$WORK/xdg" && mkdir -p "$WORK/xdg"; }
+min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a < b) ? a : b }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
-# best of 3
-best() {
-    local best=999999 t
-    for _ in 1 2 3; do
-        t=$(timed "$@")
-        best=$(echo "$t $best" | awk '{print ($1 < $2) ? $1 : $2}')
-    done
-    echo "$best"
+declare -A wall cpu last ratios
+keep() { # STEP "WALL CPU"
+    local w c
+    read -r w c <<<"$2"
+    wall[$1]=$(min "$w" "${wall[$1]:-999999}")
+    cpu[$1]=$(min "$c" "${cpu[$1]:-999999}")
+    last[$1]=$w
 }
-
-cold_cache() { rm -rf "$WORK/xdg-cold" && mkdir -p "$WORK/xdg-cold"; }
-
-nix_show=$(best nix show-derivation -r "$ROOT")
-
-# Cold: a fresh, empty cache for every run.
-cold=999999
-for _ in 1 2 3; do
+steps=(cold warm rehash pure)
+BASELINE=${BASELINE_PYTHON:-}
+[[ -n $BASELINE ]] && steps+=(baseline)
+for _ in $(seq "$ROUNDS"); do
+    keep nix "$(timed nix show-derivation -r "$ROOT")"
     cold_cache
-    t=$(XDG_CACHE_HOME=$WORK/xdg-cold timed "$PY" -m revive.tui verify --store /nix/store "$ROOT")
-    cold=$(echo "$t $cold" | awk '{print ($1 < $2) ? $1 : $2}')
+    keep cold "$(XDG_CACHE_HOME=$WORK/xdg timed "${VERIFY[@]}" "$ROOT")"
+    keep warm "$(XDG_CACHE_HOME=$WORK/xdg timed "${VERIFY[@]}" "$ROOT")"
+    keep rehash "$(XDG_CACHE_HOME=$WORK/xdg timed "${VERIFY[@]}" --rehash "$ROOT")"
+    cold_cache
+    keep pure "$(GUIX_REVIVE_PURE_PYTHON=1 XDG_CACHE_HOME=$WORK/xdg timed "${VERIFY[@]}" "$ROOT")"
+    if [[ -n $BASELINE ]]; then
+        cold_cache
+        keep baseline "$(XDG_CACHE_HOME=$WORK/xdg timed "$BASELINE" "${VERIFY[@]:1}" "$ROOT")"
+    fi
+    for step in "${steps[@]}"; do
+        ratios[$step]+=" $(ratio "${last[$step]}" "${last[nix]}")"
+    done
 done
-# Warm: the cache filled by the runs above.
-export XDG_CACHE_HOME=$WORK/xdg-cold
-warm=$(best "$PY" -m revive.tui verify --store /nix/store "$ROOT")
-rehash=$(best "$PY" -m revive.tui verify --rehash --store /nix/store "$ROOT")
-unset XDG_CACHE_HOME
+# Leave a filled cache for the warm load below.
+XDG_CACHE_HOME=$WORK/xdg "${VERIFY[@]}" "$ROOT" >/dev/null 2>&1 || true
 
 # The load alone, in-process, best of 3 (cold: no cache; warm: from the pack above).
-load=$("$PY" - "$ROOT" "$WORK/xdg-cold/guix-revive" <<'EOF'
+load=$("$PY" - "$ROOT" "$WORK/xdg/guix-revive" <<'EOF'
 import sys, time
 from revive.core.cache import DerivationCache
 from revive.core.closure import load_closure
@@ -81,11 +98,21 @@ EOF
 )
 read -r load_cold load_warm <<<"$load"
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-printf '%-46s %8s  %s\n' "step (best of 3)" "seconds" "vs nix show-derivation -r"
-printf '%-46s %8s\n' "nix show-derivation -r ROOT" "$nix_show"
-printf '%-46s %8s  %sx\n' "guix-revive verify, cold (empty cache)" "$cold" "$(ratio "$cold" "$nix_show")"
-printf '%-46s %8s  %sx\n' "guix-revive verify, warm" "$warm" "$(ratio "$warm" "$nix_show")"
-printf '%-46s %8s  %sx\n' "guix-revive verify --rehash, warm" "$rehash" "$(ratio "$rehash" "$nix_show")"
-printf '%-46s %8s  %sx\n' "load_closure alone, cold (in process)" "$load_cold" "$(ratio "$load_cold" "$nix_show")"
-printf '%-46s %8s  %sx\n' "load_closure alone, warm (in process)" "$load_warm" "$(ratio "$load_warm" "$nix_show")"
+spread() { tr ' ' '\n' <<<"$1" | awk 'NF { if (lo == "" || $1 < lo) lo = $1; if ($1 > hi) hi = $1 }
+    END { printf "%.2f-%.2f", lo, hi }'; }
+line='%-40s %7s %7s  %-9s %-9s %s\n'
+printf "$line" "step (best of $ROUNDS rounds)" "wall s" "cpu s" "wall/nix" "cpu/nix" "per round"
+printf "$line" "nix show-derivation -r ROOT" "${wall[nix]}" "${cpu[nix]}" "" "" ""
+row() { # LABEL STEP
+    printf "$line" "$1" "${wall[$2]}" "${cpu[$2]}" "$(ratio "${wall[$2]}" "${wall[nix]}")x" \
+        "$(ratio "${cpu[$2]}" "${cpu[nix]}")x" "$(spread "${ratios[$2]}")"
+}
+row "guix-revive verify, cold (empty cache)" cold
+row "guix-revive verify, warm" warm
+row "guix-revive verify --rehash, warm" rehash
+row "verify, cold, pure Python" pure
+[[ -n $BASELINE ]] && row "verify, cold, baseline" baseline
+printf "$line" "load_closure alone, cold (in process)" "$load_cold" "" "$(ratio "$load_cold" "${wall[nix]}")x" "" ""
+printf "$line" "load_closure alone, warm (in process)" "$load_warm" "" "$(ratio "$load_warm" "${wall[nix]}")x" "" ""
+printf 'pure Python / compiled, verify cold: %sx wall, %sx cpu\n' \
+    "$(ratio "${wall[pure]}" "${wall[cold]}")" "$(ratio "${cpu[pure]}" "${cpu[cold]}")"

@@ -1,5 +1,6 @@
 """Type stub of the compiled .drv reader (``core/_drv_scan.c``)."""
 
+from collections.abc import Callable
 from typing import Any
 
 from revive.core.derivation import Fields, InputDrv
@@ -31,3 +32,31 @@ def make_derivations(
     /,
 ) -> list[Any]:
     """:func:`make_derivation` for each name and fields, as a list."""
+
+def hash_texts(data: bytes, fields: Fields, replaced: bytes | None, /) -> tuple[bytes, ...] | None:
+    """``None`` unless ``data`` is the canonical text of ``fields``; else the texts verify hashes.
+
+    With ``replaced`` ``None``: ``()``. Otherwise ``(modulo, masked)``: ``data``
+    with its input-derivation list replaced by ``replaced``, and the same with
+    the output paths and the output-named environment values left out.
+    """
+
+def verify_paths(
+    data: bytes,
+    fields: Fields,
+    replaced: bytes | None,
+    kind: str,
+    name: str,
+    store_dir: str,
+    sha256: Callable[[bytes], Any],
+    /,
+) -> tuple[str, str | None, tuple[str, ...] | None] | None:
+    """For the ``.drv`` bytes ``data`` of the derivation ``name`` with ``fields``: its paths.
+
+    ``None`` unless ``data`` is their canonical text (see :func:`hash_texts`)
+    and every name is a store name. Otherwise ``(drv_path, modulo_hex,
+    output_paths)``, the last two ``None`` when ``replaced`` is.
+    """
+
+def path_hash(digest: bytes, /) -> str:
+    """A store path's hash part: ``digest`` XOR-folded into 20 bytes, in nix-base32."""

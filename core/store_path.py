@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from revive.core import base32
+from revive.core.compiled import MODULE
 from revive.core.errors import ReviveError
 from revive.core.hashes import compress
 
@@ -70,8 +71,17 @@ def make_store_path(kind: str, inner_hash: bytes, name: str, store_dir: str) -> 
     fingerprint = f"{kind}:sha256:{inner_hash.hex()}:{store_dir}:{name}"
     # hashlib directly, not the hashes.sha256 wrapper: this runs once per
     # store path computed.
-    digest = compress(hashlib.sha256(fingerprint.encode()).digest(), 20)
-    return f"{store_dir}/{base32.encode(digest)}-{name}"
+    return f"{store_dir}/{_path_hash(hashlib.sha256(fingerprint.encode()).digest())}-{name}"
+
+
+def _folded_nix32(digest: bytes) -> str:
+    """A store path's hash part: ``digest`` folded into 20 bytes, in nix-base32."""
+    return base32.encode(compress(digest, 20))
+
+
+# The compiled twin does both steps at once (verifying a closure computes two
+# store paths per derivation).
+_path_hash = _folded_nix32 if MODULE is None else MODULE.path_hash
 
 
 def fixed_output_path(

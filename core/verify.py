@@ -16,17 +16,21 @@ not as a mismatch.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import chain
-from typing import Any
+from typing import Any, cast
 
 from revive.core.aterm import escape_string, serialize_derivation
+from revive.core.compiled import MODULE
 from revive.core.derivation import Derivation, Output
 from revive.core.derivation_hash import fixed_output_expected_path
 from revive.core.errors import ReviveError
 from revive.core.graph import DerivationGraph
+from revive.core.load_worker import read_file
+from revive.core.store_dir import StoreDir
 from revive.core.store_path import make_store_path, output_path_name
 
 __all__ = ["Mismatch", "VerifyReport", "verify_graph", "VerifyCancelled"]
@@ -121,6 +125,7 @@ class VerifyCancelled(ReviveError):
 def verify_graph(
     graph: DerivationGraph,
     *,
+    store: StoreDir | None = None,
     progress: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> VerifyReport:
@@ -128,17 +133,25 @@ def verify_graph(
 
     Args:
         graph: the closure to check.
+        store: where the ``.drv`` files of ``graph`` are. With the compiled
+            module, each node whose file is exactly the canonical text of
+            what the node holds is then hashed from the file's bytes instead
+            of being serialized again (see :class:`_Checker`); the report is
+            the same.
         progress: called with ``(done, total)`` every few hundred nodes.
         cancel: when set, stops with :class:`VerifyCancelled`.
     """
-    checker = _Checker(graph)
+    checker = _Checker(graph, store)
     total = len(graph)
     done = 0
     for path in graph:
         if path in checker.memo:
             continue
         # Iterative post-order: inputs before the derivations that use them
-        # (bootstrap chains are hundreds of levels deep: no recursion).
+        # (bootstrap chains are hundreds of levels deep: no recursion). A node
+        # whose inputs are pushed stays where it is, its position noted in
+        # `entered`: met there again, its inputs are done; met anywhere else
+        # before that, it depends on itself.
         stack = [path]
         while stack:
             current = stack[-1]
@@ -146,20 +159,17 @@ def verify_graph(
                 stack.pop()
                 continue
             drv = graph.get(current)
-            waiting = (
-                [p for p, _ in drv.input_drvs if p not in checker.memo]
-                if drv is not None and not drv.is_fixed_output
-                else []
-            )
-            if waiting:
-                if current in checker.entered:
-                    # Met again before its inputs were done: a cycle.
-                    checker.memo[current] = None
-                    checker.unchecked.append((current, f"{current}: dependency cycle"))
-                    stack.pop()
+            where = checker.entered.get(current)
+            if where is None and drv is not None and not drv.is_fixed_output:
+                waiting = [p for p, _ in drv.input_drvs if p not in checker.memo]
+                if waiting:
+                    checker.entered[current] = len(stack) - 1
+                    stack.extend(waiting)
                     continue
-                checker.entered.add(current)
-                stack.extend(waiting)
+            elif where is not None and where != len(stack) - 1:
+                checker.memo[current] = None
+                checker.unchecked.append((current, f"{current}: dependency cycle"))
+                stack.pop()
                 continue
             stack.pop()
             checker.check(current, drv)
@@ -187,28 +197,50 @@ def verify_graph(
 class _Checker:
     """Checks one node at a time, its inputs first, sharing one memo of hashes.
 
-    Each derivation is serialized once. The text hashed for its derivation
-    hash modulo fixed-output derivations (``guix-derivations.md`` §3.1) and
-    the masked text hashed for its output paths (§1.9) differ from it only
-    in the output tuples, the input-derivation list and the output-named
-    environment entries, so they are spliced from that one text instead of
-    being serialized twice more (three serializations per node would make a
-    50,000-node closure take several times longer). The sections are written
-    separately: the outputs and inputs by the small functions below, the rest
-    by :func:`serialize_derivation`. ``tests/core/test_verify.py`` checks the
-    result against :mod:`revive.core.derivation_hash`.
+    Three texts are hashed per regular derivation: the ``.drv`` text itself
+    (for its own path), the text hashed for its derivation hash modulo
+    fixed-output derivations (``guix-derivations.md`` §3.1) and the masked
+    text hashed for its output paths (§1.9). The last two differ from the
+    first only in the output tuples, the input-derivation list and the
+    output-named environment entries, so they are never serialized whole:
+
+    * with a store and the compiled module, the node's ``.drv`` file is read
+      again and, if its bytes are exactly the canonical text of the node
+      (``_drv_scan.hash_texts`` compares every string), the two texts are cut
+      out of those bytes: nothing is serialized at all;
+    * otherwise the node is serialized once, in three pieces, and the two
+      texts are spliced from them.
+
+    ``tests/core/test_verify.py`` checks both against
+    :mod:`revive.core.derivation_hash`.
     """
 
-    def __init__(self, graph: DerivationGraph) -> None:
+    def __init__(self, graph: DerivationGraph, store: StoreDir | None = None) -> None:
         self.graph = graph
         self.store_dir = graph.store_dir
+        self.physical = (
+            None if store is None or _verify_paths is None else os.path.join(store.physical, "")
+        )
+        """Where the ``.drv`` files are read from (ending with ``/``), or ``None``."""
         self.memo: dict[str, str | None] = {}
         """Hex hash modulo of each done node; ``None`` when it cannot be known."""
-        self.entered: set[str] = set()
+        self.entered: dict[str, int] = {}
+        """Nodes whose inputs were pushed, with their place on the walk's stack."""
         self.mismatches: list[Mismatch] = []
         self.missing: list[str] = []
         self.unchecked: list[tuple[str, str]] = []
         self.fixed = 0
+        self.written: dict[tuple[str, ...], str | None] = {}
+        """Output-name lists as written after an input's hash (see :func:`_after_hash`)."""
+
+    def read(self, path: str) -> bytes | None:
+        """The bytes of the ``.drv`` file of ``path``, or ``None`` (no store, unreadable)."""
+        if self.physical is None:
+            return None
+        try:
+            return read_file(self.physical + path[path.rfind("/") + 1 :])
+        except OSError:
+            return None
 
     def check(self, path: str, drv: Derivation | None) -> None:
         """Check ``path`` (all its inputs are in the memo) and record its hash."""
@@ -221,41 +253,36 @@ class _Checker:
                 self.missing.append(path)
             return
         store_dir = self.store_dir
-        # The text of the .drv, from its three sections (see the class docstring).
-        head = "Derive([" + _outputs_text(drv.outputs) + "],["
-        middle = _inputs_text(drv.input_drvs)
-        rest = Derivation("", (), (), drv.input_srcs, drv.system, drv.builder, drv.args, drv.env)
-        tail = serialize_derivation(rest)[_EMPTY_HEAD:]
-        text = head + middle + tail
+        fixed = drv.fixed_output
+        replaced = None if fixed is not None else self._replaced(path, drv)
         # The .drv's own path: a text item whose references are its inputs
         # (sorted as str: the same order as the UTF-8 bytes the daemon sorts).
-        references = sorted({*drv.input_srcs, *(p for p, _ in drv.input_drvs)})
+        references = sorted({*drv.input_srcs, *[p for p, _ in drv.input_drvs]})
         kind = ":".join(("text", *references))
-        try:
-            computed = make_store_path(
-                kind, hashlib.sha256(text.encode()).digest(), drv.name + ".drv", store_dir
-            )
-        except ReviveError as err:  # a name no store path can have
-            computed = f"(none: {err})"
+        found = self._from_file(path, drv, replaced, kind)
+        if found is None:
+            found = self._serialized(path, drv, replaced, kind)
+        computed, modulo, outputs = found
         if computed != path:
             self.mismatches.append(Mismatch(path, "drv-path", path, computed))
-        fixed = drv.fixed_output
-        expected: dict[str, str] | None
+        expected: tuple[str, ...]
         if fixed is not None:
             self.fixed += 1
             tag = f"fixed:out:{fixed.hash_algo}:{fixed.hash}:{fixed.path}"
             self.memo[path] = hashlib.sha256(tag.encode()).hexdigest()
             try:
-                expected = {"out": fixed_output_expected_path(drv, store_dir)}
+                expected = (fixed_output_expected_path(drv, store_dir),)
             except (ReviveError, ValueError) as err:
                 self.unchecked.append((path, f"{path}: {err}"))
                 return
+        elif replaced is None:
+            return
         else:
-            expected = self._regular(path, drv, head, tail)
-            if expected is None:
+            self.memo[path] = modulo
+            if outputs is None:
                 return
-        for out in drv.outputs:
-            want = expected.get(out.name, "")
+            expected = outputs
+        for out, want in zip(drv.outputs, expected, strict=True):
             if out.path != want:
                 self.mismatches.append(Mismatch(path, "output", out.path, want, out.name))
             # The daemon's own rule: each output's variable holds its path.
@@ -263,46 +290,124 @@ class _Checker:
             if value != out.path:
                 self.mismatches.append(Mismatch(path, "env", value or "", out.path, out.name))
 
-    def _regular(self, path: str, drv: Derivation, head: str, tail: str) -> dict[str, str] | None:
-        """Record the hash modulo of a regular derivation; return its output paths."""
+    def _from_file(
+        self, path: str, drv: Derivation, replaced: str | None, kind: str
+    ) -> _Found | None:
+        """``(.drv path, hash modulo, output paths)`` from the file's bytes, or ``None``.
+
+        ``None`` when there is no file to read, or it is not exactly the
+        canonical text of ``drv``, or a name is no store name (then
+        :meth:`_serialized` says why).
+        """
+        if _verify_paths is None:
+            return None
+        data = self.read(path)
+        if data is None:
+            return None
+        return _verify_paths(
+            data,
+            drv.fields(),
+            None if replaced is None else replaced.encode(),
+            kind,
+            drv.name,
+            self.store_dir,
+            hashlib.sha256,
+        )
+
+    def _serialized(self, path: str, drv: Derivation, replaced: str | None, kind: str) -> _Found:
+        """:meth:`_from_file`'s values from ``drv`` serialized (output paths ``None`` if none)."""
+        pieces = _pieces(drv)
+        digest = hashlib.sha256("".join(pieces).encode()).digest()
+        try:
+            computed = make_store_path(kind, digest, drv.name + ".drv", self.store_dir)
+        except ReviveError as err:  # a name no store path can have
+            computed = f"(none: {err})"
+        if replaced is None:
+            return computed, None, None
+        modulo, masked = _spliced(drv, pieces, replaced)
+        outputs = self._outputs(path, drv, hashlib.sha256(masked).digest())
+        return computed, hashlib.sha256(modulo).hexdigest(), outputs
+
+    def _replaced(self, path: str, drv: Derivation) -> str | None:
+        """The input list of regular ``drv`` with each input replaced by its hash modulo.
+
+        ``None`` (and ``drv`` recorded as unchecked) when an input's is unknown.
+        """
         memo = self.memo
+        inputs = drv.input_drvs
+        if not inputs:
+            return ""
+        hexes = [memo.get(p) for p, _ in inputs]
+        if None in hexes:
+            memo[path] = None
+            missing = inputs[hexes.index(None)][0]
+            self.unchecked.append((path, f"{path}: input {missing} is missing or unreadable"))
+            return None
+        known = cast(list[str], hexes)
+        if len(set(known)) == len(known):
+            # Each input as written after its hash: `",["out"])` (output names
+            # are plain in practice; the general writer below otherwise).
+            written = self.written
+            try:
+                after = [written[names] for _, names in inputs]
+            except KeyError:
+                after = [written.setdefault(names, _after_hash(names)) for _, names in inputs]
+            if None not in after:
+                items = sorted(map(str.__add__, known, cast(list[str], after)))
+                return '("' + '),("'.join(items) + ")"
+            names = [outputs for _, outputs in inputs]
+            return _inputs_text(tuple(sorted(zip(known, names, strict=True))))
+        # Inputs with one hash modulo (FODs fetching one output differently)
+        # become one input using the union of their outputs.
         replaced: dict[str, tuple[str, ...]] = {}
-        for input_path, outputs in drv.input_drvs:
-            digest = memo.get(input_path)
-            if digest is None:
-                memo[path] = None
-                self.unchecked.append(
-                    (path, f"{path}: input {input_path} is missing or unreadable")
-                )
-                return None
+        for digest, (_, outputs) in zip(known, inputs, strict=True):
             previous = replaced.get(digest)
             replaced[digest] = (
                 outputs if previous is None else tuple(sorted(set(previous) | set(outputs)))
             )
-        inputs = tuple(sorted(replaced.items()))
-        replaced_text = _inputs_text(inputs)
-        memo[path] = hashlib.sha256((head + replaced_text + tail).encode()).hexdigest()
-        # Masked: output paths blanked in the outputs and in their variables.
-        masked_head = "Derive([" + _outputs_text(drv.outputs, masked=True) + "],["
-        for out in drv.outputs:
-            value = drv.getenv(out.name)
-            if value:
-                entry = f"({escape_string(out.name)},{escape_string(value)})"
-                tail = tail.replace(entry, f'({escape_string(out.name)},"")', 1)
-        inner = hashlib.sha256((masked_head + replaced_text + tail).encode()).digest()
+        return _inputs_text(tuple(sorted(replaced.items())))
+
+    def _outputs(self, path: str, drv: Derivation, inner: bytes) -> tuple[str, ...] | None:
+        """The output paths of regular ``drv`` (in its order) from the digest of its masked text."""
         try:
-            return {
-                o.name: make_store_path(
+            return tuple(
+                make_store_path(
                     "output:" + o.name,
                     inner,
                     output_path_name(drv.name, o.name),
                     self.store_dir,
                 )
                 for o in drv.outputs
-            }
+            )
         except ReviveError as err:
             self.unchecked.append((path, f"{path}: {err}"))
             return None
+
+
+_Found = tuple[str, str | None, tuple[str, ...] | None]
+_verify_paths: Callable[..., _Found | None] | None = None if MODULE is None else MODULE.verify_paths
+"""The compiled checker of one ``.drv`` file (``core/_drv_scan.c``), or ``None``."""
+
+
+def _pieces(drv: Derivation) -> tuple[str, str, str]:
+    """The text of ``drv`` in three pieces: up to its inputs, its inputs, the rest."""
+    head = "Derive([" + _outputs_text(drv.outputs) + "],["
+    rest = Derivation("", (), (), drv.input_srcs, drv.system, drv.builder, drv.args, drv.env)
+    return head, _inputs_text(drv.input_drvs), serialize_derivation(rest)[_EMPTY_HEAD:]
+
+
+def _spliced(drv: Derivation, pieces: tuple[str, str, str], replaced: str) -> tuple[bytes, bytes]:
+    """The hash-modulo text and the masked text of regular ``drv``, from its pieces."""
+    head, _, tail = pieces
+    modulo = (head + replaced + tail).encode()
+    # Masked: output paths blanked in the outputs and in their variables.
+    masked_head = "Derive([" + _outputs_text(drv.outputs, masked=True) + "],["
+    for out in drv.outputs:
+        value = drv.getenv(out.name)
+        if value:
+            entry = f"({escape_string(out.name)},{escape_string(value)})"
+            tail = tail.replace(entry, f'({escape_string(out.name)},"")', 1)
+    return modulo, (masked_head + replaced + tail).encode()
 
 
 _EMPTY_HEAD = len("Derive([],[")
@@ -322,6 +427,17 @@ def _outputs_text(outputs: tuple[Output, ...], *, masked: bool = False) -> str:
         return ",".join(['("' + '","'.join(f) + '")' for f in fields])
     q = escape_string
     return ",".join(f"({q(a)},{q(b)},{q(c)},{q(d)})" for a, b, c, d in fields)
+
+
+def _after_hash(names: tuple[str, ...]) -> str | None:
+    """``",["a","b"]`` as written after an input's hash (``None``: needs escaping, or empty).
+
+    The hash is 64 hex digits and unique among the inputs, so sorting the
+    inputs written this way sorts them by hash.
+    """
+    if not names or not _plain(names):
+        return None
+    return '",["' + '","'.join(names) + '"]'
 
 
 def _inputs_text(inputs: tuple[tuple[str, tuple[str, ...]], ...]) -> str:

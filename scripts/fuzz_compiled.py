@@ -11,6 +11,7 @@ Usage: ``scripts/fuzz_compiled.sh [ITERATIONS] [SEED]`` (default 50,000, 1).
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import random
 import sys
@@ -76,15 +77,33 @@ def main() -> int:
         files += sorted((Path(scratch) / "closure").glob("*.drv"))
         seeds = [file.read_bytes() for file in files]
     edges: dict[object, object] = {}
+    seed_fields = [module.scan_fields(seed) for seed in seeds]
     accepted = 0
     for _ in range(iterations):
-        data = mutate(rng.choice(seeds), rng)
+        index = rng.randrange(len(seeds))
+        data = mutate(seeds[index], rng)
         fields = module.scan_fields(data, edges)
         if fields is not None:
             accepted += 1
             if fields != careful(data):
                 print(f"differs from the careful parser: {data!r}", file=sys.stderr)
                 return 1
+        # The texts verify hashes: only a seed's very bytes are its text.
+        replaced = bytes(rng.choice(ALPHABET) for _ in range(rng.randrange(40)))
+        texts = module.hash_texts(data, seed_fields[index], replaced)
+        if (texts is not None) is (data != seeds[index]):
+            print(f"hash_texts accepts other bytes: {data!r}", file=sys.stderr)
+            return 1
+        if fields is not None:
+            module.hash_texts(seeds[index], fields, None)
+        # The same through the whole per-node check, with an odd name at times.
+        name = rng.choice(["x", "hello-2.10", ".bad", "a b", "é"])
+        paths = module.verify_paths(
+            data, seed_fields[index], replaced, "text", name, "/gnu/store", hashlib.sha256
+        )
+        if (paths is not None) and data != seeds[index]:
+            print(f"verify_paths accepts other bytes: {data!r}", file=sys.stderr)
+            return 1
         module.scan_fields(bytes(rng.randrange(256) for _ in range(rng.randrange(64))))
     slots, out_slots = model._DERIVATION_SLOTS, model._OUTPUT_SLOTS
     for _ in range(iterations // 10):
@@ -102,9 +121,14 @@ def main() -> int:
             )
         except TypeError:
             pass
+        try:
+            module.hash_texts(rng.choice(seeds), tuple(fields), b"")
+        except TypeError:
+            pass
     print(
         f"{iterations} mutated inputs ({accepted} accepted, all equal to the careful parser), "
-        f"{iterations} random inputs, {iterations // 10} constructions: no sanitizer report"
+        f"{iterations} random inputs, {iterations // 10} constructions, {iterations} texts cut: "
+        "no sanitizer report"
     )
     return 0
 

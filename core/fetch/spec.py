@@ -87,11 +87,19 @@ class UrlFetch:
 
 
 @dataclass(frozen=True, slots=True)
-class GitFetch:
-    """``git-fetch``: a checkout of one commit or tag, without ``.git``."""
+class _Checkout:
+    """What every version-control fetch but CVS starts with: the output and the repository."""
 
     expected: Expected
+    """The output the checkout must hash to."""
     url: str
+    """Where the repository is."""
+
+
+@dataclass(frozen=True, slots=True)
+class GitFetch(_Checkout):
+    """``git-fetch``: a checkout of one commit or tag, without ``.git``."""
+
     commit: str
     """A commit id or a tag name."""
     recursive: bool = False
@@ -100,11 +108,9 @@ class GitFetch:
 
 
 @dataclass(frozen=True, slots=True)
-class SvnFetch:
+class SvnFetch(_Checkout):
     """``svn-fetch``: ``svn export`` of one revision."""
 
-    expected: Expected
-    url: str
     revision: int
     recursive: bool = True
     """Include externals (the default before 2024)."""
@@ -114,11 +120,9 @@ class SvnFetch:
 
 
 @dataclass(frozen=True, slots=True)
-class SvnMultiFetch:
+class SvnMultiFetch(_Checkout):
     """``svn-multi-fetch``: several locations below one URL, one revision."""
 
-    expected: Expected
-    url: str
     revision: int
     locations: tuple[str, ...]
     """Paths relative to ``url``; a trailing ``/`` marks a directory."""
@@ -129,21 +133,17 @@ class SvnMultiFetch:
 
 
 @dataclass(frozen=True, slots=True)
-class HgFetch:
+class HgFetch(_Checkout):
     """``hg-fetch``: a Mercurial checkout of one changeset, without ``.hg``."""
 
-    expected: Expected
-    url: str
     changeset: str
     method: FetchMethod = FetchMethod.HG
 
 
 @dataclass(frozen=True, slots=True)
-class BzrFetch:
+class BzrFetch(_Checkout):
     """``bzr-fetch``: a Bazaar/Breezy branch at one revision, without ``.bzr``."""
 
-    expected: Expected
-    url: str
     revision: str
     method: FetchMethod = FetchMethod.BZR
 

@@ -38,8 +38,7 @@ from pathlib import Path
 from typing import Final
 
 from revive.core.aterm import parse_derivation_bytes
-from revive.core.builders.context import BuildContext, remove_tree, threadsafe_emitter
-from revive.core.builders.dispatch import run_builder
+from revive.core.builders.context import remove_tree
 from revive.core.builders.errors import FetchError
 from revive.core.builders.options import FetchOptions
 from revive.core.builders.threads import run_in_thread
@@ -47,7 +46,6 @@ from revive.core.builders.verify import measure
 from revive.core.derivation import Derivation
 from revive.core.derivation_hash import fixed_output_expected_path
 from revive.core.errors import MissingStoreItem, ReviveError, StoreError
-from revive.core.fetch.extract import extract_fetch_spec
 from revive.core.fetch.mirrors import MirrorConfig
 from revive.core.fetch.spec import FetchSpec
 from revive.core.store_dir import StoreDir
@@ -68,6 +66,7 @@ from revive.core.stores.api import (
 from revive.core.stores.db import PathInfo, ValidPathDB
 from revive.core.stores.fixed_item import fixed_item_path
 from revive.core.stores.locks import OutputLock
+from revive.core.stores.shared import fetch_and_verify, fetch_spec_or_failure, read_only_copies
 from revive.core.stores.streams import event_stream
 
 __all__ = ["EmbeddedStore", "default_store_root", "canonicalise"]
@@ -138,9 +137,7 @@ class EmbeddedStore:
         self.root = Path(root if root is not None else default_store_root()).absolute()
         """The physical directory holding the items."""
         self._store_dir = store_dir.rstrip("/") or "/"
-        self.read_only: tuple[StoreDir, ...] = tuple(
-            d if isinstance(d, StoreDir) else StoreDir.open(d, self._store_dir) for d in read_only
-        )
+        self.read_only = read_only_copies(read_only, self._store_dir)
         """Read-only store copies searched after this store."""
         self.options = options or FetchOptions()
         """How builders fetch."""
@@ -427,12 +424,9 @@ class EmbeddedStore:
             )
         if self.is_valid(output_path):
             return BuildFinished(drv_path, output_path, cached=True)
-        try:
-            spec = extract_fetch_spec(drv, self.read_item, path=drv_path)
-        except MissingStoreItem as err:
-            return BuildFailed(drv_path, FailureReason.MISSING_INPUT, str(err))
-        except ReviveError as err:
-            return BuildFailed(drv_path, FailureReason.BUILDER_UNSUPPORTED, str(err))
+        spec = fetch_spec_or_failure(drv, drv_path, self.read_item)
+        if isinstance(spec, BuildFailed):
+            return spec
         self._ensure_dirs()
         return output_path, spec, drv.builder.startswith("builtin:")
 
@@ -479,19 +473,16 @@ class EmbeddedStore:
         todays_form: bool,
         emit: Callable[[BuildEvent], None],
     ) -> None:
-        ctx = BuildContext(
-            drv_path,
-            emit,
-            work,
-            self.options,
-            read_item=self.read_item,
-            quarantine_dir=self.quarantine_dir,
-            emit_threadsafe=threadsafe_emitter(emit),
-            todays_form=todays_form,
-            mirror_config=self.mirror_config,
-        )
         try:
-            verified = await run_builder(spec, ctx)
+            verified = await fetch_and_verify(
+                spec,
+                drv_path,
+                emit,
+                work,
+                self,
+                todays_form=todays_form,
+                mirror_config=self.mirror_config,
+            )
             try:
                 # In a thread (canonicalising a big tree takes time), and
                 # waited for even on cancellation: the work directory must

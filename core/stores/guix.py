@@ -71,8 +71,7 @@ from pathlib import Path
 from typing import Final, Literal
 
 from revive.core.aterm import parse_derivation_bytes
-from revive.core.builders.context import BuildContext, remove_tree, threadsafe_emitter
-from revive.core.builders.dispatch import run_builder
+from revive.core.builders.context import remove_tree
 from revive.core.builders.errors import FetchError
 from revive.core.builders.options import FetchOptions
 from revive.core.derivation import Derivation
@@ -108,6 +107,7 @@ from revive.core.stores.api import (
 from revive.core.stores.embedded import default_store_root
 from revive.core.stores.fixed_item import fixed_item_path
 from revive.core.stores.guix_output import GuixBuildParser, TraceDecoder
+from revive.core.stores.shared import fetch_and_verify, fetch_spec_or_failure, read_only_copies
 from revive.core.stores.streams import event_stream
 
 __all__ = [
@@ -303,9 +303,7 @@ class GuixStore:
         self.guix = guix
         """The ``guix`` program."""
         self._store_dir = store_dir.rstrip("/") or "/"
-        self.read_only: tuple[StoreDir, ...] = tuple(
-            d if isinstance(d, StoreDir) else StoreDir.open(d, self._store_dir) for d in read_only
-        )
+        self.read_only = read_only_copies(read_only, self._store_dir)
         """Store copies searched for ``.drv`` files and sources."""
         self.local = StoreDir(self._store_dir, Path(physical_store or self._store_dir))
         """The daemon's store as seen from this machine (read directly)."""
@@ -668,12 +666,9 @@ class GuixStore:
         self, drv_path: str, drv: Derivation, emit: Callable[[BuildEvent], None]
     ) -> BuildFinished | BuildFailed:
         """Build a FOD the daemon cannot build, as :attr:`on_unsupported` says."""
-        try:
-            spec = extract_fetch_spec(drv, self.read_item, path=drv_path)
-        except MissingStoreItem as err:
-            return BuildFailed(drv_path, FailureReason.MISSING_INPUT, str(err))
-        except ReviveError as err:
-            return BuildFailed(drv_path, FailureReason.BUILDER_UNSUPPORTED, str(err))
+        spec = fetch_spec_or_failure(drv, drv_path, self.read_item)
+        if isinstance(spec, BuildFailed):
+            return spec
         output_path = spec.expected.output_path
         if self.on_unsupported == "recreate":
             try:
@@ -685,18 +680,10 @@ class GuixStore:
             return await self._run_streamed(["repl"], drv_path, output_path, emit, script=script)
         emit(BuildLog(drv_path, f"fetching with guix-revive's own {spec.method} builder"))
         work = Path(tempfile.mkdtemp(prefix="guix-revive-fetch-"))
-        ctx = BuildContext(
-            drv_path,
-            emit,
-            work,
-            self.options,
-            read_item=self.read_item,
-            quarantine_dir=self.quarantine_dir,
-            emit_threadsafe=threadsafe_emitter(emit),
-            todays_form=drv.builder.startswith("builtin:"),
-        )
         try:
-            verified = await run_builder(spec, ctx)
+            verified = await fetch_and_verify(
+                spec, drv_path, emit, work, self, todays_form=drv.builder.startswith("builtin:")
+            )
             expected = spec.expected
             added = await asyncio.to_thread(
                 self.add_fixed,

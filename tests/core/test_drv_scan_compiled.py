@@ -7,6 +7,7 @@ tests compare the two on written, mutated, truncated and random input.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -16,14 +17,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from revive.core import _drv_scan, aterm
+from revive.core import _drv_scan, aterm, store_path
 from revive.core import compiled as compiled_module
 from revive.core.aterm import serialize_derivation
 from revive.core.derivation import Derivation, Output
+from revive.core.derivation_hash import masked
 from revive.core.drv_scan import Fields, scan_fields
 from revive.core.errors import DerivationError
 
-from .test_drv_scan import derivations, mutated
+from .test_drv_scan import NASTY, derivations, mutated
 
 # Imported, never skipped when missing: scripts/setup.sh installs a C
 # compiler, and a silently slow loader is exactly what these tests guard.
@@ -349,3 +351,143 @@ def test_a_node_with_thousands_of_new_inputs(reader: str) -> None:
     )
     assert fields is not None and len(fields[1]) == count == len(edges)
     assert fields == careful(term)
+
+
+# --- hash_texts: the texts verify hashes, cut out of a file's bytes ----------------
+
+hash_texts = _drv_scan.hash_texts
+input_lists = st.lists(st.tuples(NASTY, st.lists(NASTY, max_size=3).map(tuple)), max_size=4).map(
+    tuple
+)
+
+
+def inputs_part(drv: Derivation) -> str:
+    """What ``serialize_derivation`` writes between the brackets of the inputs list."""
+    empty = serialize_derivation(drv.evolve(input_drvs=()))
+    full = serialize_derivation(drv)
+    # The list starts with "(" where the empty one has "]": the common prefix ends there.
+    start = len(os.path.commonprefix([empty, full]))
+    return full[start : start + len(full) - len(empty)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(derivations, input_lists)
+def test_hash_texts_equal_the_serialized_texts(
+    drv: Derivation, replacement: tuple[tuple[str, tuple[str, ...]], ...]
+) -> None:
+    """The cut texts are what serializing the replaced (and masked) derivation gives."""
+    data = serialize_derivation(drv).encode()
+    replaced = inputs_part(drv.evolve(input_drvs=replacement)).encode()
+    modulo = serialize_derivation(drv.evolve(input_drvs=replacement)).encode()
+    blank = masked(drv).evolve(input_drvs=replacement)
+    assert hash_texts(data, drv.fields(), replaced) == (
+        modulo,
+        serialize_derivation(blank).encode(),
+    )
+    assert hash_texts(data, drv.fields(), None) == ()
+
+
+@settings(max_examples=400, deadline=None)
+@given(derivations, st.data())
+def test_hash_texts_accept_only_the_canonical_text(drv: Derivation, data: st.DataObject) -> None:
+    """Mutated bytes, or another node's fields: declined unless the text is the very one."""
+    text = serialize_derivation(drv)
+    changed = mutated(text, data, '"\\,()[]nrtqx\x00\n é').encode()
+    accepted = hash_texts(changed, drv.fields(), None)
+    assert (accepted == ()) is (changed == text.encode())
+    other = data.draw(derivations)
+    assert (hash_texts(text.encode(), other.fields(), b"") is None) is (
+        serialize_derivation(other) != text
+    )
+
+
+def test_hash_texts_decline_rare_escapes_that_read_the_same() -> None:
+    """``\\a`` reads as ``a`` and a raw newline as ``\\n``: same node, not its canonical text."""
+    drv = Derivation("x", (Output("out", "/p"),), (), (), "s", "b", ("a\n",), (("out", "/p"),))
+    text = serialize_derivation(drv)
+    assert hash_texts(text.encode(), drv.fields(), None) == ()
+    for other in (text.replace('"a', '"\\a'), text.replace("\\n", "\n")):
+        assert aterm._parse_careful(other, "<test>", "x") == drv
+        assert hash_texts(other.encode(), drv.fields(), None) is None
+
+
+def test_hash_texts_refuse_what_is_not_fields() -> None:
+    with pytest.raises(TypeError):
+        hash_texts("text", ((), (), (), "", "", (), ()), None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        hash_texts(b"Derive(", ((), (), ()), None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        hash_texts(b'Derive([("out"', (((1, 2, 3, 4),), (), (), "", "", (), ()), None)  # type: ignore[arg-type]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=100))
+def test_path_hash_is_the_python_fold_and_encoding(digest: bytes) -> None:
+    """The compiled store path hash equals nix-base32 of the 20-byte XOR fold, any size."""
+    assert _drv_scan.path_hash(digest) == store_path._folded_nix32(digest)
+    with pytest.raises(TypeError):
+        _drv_scan.path_hash(digest.hex())  # type: ignore[arg-type]
+
+
+def test_hash_texts_compare_characters_of_every_width() -> None:
+    """Two-, three- and four-byte UTF-8 and escapes around them; one character off is declined."""
+    value = 'é\\"€\n😀\t'
+    drv = Derivation("x", (Output("out", "/p"),), (), (), "s", value, (value * 3,), (("k", value),))
+    data = serialize_derivation(drv).encode()
+    assert hash_texts(data, drv.fields(), None) == ()
+    for other in ("é\\'€\n😀\t", 'é\\"€\n😁\t', 'é\\"€\n😀'):
+        changed = drv.evolve(builder=other)
+        assert hash_texts(data, changed.fields(), None) is None
+    lone = drv.evolve(builder="\ud800")
+    assert hash_texts(data, lone.fields(), None) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    derivations,
+    input_lists,
+    st.sampled_from(["hello-2.10", "x", "a.b+c?=_-1", ".hidden", "bad name", "é"]),
+    st.sampled_from(["/gnu/store", "/nix/store", "/tmp/störe"]),
+    st.booleans(),
+)
+def test_verify_paths_are_what_make_store_path_gives(
+    drv: Derivation,
+    replacement: tuple[tuple[str, tuple[str, ...]], ...],
+    name: str,
+    store_dir: str,
+    fixed: bool,
+) -> None:
+    """The .drv path, hash modulo and output paths the Python functions give (None: a bad name)."""
+    data = serialize_derivation(drv).encode()
+    kind = ":".join(("text", *sorted(drv.input_srcs)))
+    replaced = None if fixed else inputs_part(drv.evolve(input_drvs=replacement)).encode()
+    try:
+        drv_path = store_path.make_store_path(
+            kind, hashlib.sha256(data).digest(), name + ".drv", store_dir
+        )
+        if replaced is None:
+            expected: object = (drv_path, None, None)
+        else:
+            modulo = serialize_derivation(drv.evolve(input_drvs=replacement)).encode()
+            blank = serialize_derivation(masked(drv).evolve(input_drvs=replacement)).encode()
+            inner = hashlib.sha256(blank).digest()
+            outputs = tuple(
+                store_path.make_store_path(
+                    "output:" + o.name, inner, store_path.output_path_name(name, o.name), store_dir
+                )
+                for o in drv.outputs
+            )
+            expected = (drv_path, hashlib.sha256(modulo).hexdigest(), outputs)
+    except store_path.StorePathError:
+        expected = None
+    found = _drv_scan.verify_paths(
+        data, drv.fields(), replaced, kind, name, store_dir, hashlib.sha256
+    )
+    assert found == expected
+    # Bytes that are not the fields' text: declined before any hashing.
+    assert (
+        _drv_scan.verify_paths(
+            data + b" ", drv.fields(), replaced, kind, name, store_dir, hashlib.sha256
+        )
+        is None
+    )

@@ -9,6 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from revive.core import _drv_scan
 from revive.core.aterm import parse_derivation_bytes, serialize_derivation
 from revive.core.closure import load_closure
 from revive.core.derivation import Derivation, Output
@@ -24,17 +25,29 @@ TXT2MAN = "/gnu/store/w3gsxzynyrvyxizibcpbi5sxmky9y1av-txt2man-1.6.0.drv"
 
 def test_corpus_hashes_equal_the_reference(guix2020_store: Path) -> None:
     """Every hash modulo computed by the splicing checker equals DerivationHasher's."""
-    graph = load_closure([TXT2MAN, HELLO], StoreDir.open(guix2020_store))
+    store = StoreDir.open(guix2020_store)
+    graph = load_closure([TXT2MAN, HELLO], store)
     report = verify_graph(graph)
     assert report.ok and report.summary() == (
         "401 derivations, 149 fixed-output, 0 mismatches, 0 missing"
     )
-    checker = _Checker(graph)
-    for path in graph.topological_order():
-        checker.check(path, graph.get(path))
+    assert verify_graph(graph, store=store) == report
     reference = DerivationHasher(graph.derivation)
+    # Serialized, and cut out of the files' bytes.
+    for checker in (_Checker(graph), _Checker(graph, store)):
+        for path in graph.topological_order():
+            checker.check(path, graph.get(path))
+        for path in graph:
+            assert checker.memo[path] == reference.hash_of_path(path).hex()
+
+
+def test_every_corpus_file_takes_the_bytes_path(guix2020_store: Path) -> None:
+    """Real Guix files are canonical: the compiled cutter accepts every one of them."""
+    store = StoreDir.open(guix2020_store)
+    graph = load_closure([TXT2MAN, HELLO], store)
     for path in graph:
-        assert checker.memo[path] == reference.hash_of_path(path).hex()
+        data = (guix2020_store / Path(path).name).read_bytes()
+        assert _drv_scan.hash_texts(data, graph.derivation(path).fields(), None) == ()
 
 
 def test_nix_vectors_verify_in_both_store_dirs(nix_vectors: dict[str, Any], tmp_path: Path) -> None:
@@ -46,9 +59,11 @@ def test_nix_vectors_verify_in_both_store_dirs(nix_vectors: dict[str, Any], tmp_
             folder.mkdir(parents=True)
             for path, text in vector["closure_drvs_b64"].items():
                 (folder / Path(path).name).write_bytes(base64.b64decode(text))
-            graph = load_closure([vector["drv_path"]], StoreDir(store_dir, folder))
+            store = StoreDir(store_dir, folder)
+            graph = load_closure([vector["drv_path"]], store)
             report = verify_graph(graph)
             assert report.ok and not report.missing, (entry["name"], report.mismatches)
+            assert verify_graph(graph, store=store) == report
 
 
 # Strings that exercise escaping in every field the checker splices.
@@ -128,6 +143,44 @@ def test_generated_closures_verify(closure: tuple[dict[str, Derivation], list[st
     assert report.mismatches == () and report.unchecked == ()
 
 
+def write_store(folder: Path, derivs: dict[str, Derivation]) -> StoreDir:
+    """Each derivation written, canonically, to its ``.drv`` file in ``folder``."""
+    folder.mkdir(exist_ok=True)
+    for path, drv in derivs.items():
+        (folder / Path(path).name).write_bytes(serialize_derivation(drv).encode())
+    return StoreDir("/gnu/store", folder)
+
+
+@settings(max_examples=60, deadline=None)
+@given(closure=closures(), data=st.data())
+def test_the_bytes_path_reports_what_serializing_reports(
+    closure: tuple[dict[str, Derivation], list[str]], data: st.DataObject, tmp_path_factory: Any
+) -> None:
+    """Files as written, damaged, or not what the node holds: the same report both ways."""
+    derivs, order = closure
+    folder = tmp_path_factory.mktemp("store")
+    store = write_store(folder, derivs)
+    # Some nodes differ from their file (a stale cache), some files are
+    # rewritten non-canonically or damaged, some are deleted.
+    for path in data.draw(st.lists(st.sampled_from(order), max_size=3, unique=True)):
+        file = folder / Path(path).name
+        text = file.read_bytes()
+        change = data.draw(st.sampled_from(["node", "escape", "newline", "cut", "gone"]))
+        if change == "node":
+            drv = derivs[path]
+            derivs[path] = drv.evolve(env=(*drv.env, ("extra", data.draw(NASTY))))
+        elif change == "escape":  # \a reads as "a": same node, other bytes
+            file.write_bytes(text.replace(b"a", b"\\a", 1))
+        elif change == "newline":  # a raw newline reads as an escaped one
+            file.write_bytes(text.replace(b"\\n", b"\n", 1))
+        elif change == "cut":
+            file.write_bytes(text[: data.draw(st.integers(0, len(text)))])
+        else:
+            file.unlink()
+    graph = DerivationGraph.from_derivations("/gnu/store", (order[-1],), derivs)
+    assert verify_graph(graph, store=store) == verify_graph(graph)
+
+
 def test_a_wrong_output_path_is_one_mismatch(guix2020_store: Path) -> None:
     """Changing an output path (env kept in step) is reported once, with the right path."""
     graph = load_closure([HELLO], StoreDir.open(guix2020_store))
@@ -142,3 +195,57 @@ def test_a_wrong_output_path_is_one_mismatch(guix2020_store: Path) -> None:
     report = verify_graph(DerivationGraph.from_derivations("/gnu/store", (HELLO,), derivs))
     assert Mismatch(HELLO, "output", wrong, right, "out") in report.mismatches
     assert [m.kind for m in report.mismatches] == ["drv-path", "output"]
+
+
+def test_a_dependency_cycle_is_unchecked_not_a_hang() -> None:
+    """A -> B -> A (a corrupt copy of a store), and C using A: each said once, in graph order."""
+
+    def node(name: str, *inputs: str) -> Derivation:
+        return Derivation(
+            name,
+            (Output("out", f"/gnu/store/{'o' * 32}-{name}"),),
+            tuple((p, ("out",)) for p in inputs),
+            (),
+            "x86_64-linux",
+            "/bin/sh",
+            (),
+            (("out", f"/gnu/store/{'o' * 32}-{name}"),),
+        )
+
+    a, b, c = (f"/gnu/store/{x * 32}-{x}.drv" for x in "abc")
+    derivs = {c: node("c", a), a: node("a", b), b: node("b", a)}
+    graph = DerivationGraph.from_derivations("/gnu/store", (c,), derivs)
+    report = verify_graph(graph)
+    assert report.unchecked == (
+        (c, f"{c}: input {a} is missing or unreadable"),
+        (a, f"{a}: dependency cycle"),
+        (b, f"{b}: input {a} is missing or unreadable"),
+    )
+    assert {m.kind for m in report.mismatches} == {"drv-path"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from("abcd"), st.lists(NASTY, max_size=2).map(tuple)), max_size=5)
+)
+def test_replaced_inputs_are_written_as_the_serializer_writes_them(
+    inputs: list[tuple[str, tuple[str, ...]]],
+) -> None:
+    """Hashes sorted, equal hashes merged, names escaped: the text of the replaced derivation."""
+    hashes = {p: (p * 64 if p != "d" else "a" * 64) for p in "abcd"}  # d's hash is a's
+    edges = tuple((f"/gnu/store/{p * 32}-{p}.drv", names) for p, names in inputs)
+    checker = _Checker(DerivationGraph.from_derivations("/gnu/store", (), {}))
+    for path, _ in edges:
+        checker.memo[path] = hashes[path[11]]
+    drv = Derivation("x", (), edges, (), "s", "b", (), ())
+    # The rule of derivation_hash: an input alone keeps its names as written.
+    merged: dict[str, tuple[str, ...]] = {}
+    for path, names in edges:
+        known = merged.get(hashes[path[11]])
+        merged[hashes[path[11]]] = names if known is None else tuple(sorted({*known, *names}))
+    reference = serialize_derivation(drv.evolve(input_drvs=tuple(sorted(merged.items()))))
+    written = checker._replaced("/gnu/store/x.drv", drv)
+    assert written is not None
+    assert reference == serialize_derivation(drv.evolve(input_drvs=())).replace(
+        "],[],[", f"],[{written}],[", 1
+    )

@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     if report is None:
-        report = verify_graph(graph)
+        report = verify_graph(graph, store=store)
         if cache is not None:
             cache.save_result(store, roots, "verify", report.to_plain())
     if args.json:
