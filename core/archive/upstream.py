@@ -9,6 +9,8 @@ for kinds today's lacks). The first URL that has the file answers
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from revive.core.archive.answer import Fallback, ProbeAnswer, Status
 from revive.core.archive.context import ProbeContext
 from revive.core.archive.exists import url_exists
@@ -40,7 +42,12 @@ async def probe_url(
 ) -> ProbeAnswer:
     """Is the file at ``url`` (after the configured rewrites)? One question."""
     target = ctx.config.rewrite(url)
-    return await ctx.ask(f"url:{target}", fallback, f"HEAD {url}", lambda: url_exists(ctx, target))
+    answer = await ctx.ask(
+        f"url:{target}", fallback, f"HEAD {url}", lambda: url_exists(ctx, target)
+    )
+    if answer.status is Status.AVAILABLE and target != url:
+        return replace(answer, where=url)  # the URL as written, not its loopback stand-in
+    return answer
 
 
 async def probe_upstream_urls(ctx: ProbeContext, spec: UrlFetch) -> list[ProbeAnswer]:
