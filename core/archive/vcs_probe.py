@@ -26,6 +26,7 @@ import contextlib
 import os
 import shutil
 import signal
+import subprocess
 import tempfile
 import urllib.parse
 from collections.abc import Mapping, Sequence
@@ -64,33 +65,40 @@ async def run_program(
             ErrorClass.TOOL_MISSING, f"{argv[0]} is not installed (Debian package {package!r})"
         )
     timeout = ctx.config.connect_timeout + ctx.config.read_timeout
+    # A thread per program rather than an asyncio subprocess: a cancelled
+    # audit then still reaps every child (the thread waits for it, bounded
+    # by the timeout), with no pipe or transport left open.
     async with ctx.processes:
-        proc = await asyncio.create_subprocess_exec(
-            program,
-            *argv[1:],
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=dict(env) if env is not None else tool_environment(),
-            cwd=cwd,
-            start_new_session=True,
-        )
-        try:
-            async with asyncio.timeout(timeout):
-                out, err = await proc.communicate()
-        except BaseException as exc:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            with contextlib.suppress(BaseException):
-                await asyncio.shield(proc.wait())
-            if isinstance(exc, TimeoutError):
-                raise ProbeFailure(
-                    ErrorClass.TIMEOUT, f"{argv[0]} ran longer than {timeout:g} s"
-                ) from None
-            raise
+        completed = await asyncio.to_thread(_run_blocking, [program, *argv[1:]], timeout, env, cwd)
+    if completed is None:
+        raise ProbeFailure(ErrorClass.TIMEOUT, f"{argv[0]} ran longer than {timeout:g} s")
+    returncode, out, err = completed
     text = err.decode("utf-8", "replace") + out.decode("utf-8", "replace")
     tail = tuple(line for line in text.splitlines() if line.strip())[-_TAIL:]
-    return ToolResult(proc.returncode or 0, tail), out.decode("utf-8", "replace")
+    return ToolResult(returncode, tail), out.decode("utf-8", "replace")
+
+
+def _run_blocking(
+    argv: list[str], timeout: float, env: Mapping[str, str] | None, cwd: str | None
+) -> tuple[int, bytes, bytes] | None:
+    """Run to completion; ``None`` if it ran too long (its process group is killed)."""
+    with subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(env) if env is not None else tool_environment(),
+        cwd=cwd,
+        start_new_session=True,
+    ) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            return None
+    return proc.returncode, out, err
 
 
 def _verdict(program: str, result: ToolResult, source: str, local: bool = False) -> Found:
