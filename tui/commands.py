@@ -23,6 +23,14 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Toggle unified diff", "Side by side or one column (u)", "toggle_unified"),
     ("Zoom the details", "Hide the tree so the details use the whole width (z)", "toggle_zoom"),
     ("Show every key", "All key bindings (?)", "app.show_keys"),
+    # Archival checks (issue 11): screens/archival_actions.py.
+    ("Check archival status", "Where this download is archived (a)", "check_archival"),
+    (
+        "Check archival status of all downloads",
+        "Every download of the closure (A)",
+        "check_archival_all",
+    ),
+    ("Cancel the archival check", "Stop the check in progress (X)", "cancel_archival"),
 )
 """``(title, help, action)``: screen actions, or app actions with an ``app.`` prefix."""
 

@@ -55,7 +55,7 @@ class ArchiveConfig:
     asking (the demo maps its hosts to loopback); answers name the original URL."""
     concurrency: int = 256
     """Questions in flight at once, over all hosts."""
-    per_host: int = 64
+    per_host: int = 128
     """Questions in flight at once to one host (``host:port``)."""
     processes: int = 8
     """Version-control programs (``git``, ``svn``…) running at once."""

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from revive.core.derivation import Derivation
 from revive.core.errors import ReviveError
 from revive.core.fetch.classify import classify
 from revive.core.fetch.extract import expected_of, extract_fetch_spec
 from revive.core.fetch.spec import Expected, FetchMethod, FetchSpec
 from revive.core.graph import DerivationGraph
 
-__all__ = ["FodTarget", "fod_targets"]
+__all__ = ["FodTarget", "fod_target", "fod_targets"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,28 +43,37 @@ class FodTarget:
         return self.expected.name
 
 
+def fod_target(
+    path: str, drv: Derivation, read_item: Callable[[str], bytes] | None = None
+) -> FodTarget | None:
+    """The target of one derivation (``None`` if it is not a FOD with a hex hash)."""
+    if not drv.is_fixed_output:
+        return None
+    try:
+        expected = expected_of(drv)
+    except ReviveError:
+        return None
+    found = classify(drv, read_item)
+    spec: FetchSpec | None = None
+    error = ""
+    if found.method is FetchMethod.UNKNOWN:
+        error = found.reason
+    else:
+        try:
+            spec = extract_fetch_spec(drv, read_item, path=path, classification=found)
+        except ReviveError as err:
+            error = str(err)
+    return FodTarget(path, expected, found.label, found.era, spec, error)
+
+
 def fod_targets(
     graph: DerivationGraph, read_item: Callable[[str], bytes] | None = None
 ) -> list[FodTarget]:
     """A target for every FOD of ``graph`` (with a hex hash), sorted by name then path."""
     targets = []
     for path, drv in graph.derivations.items():
-        if not drv.is_fixed_output:
-            continue
-        try:
-            expected = expected_of(drv)
-        except ReviveError:
-            continue
-        found = classify(drv, read_item)
-        spec: FetchSpec | None = None
-        error = ""
-        if found.method is FetchMethod.UNKNOWN:
-            error = found.reason
-        else:
-            try:
-                spec = extract_fetch_spec(drv, read_item, path=path, classification=found)
-            except ReviveError as err:
-                error = str(err)
-        targets.append(FodTarget(path, expected, found.label, found.era, spec, error))
+        target = fod_target(path, drv, read_item)
+        if target is not None:
+            targets.append(target)
     targets.sort(key=lambda t: (t.name, t.drv_path))
     return targets

@@ -43,8 +43,9 @@ from revive.core.errors import ReviveError
 from revive.core.store_dir import StoreDir
 from revive.tui.cli.common import add_store_option, console, is_terminal, print_json
 from revive.tui.cli.loading import load_graph, open_store, resolve_roots
+from revive.tui.widgets.archival_badge import SAVED_STYLES, badge_marks
 
-__all__ = ["add_parser", "run", "badges", "SAVED_STYLES"]
+__all__ = ["add_parser", "run", "badges", "markdown_report", "html_report"]
 
 _EPILOG = """\
 exit status:
@@ -57,17 +58,6 @@ D Disarchive, N substitute nar. A badge is upper-case when available,
 """
 
 _STATUSES = ("available", "missing", "unknown")
-
-SAVED_STYLES: dict[str, str] = {
-    "nothing": "bold red",
-    "unknown": "yellow",
-    "upstream": "green",
-    "ca-mirror": "cyan",
-    "swh": "blue",
-    "disarchive": "magenta",
-    "nar": "bright_red",
-}
-"""Rich style of each "saved by" label (the TUI uses the same colours)."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -200,19 +190,8 @@ def _audit(
 
 
 def badges(result: FodArchival) -> str:
-    """``↑≡SDN``-style: the badge when available, ``·`` missing, ``?`` unknown, space n/a."""
-    marks = []
-    for fallback in FALLBACK_ORDER:
-        verdict = result.verdict(fallback)
-        if verdict is None:
-            marks.append(" ")
-        elif verdict.status is Status.AVAILABLE:
-            marks.append(fallback.badge)
-        elif verdict.status is Status.MISSING:
-            marks.append("·")
-        else:
-            marks.append("?")
-    return "".join(marks)
+    """``↑≡SDN``-style marks: letter available, ``·`` missing, ``?`` unknown, space n/a."""
+    return badge_marks(result)
 
 
 def _why(result: FodArchival) -> str:

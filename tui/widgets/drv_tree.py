@@ -17,7 +17,9 @@ from textual.widgets.tree import TreeNode
 
 from revive.core.derivation import Derivation
 from revive.core.node_status import FetchState, NodeStatus
+from revive.tui.archival import board_for
 from revive.tui.messages import NodeFocused, RevealNode, WhyRequested
+from revive.tui.widgets.archival_badge import BADGE_WIDTH, archival_badge
 from revive.tui.widgets.fod_badge import BADGE_PARTS, badge_css, method_part
 from revive.tui.widgets.node_actions import NODE_ACTION_BINDINGS, NodeActions
 
@@ -404,6 +406,7 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
         kind = session.cached_kind(ref.path)
         if kind is not None:
             width += len(kind.badge) + 3 if kind.badge else 0
+            width += BADGE_WIDTH if kind.fod else 0  # the archival badge (issue 11)
             self._widths[node._id] = width
         elif session.graph.is_fixed_output(ref.path):
             width += 18  # an upper bound of the fetch badge, until it is known
@@ -468,6 +471,8 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
                 if kind.era:
                     text.append("·", self._style("drv-tree--outputs"))
                     text.append(kind.era, self._style(f"drv-tree--badge-{kind.era}"))
+                # Archival badge (issue 11), once checked: widgets/archival_badge.py.
+                text.append_text(archival_badge(board_for(session).result(ref.path)))
         if kind.error is None:
             failure = session.node_status(ref.path).failure
             if failure:

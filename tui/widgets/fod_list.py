@@ -14,7 +14,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from revive.core.node_status import FetchState
+from revive.tui.archival import board_for
 from revive.tui.messages import NodeFocused, RevealNode
+from revive.tui.widgets.archival_badge import BADGE_WIDTH, badge_segments
 from revive.tui.widgets.drv_tree import STATUS_ICONS
 from revive.tui.widgets.fod_badge import BADGE_PARTS, badge_css, method_part
 from revive.tui.widgets.node_actions import NODE_ACTION_BINDINGS, NodeActions
@@ -239,7 +241,8 @@ class FodList(NodeActions, ScrollView, can_focus=True):
             method, name, state = "method" + arrow["method"], "name" + arrow["name"], "state"
             state += arrow["status"]
             header = self._style("fod-list--header")
-            text = f"  {method:<{method_w}}{name:<{name_w}}{state}"
+            archives = "archives".ljust(BADGE_WIDTH + 1)  # issue 11: widgets/archival_badge.py
+            text = f"  {method:<{method_w}}{name:<{name_w}}{archives}{state}"
             return Strip([Segment(text, base + header)]).adjust_cell_length(width, base + header)
         index = self.scroll_offset.y + y - 1
         if index >= len(self._rows) or self.session is None:
@@ -274,6 +277,9 @@ class FodList(NodeActions, ScrollView, can_focus=True):
             Segment(STATUS_ICONS[state] + " ", state_style),
             *badge,
             Segment(_fit(kind.name, name_w), line),
+            # The archival column (issue 11): blank until checked.
+            *badge_segments(board_for(session).result(path), line),
+            Segment(" ", line),
             Segment(_fit(words, state_w), state_style),
         ]
         return Strip(segments).adjust_cell_length(width, line)
