@@ -127,8 +127,8 @@ class ProbeAnswer:
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> ProbeAnswer:
-        """Read what :meth:`to_dict` wrote.
+    def from_dict(cls, data: Mapping[str, object], *, cached: bool = False) -> ProbeAnswer:
+        """Read what :meth:`to_dict` wrote (``cached``: mark it as coming from the cache).
 
         Raises:
             ValueError: a field is missing or of the wrong type.
@@ -150,6 +150,7 @@ class ProbeAnswer:
                 seconds=float(seconds),
                 checked_at=float(checked_at),
                 nar_size=nar_size if isinstance(nar_size, int) else None,
+                cached=cached,
             )
         except KeyError as err:
             raise ValueError(f"missing field {err}") from None
@@ -171,11 +172,13 @@ def combine(fallback: Fallback, answers: Iterable[ProbeAnswer]) -> ProbeAnswer |
     for answer in answers:
         total += answer.seconds
         if answer.status is Status.AVAILABLE:
-            return replace(answer, seconds=total)
+            return answer if total == answer.seconds else replace(answer, seconds=total)
         if answer.status is Status.UNKNOWN and first_unknown is None:
             first_unknown = answer
         last = answer
     chosen = first_unknown or last
     if chosen is None:
         return None
+    if chosen.fallback is fallback and chosen.seconds == total:
+        return chosen
     return replace(chosen, fallback=fallback, seconds=total)

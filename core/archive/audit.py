@@ -207,30 +207,34 @@ async def audit(
 ) -> list[FodArchival]:
     """Audit every target; results in the order of ``targets``.
 
-    At most :attr:`ArchiveConfig.concurrency` FODs are in progress at once
+    Half of :attr:`ArchiveConfig.concurrency` FODs are in progress at once
     (each asks its fallbacks concurrently; the HTTP client limits the
-    questions in flight). The cache is saved at the end, and also when
-    the audit is cancelled.
+    questions in flight to :attr:`ArchiveConfig.concurrency`). The cache is
+    saved at the end, and also when the audit is cancelled.
     """
     results: list[FodArchival | None] = [None] * len(targets)
     done = 0
-    slots = asyncio.Semaphore(max(1, config.concurrency))
     client = None if offline else HttpClient(config)
     ctx = ProbeContext(config, client, cache, refresh=refresh, offline=offline)
+    todo = iter(enumerate(targets))
 
-    async def one(index: int, target: FodTarget) -> None:
+    # A pool of workers taking FODs in turn, rather than a task per FOD
+    # waiting on a semaphore: with thousands of waiters, every release would
+    # scan them. Each FOD asks a few questions at once, so half as many FODs
+    # as question slots keeps the slots busy.
+    async def worker() -> None:
         nonlocal done
-        async with slots:
-            result = await audit_fod(ctx, target)
-        results[index] = result
-        done += 1
-        if progress is not None:
-            progress(AuditProgress(done, len(targets), result))
+        for index, target in todo:
+            result = results[index] = await audit_fod(ctx, target)
+            done += 1
+            if progress is not None:
+                progress(AuditProgress(done, len(targets), result))
 
+    workers = min(len(targets), max(1, config.concurrency // 2))
     try:
         async with asyncio.TaskGroup() as group:
-            for index, target in enumerate(targets):
-                group.create_task(one(index, target))
+            for _ in range(workers):
+                group.create_task(worker())
     finally:
         if client is not None:
             await client.aclose()

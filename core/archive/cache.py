@@ -61,6 +61,7 @@ class AnswerCache:
         self._lock = threading.Lock()
         self._answers: dict[str, dict[str, object]] = self._read()
         self._dirty: dict[str, dict[str, object]] = {}
+        self._parsed: dict[str, ProbeAnswer] = {}
 
     def __len__(self) -> int:
         return len(self._answers)
@@ -70,18 +71,22 @@ class AnswerCache:
     ) -> ProbeAnswer | None:
         """The kept answer to ``key`` if it is still trusted (any age if ``stale_ok``)."""
         with self._lock:
-            data = self._answers.get(key)
-        if data is None:
-            return None
-        try:
-            answer = ProbeAnswer.from_dict(data)
-        except ValueError:
-            return None
+            answer = self._parsed.get(key)
+            data = self._answers.get(key) if answer is None else None
+        if answer is None:
+            if data is None:
+                return None
+            try:
+                answer = ProbeAnswer.from_dict(data, cached=True)
+            except ValueError:
+                return None
+            with self._lock:
+                self._parsed[key] = answer
         if not stale_ok:
             ttl = self.ttl_available if answer.status is Status.AVAILABLE else self.ttl_missing
             if (time.time() if now is None else now) - answer.checked_at > ttl:
                 return None
-        return answer.as_cached()
+        return answer
 
     def put(self, key: str, answer: ProbeAnswer) -> None:
         """Keep ``answer`` (unless it is unknown, which is worth asking again)."""
@@ -91,6 +96,7 @@ class AnswerCache:
         with self._lock:
             self._answers[key] = data
             self._dirty[key] = data
+            self._parsed.pop(key, None)
 
     def save(self) -> None:
         """Write the new answers, merged with the file's current contents, atomically.

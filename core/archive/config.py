@@ -53,7 +53,7 @@ class ArchiveConfig:
     url_rewrites: tuple[tuple[str, str], ...] = ()
     """``(old prefix, new prefix)`` applied to upstream URLs and repositories before
     asking (the demo maps its hosts to loopback); answers name the original URL."""
-    concurrency: int = 256
+    concurrency: int = 512
     """Questions in flight at once, over all hosts."""
     per_host: int = 128
     """Questions in flight at once to one host (``host:port``)."""

@@ -85,7 +85,9 @@ class ProbeContext:
         if self.cache is not None and (self.offline or not self.refresh):
             kept = self.cache.get(key, stale_ok=self.offline)
             if kept is not None:
-                return replace(kept, fallback=fallback, question=question, seconds=0.0)
+                if kept.fallback is fallback and kept.question == question:
+                    return kept
+                return replace(kept, fallback=fallback, question=question)
         if self.offline:
             return ProbeAnswer(
                 fallback,

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import functools
 import ssl
 import time
 import urllib.parse
@@ -152,19 +153,21 @@ class HttpClient:
     async def _with_retries(
         self, method: str, url: str, headers: Mapping[str, str], max_body: int
     ) -> Response:
-        parts = urllib.parse.urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        # Thousands of URLs share a few origins: split the origin once each.
+        origin, slash, rest = url.partition("://")[2].partition("/")
+        origin = url[: url.index("://") + 3 + len(origin)] if "://" in url else url
+        key = _origin_key(origin)
+        if key is None:
             raise ProbeFailure(ErrorClass.NETWORK, f"{url}: not an http(s) URL")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        key = (parts.scheme, parts.hostname, port)
         host = self._hosts.get(key)
         if host is None:
             host = self._hosts[key] = _Host(asyncio.Semaphore(max(1, self.config.per_host)))
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        target = (slash + rest).split("#", 1)[0] or "/"
         delay = self.config.backoff
         failures = rate_waits = 0
         while True:
-            await self._respect_hold(host, url)
+            if host.hold_until:
+                await self._respect_hold(host, url)
             try:
                 async with self._slots, host.slots:
                     response = await self._attempt(host, key, method, target, headers, max_body)
@@ -240,11 +243,15 @@ class HttpClient:
                 self.requests += 1
                 async with asyncio.timeout(self.config.read_timeout):
                     writer.write(request)
-                    await writer.drain()
-                    status_line = await reader.readline()
-                    if not status_line:
-                        raise ConnectionResetError("connection closed before a reply")
-                    response, keep = await _read_reply(status_line, reader, method, max_body)
+                    if writer.transport.get_write_buffer_size():
+                        await writer.drain()
+                    try:
+                        head = await reader.readuntil(b"\r\n\r\n")
+                    except asyncio.IncompleteReadError as err:
+                        if not err.partial:
+                            raise ConnectionResetError("connection closed before a reply") from None
+                        raise
+                    response, keep = await _read_reply(head, reader, method, max_body)
             except TimeoutError:
                 writer.close()
                 raise _Retry(
@@ -280,25 +287,36 @@ class HttpClient:
             raise _Retry(ErrorClass.NETWORK, f"{hostname}:{port}: {_describe(err)}") from None
 
 
+@functools.lru_cache(maxsize=1024)
+def _origin_key(origin: str) -> tuple[str, str, int] | None:
+    """``(scheme, host, port)`` of ``scheme://host[:port]``, or ``None`` if not http(s)."""
+    parts = urllib.parse.urlsplit(origin)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return None
+    return parts.scheme, parts.hostname, port
+
+
 async def _read_reply(
-    status_line: bytes, reader: asyncio.StreamReader, method: str, max_body: int
+    head: bytes, reader: asyncio.StreamReader, method: str, max_body: int
 ) -> tuple[Response, bool]:
-    """Parse one reply; returns it and whether the connection can be re-used."""
-    parts = status_line.decode("latin-1").split(None, 2)
+    """Parse one reply (``head``: up to the blank line); returns it and whether the
+    connection can be re-used."""
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    parts = status_line.split(None, 2)
     if len(parts) < 2 or not parts[0].startswith("HTTP/"):
         raise ValueError(f"not an HTTP reply: {status_line[:40]!r}")
     status = int(parts[1])
-    headers: dict[str, str] = {}
-    for _ in range(_HEADER_LIMIT):
-        line = await reader.readline()
-        if line in (b"\r\n", b"\n"):
-            break
-        if not line:
-            raise asyncio.IncompleteReadError(b"", None)
-        name, _, value = line.decode("latin-1").partition(":")
-        headers[name.strip().lower()] = value.strip()
-    else:
+    if len(lines) > _HEADER_LIMIT:
         raise ValueError("too many header lines")
+    headers: dict[str, str] = {}
+    for line in lines:
+        if line:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
     keep = headers.get("connection", "").lower() != "close" and parts[0] != "HTTP/1.0"
     if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
         return Response(status, headers, b"", ""), keep

@@ -85,5 +85,5 @@ async def test_check_one_node_from_the_key_and_the_list_column(
         header = "".join(s.text for s in fod_list.render_line(0))
         row = fod_list.paths.index(gone) - fod_list.scroll_offset.y + 1
         line = "".join(s.text for s in fod_list.render_line(row))
-        assert "archives" in header
+        assert "↑≡SDN" in header
         assert "·≡SD·" in line

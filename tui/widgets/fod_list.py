@@ -241,7 +241,7 @@ class FodList(NodeActions, ScrollView, can_focus=True):
             method, name, state = "method" + arrow["method"], "name" + arrow["name"], "state"
             state += arrow["status"]
             header = self._style("fod-list--header")
-            archives = "archives".ljust(BADGE_WIDTH + 1)  # issue 11: widgets/archival_badge.py
+            archives = "↑≡SDN".rjust(BADGE_WIDTH).ljust(BADGE_WIDTH + 1)  # issue 11
             text = f"  {method:<{method_w}}{name:<{name_w}}{archives}{state}"
             return Strip([Segment(text, base + header)]).adjust_cell_length(width, base + header)
         index = self.scroll_offset.y + y - 1
@@ -280,7 +280,7 @@ class FodList(NodeActions, ScrollView, can_focus=True):
             # The archival column (issue 11): blank until checked.
             *badge_segments(board_for(session).result(path), line),
             Segment(" ", line),
-            Segment(_fit(words, state_w), state_style),
+            Segment(_fit(words, max(4, state_w - BADGE_WIDTH - 1)), state_style),
         ]
         return Strip(segments).adjust_cell_length(width, line)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socketserver
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -223,3 +225,45 @@ def test_url_rewrites_apply_but_answers_name_the_written_url(
     spec = UrlFetch(FLAT, ("https://upstream.example/x.tar.gz",))
     (answer,) = run(rewritten, lambda ctx: probe_upstream_urls(ctx, spec))
     assert answer.status is Status.AVAILABLE and answer.where == "https://upstream.example/x.tar.gz"
+
+
+class _FtpHandler(socketserver.StreamRequestHandler):
+    """Just enough of an FTP server for ``SIZE``: login, TYPE, SIZE, QUIT."""
+
+    files = {"/pub/hello-2.10.tar.gz": 4242}
+
+    def handle(self) -> None:
+        self.wfile.write(b"220 loopback ftp\r\n")
+        for raw in self.rfile:
+            command, _, argument = raw.decode().strip().partition(" ")
+            if command == "USER":
+                reply = "331 password please"
+            elif command == "PASS":
+                reply = "230 logged in"
+            elif command == "TYPE":
+                reply = "200 type set"
+            elif command == "SIZE":
+                size = self.files.get(argument)
+                reply = f"213 {size}" if size is not None else "550 no such file"
+            elif command == "QUIT":
+                self.wfile.write(b"221 bye\r\n")
+                return
+            else:
+                reply = "502 not implemented"
+            self.wfile.write(reply.encode() + b"\r\n")
+
+
+def test_ftp_urls_are_asked_size(config: ArchiveConfig) -> None:
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _FtpHandler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"ftp://127.0.0.1:{server.server_address[1]}"
+        spec = UrlFetch(FLAT, (f"{base}/pub/gone.tar.gz", f"{base}/pub/hello-2.10.tar.gz"))
+        answers = run(config, lambda ctx: probe_upstream_urls(ctx, spec))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [a.status for a in answers] == [Status.MISSING, Status.AVAILABLE]
+    assert answers[0].detail.startswith("FTP 550") and answers[1].detail == "FTP SIZE 4242"
