@@ -58,13 +58,28 @@ class AnswerCache:
         """Where the answers are kept."""
         self.ttl_available = ttl_available
         self.ttl_missing = ttl_missing
-        self._lock = threading.Lock()
-        self._answers: dict[str, dict[str, object]] = self._read()
+        self._lock = threading.RLock()
+        # Read on first use, not here: the app creates its cache on the UI
+        # thread, and a big file takes a while to parse.
+        self._loaded: dict[str, dict[str, object]] | None = None
         self._dirty: dict[str, dict[str, object]] = {}
         self._parsed: dict[str, ProbeAnswer] = {}
 
     def __len__(self) -> int:
         return len(self._answers)
+
+    @property
+    def _answers(self) -> dict[str, dict[str, object]]:
+        if self._loaded is None:
+            answers = self._read()
+            with self._lock:
+                if self._loaded is None:
+                    self._loaded = answers
+        return self._loaded
+
+    @_answers.setter
+    def _answers(self, value: dict[str, dict[str, object]]) -> None:
+        self._loaded = value
 
     def get(
         self, key: str, *, now: float | None = None, stale_ok: bool = False
@@ -115,7 +130,17 @@ class AnswerCache:
             fd, temp = tempfile.mkstemp(prefix=".answers-", dir=self.path.parent)
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as out:
-                    json.dump({"format": FORMAT, "answers": merged}, out, separators=(",", ":"))
+                    # One small dumps per answer rather than one big dump: a
+                    # big dump holds the interpreter lock for its whole length,
+                    # and the app's UI thread runs beside the audit's.
+                    out.write(f'{{"format":{FORMAT},"answers":{{')
+                    out.write(
+                        ",".join(
+                            json.dumps(key) + ":" + json.dumps(value, separators=(",", ":"))
+                            for key, value in merged.items()
+                        )
+                    )
+                    out.write("}}")
                 os.replace(temp, self.path)
             except BaseException:
                 Path(temp).unlink(missing_ok=True)

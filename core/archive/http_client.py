@@ -20,6 +20,7 @@ only learns whether something exists, and a fetch checks the hash anyway.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import email.utils
 import functools
@@ -79,11 +80,48 @@ class _Retry(Exception):
         self.wait = wait
 
 
+class _Limiter:
+    """At most ``size`` holders at once; waiters served in order.
+
+    Not :class:`asyncio.Semaphore`: with a thousand questions waiting, its
+    release scans the already-woken waiters each time; here a release hands
+    the slot to the next waiter directly.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._free = max(1, size)
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    async def __aenter__(self) -> None:
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._release()  # handed a slot while being cancelled: pass it on
+            raise
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self._free += 1
+
+
 @dataclass(slots=True)
 class _Host:
     """Per ``host:port`` state: idle connections, a slot limit, a rate-limit hold."""
 
-    slots: asyncio.Semaphore
+    slots: _Limiter
     idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = field(default_factory=list)
     hold_until: float = 0.0
 
@@ -98,7 +136,7 @@ class HttpClient:
     def __init__(self, config: ArchiveConfig) -> None:
         self.config = config
         """The limits and timeouts in force."""
-        self._slots = asyncio.Semaphore(max(1, config.concurrency))
+        self._slots = _Limiter(config.concurrency)
         self._hosts: dict[tuple[str, str, int], _Host] = {}
         self._tls = ssl.create_default_context()
         self._tls.check_hostname = False
@@ -161,7 +199,7 @@ class HttpClient:
             raise ProbeFailure(ErrorClass.NETWORK, f"{url}: not an http(s) URL")
         host = self._hosts.get(key)
         if host is None:
-            host = self._hosts[key] = _Host(asyncio.Semaphore(max(1, self.config.per_host)))
+            host = self._hosts[key] = _Host(_Limiter(self.config.per_host))
         target = (slash + rest).split("#", 1)[0] or "/"
         delay = self.config.backoff
         failures = rate_waits = 0

@@ -91,3 +91,12 @@ def test_probes_use_refresh_and_offline(
     assert offline.cached and offline.status is Status.AVAILABLE and len(loopback.requests) == 2
     nothing = _ask(config, AnswerCache(tmp_path / "empty.json"), offline=True)
     assert nothing.status is Status.UNKNOWN and nothing.error is ErrorClass.NOT_CHECKED
+
+
+def test_the_file_is_read_on_first_use_not_on_creation(tmp_path: Path) -> None:
+    path = tmp_path / "answers.json"
+    cache = AnswerCache(path)  # the app creates it on its UI thread: no reading there
+    writer = AnswerCache(path)
+    writer.put("a", answer(Status.AVAILABLE))
+    writer.save()
+    assert cache.get("a") is not None
