@@ -157,6 +157,8 @@ def _plan(ctx: ProbeContext, target: FodTarget) -> dict[Fallback, Probe]:
             swh.append(lambda: probe_swh_origin(ctx, spec.url))
     elif isinstance(spec, HgFetch):
         plan[Fallback.UPSTREAM] = _one(lambda: probe_hg(ctx, spec.url, spec.changeset))
+        if len(spec.changeset) == 40:
+            swh.append(lambda: probe_swh_extid(ctx, spec.changeset.lower(), "hg-nodeid"))
         swh.append(lambda: probe_swh_origin(ctx, spec.url))
     elif isinstance(spec, (SvnFetch, SvnMultiFetch)):
         plan[Fallback.UPSTREAM] = _one(lambda: probe_svn(ctx, spec.url, spec.revision))

@@ -7,6 +7,7 @@ Request and reply shapes are those of the documented API
   a JSON object (``checksums``, ``length``, ``swhid``…), 404 if unknown;
 * ``GET extid/nar-sha256/hex:<hex>/?extid_version=1`` — the object whose
   nar hash (Guix's recursive hash) is this: 200 with ``target`` (a SWHID);
+  likewise ``extid/hg-nodeid/hex:<changeset>/`` for a Mercurial changeset;
 * ``GET revision/<sha1_git>/`` and ``GET release/<sha1_git>/`` — a commit
   or an annotated tag object by id;
 * ``GET origin/<url>/visits/`` — the visits of an origin (a repository
@@ -81,17 +82,24 @@ async def probe_swh_content(
     return await ctx.ask(_key(ctx, path), Fallback.SWH, f"content {algorithm}:{hex_digest}", how)
 
 
-async def probe_swh_extid(ctx: ProbeContext, nar_sha256_hex: str) -> ProbeAnswer:
-    """Does the archive know an object by this nar-sha256 ExtID (a recursive hash)?"""
-    path = f"extid/nar-sha256/hex:{nar_sha256_hex}/?extid_version=1"
+async def probe_swh_extid(
+    ctx: ProbeContext, hex_id: str, extid_type: str = "nar-sha256"
+) -> ProbeAnswer:
+    """Does the archive know an object by this ExtID?
+
+    ``nar-sha256`` (Guix's recursive hash, queried with ``extid_version=1``
+    as the API asks) or ``hg-nodeid`` (a Mercurial changeset id).
+    """
+    version = "?extid_version=1" if extid_type.startswith(("nar-", "checksum-")) else ""
+    path = f"extid/{extid_type}/hex:{hex_id}/{version}"
 
     async def how() -> Found:
         status, data = await _get_json(ctx, path)
         if status == 200 and isinstance(data, dict) and data.get("target"):
-            return Found(Status.AVAILABLE, str(data["target"]), "ExtID nar-sha256")
+            return Found(Status.AVAILABLE, str(data["target"]), f"ExtID {extid_type}")
         return _not_found(status, data, "extid")
 
-    return await ctx.ask(_key(ctx, path), Fallback.SWH, f"ExtID nar-sha256:{nar_sha256_hex}", how)
+    return await ctx.ask(_key(ctx, path), Fallback.SWH, f"ExtID {extid_type}:{hex_id}", how)
 
 
 async def _probe_object(

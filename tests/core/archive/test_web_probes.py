@@ -79,6 +79,14 @@ def test_swh_extid_by_nar_hash(loopback: Any, config: ArchiveConfig) -> None:
     assert answer.status is Status.AVAILABLE and answer.where == "swh:1:dir:" + "2" * 40
 
 
+def test_swh_extid_by_mercurial_changeset(loopback: Any, config: ArchiveConfig) -> None:
+    node = "5" * 40
+    body = {"extid_type": "hg-nodeid", "extid": node, "target": "swh:1:rev:" + "6" * 40}
+    loopback.routes[f"/api/1/extid/hg-nodeid/hex:{node}/"] = (200, JSON, json.dumps(body).encode())
+    answer = run(config, lambda ctx: probe_swh_extid(ctx, node, "hg-nodeid"))
+    assert answer.status is Status.AVAILABLE and answer.where == "swh:1:rev:" + "6" * 40
+
+
 def test_swh_revision_and_release(loopback: Any, config: ArchiveConfig) -> None:
     commit = "3" * 40
     loopback.routes[f"/api/1/revision/{commit}/"] = (
