@@ -55,7 +55,11 @@ Documents = dict[str, tuple[str, bytes]]
 
 
 def demo_archive_config(servers: DemoServers) -> ArchiveConfig:
-    """Probes pointed at the demo's loopback server (short timeouts, no retries)."""
+    """Probes pointed at the demo's loopback server.
+
+    One host, a small threaded server (its listen queue holds 5): a few
+    questions at a time, one retry.
+    """
     base = servers.base_url
     mirrors = servers.mirror_config().replace(disarchive=(f"{base}{DISARCHIVE_PREFIX}",))
     return ArchiveConfig(
@@ -63,9 +67,13 @@ def demo_archive_config(servers: DemoServers) -> ArchiveConfig:
         swh_api=f"{base}{SWH_PREFIX}",
         substitutes=(base,),
         url_rewrites=servers.url_rewrites(),
+        concurrency=16,
+        per_host=8,
+        processes=4,
         connect_timeout=5.0,
         read_timeout=30.0,
-        retries=0,
+        retries=1,
+        backoff=0.2,
     )
 
 
