@@ -22,6 +22,8 @@ class ArchivalPanel(Static):
     DEFAULT_CSS = """
     ArchivalPanel {
         height: auto;
+        max-height: 45%;
+        overflow-y: auto;
         padding: 0 1;
         border-top: hkey $primary-muted;
     }
@@ -62,6 +64,8 @@ class ArchivalPanel(Static):
             detail = answer.where or answer.detail
             if answer.error is not None:
                 detail = f"{answer.error}: {answer.detail}"
+            elif detail and detail in answer.question:
+                detail = answer.detail  # the URL asked is where it is: say what was found
             time = "cached" if answer.cached else f"{answer.seconds * 1000:.0f} ms"
             table.add_row(
                 f"{answer.fallback.badge} {answer.fallback.long_name}",
