@@ -32,6 +32,8 @@ class ArchivalBoard:
         self._targets: dict[str, FodTarget] = {}
         self.cache = AnswerCache()
         """Answers kept between runs (the same file as ``guix-revive audit``)."""
+        self.config_override: ArchiveConfig | None = None
+        """Where to ask instead of the usual places (tests, benchmarks)."""
 
     def result(self, path: str) -> FodArchival | None:
         """The last check of ``path``, if any."""
@@ -51,6 +53,8 @@ class ArchivalBoard:
 
     def config(self) -> ArchiveConfig:
         """Where to ask: the demo's loopback archives when served, else the real services."""
+        if self.config_override is not None:
+            return self.config_override
         session = self._session()
         servers = session.servers if session is not None else None
         if servers is not None:
