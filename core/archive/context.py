@@ -104,6 +104,9 @@ class ProbeContext:
         try:
             answer = await self._ask(fallback, question, how)
             future.set_result(answer)
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
         except BaseException as err:
             future.set_exception(err)
             future.exception()  # retrieved: no "never retrieved" warning if nobody waits

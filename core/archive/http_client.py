@@ -302,6 +302,9 @@ class HttpClient:
                 raise _Retry(
                     ErrorClass.NETWORK, f"{scheme}://{host_header}: {_describe(err)}"
                 ) from None
+            except BaseException:
+                writer.close()  # cancelled mid-reply: the connection is of no further use
+                raise
             if keep:
                 host.idle.append((reader, writer))
             else:
