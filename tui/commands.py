@@ -43,6 +43,10 @@ COMMANDS: tuple[tuple[str, str, str, str], ...] = (
     ("Zoom the details", "z", "Hide the tree so the details use the whole width", "toggle_zoom"),
     ("Show every key", "?", "All key bindings", "app.show_keys"),
     ("Quit", "q", "Leave guix-revive", "app.quit"),
+    # Archival checks (issue 11): screens/archival_actions.py.
+    ("Check archival status", "a", "Where this download is archived", "check_archival"),
+    ("Check all archival status", "A", "Every download of the closure", "check_archival_all"),
+    ("Cancel the archival check", "X", "Stop the check in progress", "cancel_archival"),
 )
 """``(title, key, help, action)``: screen actions, or app actions with an ``app.`` prefix.
 Every key of the main screen and the tree has its command here (a test checks it)."""

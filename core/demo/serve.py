@@ -10,7 +10,10 @@ mirror lists name, so that the demo's story runs with no network at all:
 * ``/cas/<algo>/<nix-base32>`` — a content-addressed mirror, which has the
   gone tarball;
 * ``/nar/<output base name>`` — a nar mirror (uncompressed NARs), which has
-  the moved repository's checkout.
+  the moved repository's checkout;
+* ``/swh/api/1/…``, ``/disarchive/…`` and ``/<hash>.narinfo`` — Software
+  Heritage, a Disarchive mirror and a substitute server, answering the
+  archival probes (what each has: :mod:`revive.core.demo.archive_services`).
 
 Version-control repositories are local copies reached through ``file://``
 URLs (CVS: a local root). :meth:`DemoServers.fetch_options` returns the
@@ -98,6 +101,7 @@ class DemoServers:
         self._server: http.server.ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._files: dict[str, Path] = {}
+        self._documents: dict[str, tuple[str, bytes]] = {}
         self._lock = threading.Lock()
         self._requests: list[tuple[str, int]] = []
 
@@ -108,6 +112,7 @@ class DemoServers:
         if self._server is not None:
             return self
         self._files = self._routes()
+        self._documents = _archive_documents(self.env)
         handler = _make_handler(self)
         if self._wanted_port is not None:
             server = http.server.ThreadingHTTPServer((_HOST, self._wanted_port), handler)
@@ -254,9 +259,19 @@ class DemoServers:
     def _lookup(self, path: str) -> Path | None:
         return self._files.get(path)
 
+    def _document(self, path: str) -> tuple[str, bytes] | None:
+        return self._documents.get(path)
+
     def _log(self, path: str, status: int) -> None:
         with self._lock:
             self._requests.append((path, status))
+
+
+def _archive_documents(env: DemoEnvironment) -> dict[str, tuple[str, bytes]]:
+    # Imported here: the archive package imports this module's types.
+    from revive.core.demo.archive_services import demo_archive_documents
+
+    return demo_archive_documents(env)
 
 
 def _prefix(url: str) -> str:
@@ -278,6 +293,16 @@ def _make_handler(servers: DemoServers) -> type[http.server.BaseHTTPRequestHandl
             self._answer(body=False)
 
         def _answer(self, body: bool) -> None:
+            document = servers._document(self.path)
+            if document is not None:
+                servers._log(self.path, 200)
+                self.send_response(200)
+                self.send_header("Content-Type", document[0])
+                self.send_header("Content-Length", str(len(document[1])))
+                self.end_headers()
+                if body:
+                    self.wfile.write(document[1])
+                return
             file = servers._lookup(self.path)
             if file is None or not file.is_file():
                 message = b"Not Found\n"

@@ -19,7 +19,17 @@ from revive.tui.cli.common import HelpFormatter
 
 __all__ = ["main", "COMMANDS"]
 
-COMMANDS: tuple[str, ...] = ("diff", "env", "fetch", "fods", "rewrite", "show", "verify", "why")
+COMMANDS: tuple[str, ...] = (
+    "audit",
+    "diff",
+    "env",
+    "fetch",
+    "fods",
+    "rewrite",
+    "show",
+    "verify",
+    "why",
+)
 """Report commands, each a module ``revive.tui.cli.<name>``."""
 
 

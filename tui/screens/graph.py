@@ -39,6 +39,7 @@ from revive.tui.messages import (
     WhyRequested,
     WorkerFailed,
 )
+from revive.tui.screens.archival_actions import ARCHIVAL_BINDINGS, ArchivalActions
 from revive.tui.session import (
     LoadPlan,
     RewritePreview,
@@ -47,6 +48,7 @@ from revive.tui.session import (
     one_line,
     open_session,
 )
+from revive.tui.widgets.archival_panel import ArchivalPanel
 from revive.tui.widgets.build_log import BuildLog
 from revive.tui.widgets.diff_view import DiffView
 from revive.tui.widgets.drv_tree import DerivationTree
@@ -72,7 +74,7 @@ _PARALLEL_FETCHES = 4
 enough that one slow mirror does not starve the others."""
 
 
-class GraphScreen(NodeActions, Screen[None]):
+class GraphScreen(ArchivalActions, NodeActions, Screen[None]):
     """Tree (or FOD list) on the left, the selected node's details on the right."""
 
     CSS_PATH = "graph.tcss"
@@ -105,6 +107,7 @@ class GraphScreen(NodeActions, Screen[None]):
         Binding("B", "fetch_all", "Fetch all", show=False),
         # The node actions also work while the detail pane has the focus.
         *NODE_ACTION_BINDINGS,
+        *ARCHIVAL_BINDINGS,  # archival checks (issue 11): screens/archival_actions.py
     ]
     """
     | Key(s) | Description |
@@ -117,6 +120,7 @@ class GraphScreen(NodeActions, Screen[None]):
     | z | Give the details the whole width. |
     | m | The upstream moved: fetch this download from a new location (user override). |
     | R / B | Rewrite all / fetch all fixed-output nodes. |
+    | a / A / X | Check where this download / every download is archived / cancel. |
     """
 
     fod_only: reactive[bool] = reactive(False, init=False)
@@ -159,6 +163,7 @@ class GraphScreen(NodeActions, Screen[None]):
             with TabbedContent(id="detail", initial="tab-derivation"):
                 with TabPane("Derivation", id="tab-derivation"):
                     yield DerivationView(id="drv-view")
+                    yield ArchivalPanel(id="archival-panel", classes="-hidden")
                 with TabPane("Diff", id="tab-diff"):
                     yield Label("", id="diff-title")
                     yield DiffView(id="diff-view")
@@ -349,6 +354,7 @@ class GraphScreen(NodeActions, Screen[None]):
                 view.show_error(path, node.error or "unavailable")
             else:
                 view.show_record(session.record(path))
+            self._show_archival_panel()  # issue 11: screens/archival_actions.py
         elif tab == "tab-diff":
             self._show_diff(path)
         elif tab == "tab-log":

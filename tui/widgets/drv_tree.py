@@ -17,7 +17,9 @@ from textual.widgets.tree import TreeNode
 
 from revive.core.derivation import Derivation
 from revive.core.node_status import FetchState, NodeStatus
+from revive.tui.archival import board_for
 from revive.tui.messages import NodeFocused, RevealNode, WhyRequested
+from revive.tui.widgets.archival_badge import BADGE_WIDTH, archival_badge
 from revive.tui.widgets.fod_badge import BADGE_PARTS, badge_css, method_part
 from revive.tui.widgets.node_actions import NODE_ACTION_BINDINGS, NodeActions, nothing_failing
 from revive.tui.widgets.text_fit import shorten_middle
@@ -416,6 +418,7 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
         if kind is not None:
             width += len(kind.badge) + 3 if kind.badge else 0
             width += len(kind.rewritten) + 1 if kind.rewritten else 0
+            width += BADGE_WIDTH if kind.fod else 0  # the archival badge (issue 11)
             self._widths[node._id] = width
         elif session.graph.is_fixed_output(ref.path):
             width += 18  # an upper bound of the fetch badge, until it is known
@@ -507,6 +510,8 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
                     # The badge now describes the rewritten form: say so.
                     text.append(" ")
                     text.append(kind.rewritten, self._style("drv-tree--rewritten"))
+                # Archival badge (issue 11), once checked: widgets/archival_badge.py.
+                text.append_text(archival_badge(board_for(session).result(ref.path)))
         if kind.error is None:
             failure = session.node_status(ref.path).reason
             if failure:

@@ -14,7 +14,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from revive.core.node_status import FetchState
+from revive.tui.archival import board_for
 from revive.tui.messages import NodeFocused, RevealNode
+from revive.tui.widgets.archival_badge import BADGE_WIDTH, badge_segments
 from revive.tui.widgets.drv_tree import STATUS_ICONS
 from revive.tui.widgets.fod_badge import BADGE_PARTS, badge_css, method_part
 from revive.tui.widgets.node_actions import NODE_ACTION_BINDINGS, NodeActions, nothing_failing
@@ -45,7 +47,8 @@ _STATE_CLASS = {
 }
 
 _METHOD_WIDTH = 17
-_NAME_SHARE = 0.7
+_STATE_ROOM = 26
+"""Columns the state keeps before names are shortened (two fifths of a narrow list)."""
 
 
 class FodList(NodeActions, ScrollView, can_focus=True):
@@ -226,10 +229,13 @@ class FodList(NodeActions, ScrollView, can_focus=True):
         return style
 
     def _columns(self, width: int) -> tuple[int, int, int]:
-        # Names get what they need (up to the longest), the state the rest.
-        rest = max(10, width - 2 - _METHOD_WIDTH)
-        name = min(self._name_width + 1, max(8, int(rest * _NAME_SHARE)))
-        return _METHOD_WIDTH, name, max(4, rest - name)
+        # Names get what they need (up to the longest), the state the rest,
+        # but the state keeps room for its words ("not fetched (rewritten)"):
+        # a long name is shortened from the middle first.
+        rest = max(10, width - 2 - _METHOD_WIDTH - BADGE_WIDTH - 1)
+        state_room = min(_STATE_ROOM, max(10, rest * 2 // 5))
+        name = min(self._name_width + 1, max(8, rest - state_room))
+        return _METHOD_WIDTH, name, max(4, rest - name) + BADGE_WIDTH + 1
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -240,7 +246,8 @@ class FodList(NodeActions, ScrollView, can_focus=True):
             method, name, state = "method" + arrow["method"], "name" + arrow["name"], "state"
             state += arrow["status"]
             header = self._style("fod-list--header")
-            text = f"  {method:<{method_w}}{name:<{name_w}}{state}"
+            archives = "↑≡SDN".rjust(BADGE_WIDTH).ljust(BADGE_WIDTH + 1)  # issue 11
+            text = f"  {method:<{method_w}}{name:<{name_w}}{archives}{state}"
             return Strip([Segment(text, base + header)]).adjust_cell_length(width, base + header)
         index = self.scroll_offset.y + y - 1
         if index >= len(self._rows) or self.session is None:
@@ -277,7 +284,10 @@ class FodList(NodeActions, ScrollView, can_focus=True):
             Segment(STATUS_ICONS[state] + " ", state_style),
             *badge,
             Segment(_fit_name(kind.name, name_w), line),
-            Segment(_fit(words, state_w), state_style),
+            # The archival column (issue 11): blank until checked.
+            *badge_segments(board_for(session).result(path), line),
+            Segment(" ", line),
+            Segment(_fit(words, max(4, state_w - BADGE_WIDTH - 1)), state_style),
         ]
         return Strip(segments).adjust_cell_length(width, line)
 
