@@ -132,6 +132,16 @@ async def _fod_list_fetched(pilot: Pilot[None], env: DemoEnvironment) -> None:
     await settle(pilot)
 
 
+async def _archives(pilot: Pilot[None], env: DemoEnvironment) -> None:
+    await settle(pilot)
+    await pilot.press("A")
+    await settle(pilot)
+    # The Referrers tab: the Derivation tab would show each answer's time,
+    # which differs from run to run.
+    await pilot.press("escape", "f", "s", "4")
+    await settle(pilot)
+
+
 async def _search(pilot: Pilot[None], env: DemoEnvironment) -> None:
     await settle(pilot)
     await pilot.press("slash", *"bioconductor")
@@ -212,6 +222,13 @@ SCENES: dict[str, Scene] = {
         "After 'fetch all': the list of downloads sorted by status, the failure first.",
         True,
         _fod_list_fetched,
+    ),
+    "archives": Scene(
+        "A with the demo's servers: where every download is archived (upstream, "
+        "content-addressed mirror, Software Heritage, Disarchive, nar), the fallback "
+        "that saves each one highlighted, in the list of downloads.",
+        True,
+        _archives,
     ),
     "search": Scene(
         "/ bioconductor: the search bar, the match count, the cursor on the match.",

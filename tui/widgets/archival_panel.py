@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
@@ -57,9 +56,10 @@ class ArchivalPanel(Static):
             "  saved by ",
             (label, SAVED_STYLES[label]),
         )
-        table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
-        for column in ("fallback", "answer", "where / why", "time"):
-            table.add_column(column, overflow="fold", no_wrap=column in ("fallback", "time"))
+        # One entry per question: the answer on one line, then what was asked
+        # and what was found, indented (a table's columns fold into single
+        # characters in a pane this narrow).
+        body = Text()
         for answer in result.answers:
             detail = answer.where or answer.detail
             if answer.error is not None:
@@ -67,17 +67,12 @@ class ArchivalPanel(Static):
             elif detail and detail in answer.question:
                 detail = answer.detail  # the URL asked is where it is: say what was found
             time = "cached" if answer.cached else f"{answer.seconds * 1000:.0f} ms"
-            table.add_row(
-                f"{answer.fallback.badge} {answer.fallback.long_name}",
-                Text(str(answer.status), _STATUS_STYLES[answer.status]),
-                Text(f"{answer.question}\n{detail}" if detail else answer.question),
-                time,
-            )
-        self.update(_stack(heading, table))
-
-
-def _stack(heading: Text, table: Table) -> Table:
-    grid = Table.grid()
-    grid.add_row(heading)
-    grid.add_row(table)
-    return grid
+            body.append("\n")
+            body.append(f"{answer.fallback.badge} {answer.fallback.long_name}", "bold")
+            body.append("  ")
+            body.append(str(answer.status), _STATUS_STYLES[answer.status])
+            body.append(f"  {time}", "dim")
+            body.append(f"\n  {answer.question}", "dim")
+            if detail:
+                body.append(f"\n  → {detail}")
+        self.update(Text.assemble(heading, body))
