@@ -82,12 +82,14 @@ from revive.core.fetch.scheme import Datum, Symbol, read_one, write_datum, write
 from revive.core.fetch.spec import (
     BzrFetch,
     CvsFetch,
+    Expected,
     FetchSpec,
     GitFetch,
     HgFetch,
     SvnFetch,
     SvnMultiFetch,
 )
+from revive.core.fetch.text_item import TextItem
 from revive.core.store_dir import StoreDir
 from revive.core.store_path import (
     DEFAULT_STORE_DIR,
@@ -117,10 +119,18 @@ __all__ = [
     "trace_script",
     "recreate_script",
     "machine_expression",
+    "probe_expression",
+    "ALWAYS_BUILTINS",
 ]
 
 DAEMON_BUILTINS: Final = frozenset({"builtin:download", "builtin:git-download"})
 """Builders some Guix daemon runs (``git-download`` only since 2024)."""
+
+ALWAYS_BUILTINS: Final = frozenset({"builtin:download"})
+"""Builders every Guix daemon runs (``builtin:download`` exists since 2016)."""
+
+_UNSUPPORTED_BUILTIN: Final = "unsupported builtin function"
+"""What a daemon says when asked to run a builtin it does not have."""
 
 _USE_MODULES: Final = "(use-modules (guix store) (guix derivations))"
 _CHUNK: Final = 65536
@@ -145,6 +155,33 @@ def machine_expression(call: str, *args: str | bool | Sequence[str]) -> str:
         else:
             parts.append("'(" + " ".join(write_string(a) for a in arg) + ")")
     return f"(with-store s ({call} s {' '.join(parts)}))"
+
+
+def probe_expression(builtin: str) -> str:
+    """A machine-repl expression asking the daemon to run ``builtin`` once.
+
+    The probe is a fixed-output derivation that cannot succeed (a zero hash,
+    a URL nobody serves); what matters is whether the daemon refuses it with
+    ``unsupported builtin function`` or tries it. Its ``.drv`` is deleted in
+    the same expression, so a probe leaves nothing in the store. The value is
+    ``(BUILT? LOG)``.
+    """
+    name = "guix-revive-probe-" + builtin.removeprefix("builtin:")
+    env = (
+        '(("url" . "\\"http://127.0.0.1:1/\\"") '
+        '("commit" . "0000000000000000000000000000000000000000") ("recursive?" . "#f"))'
+    )
+    return (
+        "(with-store s (let* ((log (open-output-string)) "
+        f"(drv (derivation s {write_string(name)} {write_string(builtin)} '() "
+        f"#:env-vars '{env} "
+        "#:hash ((@ (rnrs bytevectors) make-bytevector) 32 0) "
+        "#:hash-algo 'sha256 #:recursive? #t)) "
+        "(ok (catch #t (lambda () (parameterize ((current-build-output-port log)) "
+        "(build-derivations s (list drv)))) (const #f)))) "
+        "(delete-paths s (list (derivation-file-name drv))) "
+        "(list ok (get-output-string log))))"
+    )
 
 
 def trace_script(drv_path: str) -> str:
@@ -234,7 +271,12 @@ def recreate_script(spec: FetchSpec) -> str:
 (use-modules (guix store) (guix derivations) (guix monads) (guix gexp)
              (guix packages) (guix download) (guix git-download)
              (guix svn-download) (guix hg-download) (guix bzr-download)
-             (guix cvs-download) (guix base32) (srfi srfi-34))
+             (guix cvs-download) (guix base32) (guix grafts) (srfi srfi-34))
+
+;; Without grafts: lowering must not build today's git or mercurial from
+;; source (grafting them needs their outputs), which fails offline before the
+;; output path is even compared.
+(%graft? #f)
 
 (define source
   (origin
@@ -321,6 +363,7 @@ class GuixStore:
             Path(quarantine_dir) if quarantine_dir else default_store_root().parent / "quarantine"
         )
         """Where data with a wrong hash is kept."""
+        self._builtins: dict[str, bool] = {}
 
     def __repr__(self) -> str:
         return f"GuixStore({self.guix!r})"
@@ -413,6 +456,24 @@ class GuixStore:
             GuixCommandError: an expression raised an exception, or the repl
                 did not answer every expression.
         """
+        values: list[Datum] = []
+        for value in self._machine_results(expressions):
+            if isinstance(value, GuixCommandError):
+                raise value
+            values.append(value)
+        return values
+
+    def _machine_results(self, expressions: Sequence[str]) -> list[Datum | GuixCommandError]:
+        """Like :meth:`_machine`, but an expression's exception is its result.
+
+        One failing ``add-to-store`` in a batch must not hide what the
+        others did, since they are already valid.
+
+        Raises:
+            GuixCommandError: the repl did not answer every expression.
+        """
+        if not expressions:
+            return []
         stdin = "\n".join([_USE_MODULES, *expressions]) + "\n"
         proc = self._run(["repl", "-t", "machine"], stdin=stdin)
         replies: list[Datum] = []
@@ -428,9 +489,12 @@ class GuixStore:
                 f"guix repl answered {len(replies)} of {len(expressions) + 1} expressions: "
                 + self._error_of(proc)
             )
-        values: list[Datum] = []
+        values: list[Datum | GuixCommandError] = []
         for expression, reply in zip(expressions, replies[1:], strict=True):
-            values.append(_reply_value(expression, reply))
+            try:
+                values.append(_reply_value(expression, reply))
+            except GuixCommandError as err:
+                values.append(err)
         return values
 
     # --- reading ------------------------------------------------------------------------
@@ -467,23 +531,133 @@ class GuixStore:
         refs = sorted(set(references), key=str.encode)
         return self._add_texts([(name, contents, refs)])[0]
 
+    @staticmethod
+    def _text_expression(name: str, contents: bytes, refs: Sequence[str]) -> str:
+        try:
+            text = contents.decode("utf-8")
+        except UnicodeDecodeError:
+            raise StoreError(f"{name}: only UTF-8 text can be added through guix repl") from None
+        return machine_expression("add-text-to-store", name, text, sorted(refs, key=str.encode))
+
     def _add_texts(self, items: Sequence[tuple[str, bytes, Sequence[str]]]) -> list[str]:
         expressions = []
         wanted = []
         for name, contents, refs in items:
-            try:
-                text = contents.decode("utf-8")
-            except UnicodeDecodeError:
-                raise StoreError(
-                    f"{name}: only UTF-8 text can be added through guix repl"
-                ) from None
-            expressions.append(machine_expression("add-text-to-store", name, text, refs))
+            expressions.append(self._text_expression(name, contents, refs))
             wanted.append(text_path(name, contents, refs, self._store_dir))
         paths = self._machine(expressions)
         for got, want in zip(paths, wanted, strict=True):
             if got != want:
                 raise GuixCommandError(f"guix added {got!r}, expected {want}")
         return wanted
+
+    def add_texts(self, items: Sequence[TextItem]) -> tuple[str, ...]:
+        """Make text items valid: one query, then one session adding the missing ones.
+
+        Items are added in the given order (a reference must come before the
+        items that name it); duplicates are added once.
+
+        Raises:
+            StoreError: the daemon refused one, or gave another path.
+        """
+        unique = list({item.path: item for item in items}.values())
+        valid = self.query_valid(item.path for item in unique)
+        missing = [i for i in unique if i.path not in valid]
+        self._add_texts([(i.name, i.contents, i.references) for i in missing])
+        return tuple(item.path for item in items)
+
+    def supported_builtins(self, wanted: Iterable[str]) -> frozenset[str]:
+        """The builtin builders among ``wanted`` that the daemon runs.
+
+        ``builtin:download`` is always there; any other is probed once (all
+        in one ``guix repl`` session) and the answer kept for this store.
+
+        Raises:
+            GuixCommandError: the probe could not be run.
+        """
+        names = set(wanted)
+        unknown = sorted(n for n in names - ALWAYS_BUILTINS if n not in self._builtins)
+        if unknown:
+            results = self._machine([probe_expression(n) for n in unknown])
+            for name, value in zip(unknown, results, strict=True):
+                log = value[1] if isinstance(value, tuple) and len(value) == 2 else ""
+                self._builtins[name] = not (isinstance(log, str) and _UNSUPPORTED_BUILTIN in log)
+        return frozenset(n for n in names if n in ALWAYS_BUILTINS or self._builtins.get(n))
+
+    def can_build(self, drv: Derivation) -> bool:
+        """True unless ``drv`` needs a builtin builder the daemon does not have."""
+        if not drv.builder.startswith("builtin:"):
+            return True
+        return bool(self.supported_builtins([drv.builder]))
+
+    def add_fixed_many(
+        self,
+        items: Sequence[tuple[Expected, str | PathLike[str]]],
+        texts: Sequence[TextItem] = (),
+    ) -> list[str | StoreError]:
+        """``add-to-store`` of fetched items, then ``texts``, in one session.
+
+        Each ``(expected, source)`` is hashed here first (a mismatch sends
+        nothing); the daemon then hashes what it receives and names the item
+        after that hash, so a result equal to ``expected.output_path`` is the
+        daemon's own check. ``texts`` (an original ``.drv`` and the text items
+        it needs, to record it as the deriver) are added after the items.
+
+        Returns:
+            Per item, its path, or the error that kept it out.
+
+        Raises:
+            StoreError: the session failed as a whole, or a text was refused.
+        """
+        results: list[str | StoreError] = []
+        expressions: list[str] = []
+        sent: list[int] = []
+        for index, (expected, source) in enumerate(items):
+            src = Path(source).absolute()
+            try:
+                fixed_item_path(
+                    expected.name,
+                    src,
+                    expected.algorithm,
+                    expected.recursive,
+                    expected.digest,
+                    self._store_dir,
+                )
+            except OSError as err:
+                results.append(StoreError(f"{src}: cannot read: {err.strerror or err}"))
+                continue
+            except StoreError as err:
+                results.append(err)
+                continue
+            results.append("")
+            sent.append(index)
+            expressions.append(
+                machine_expression(
+                    "add-to-store",
+                    expected.name,
+                    expected.recursive,
+                    expected.algorithm,
+                    str(src),
+                )
+            )
+        text_list = list({t.path: t for t in texts}.values())
+        for text in text_list:
+            expressions.append(self._text_expression(text.name, text.contents, text.references))
+        replies = self._machine_results(expressions)
+        for index, reply in zip(sent, replies, strict=False):
+            want = items[index][0].output_path
+            if isinstance(reply, GuixCommandError):
+                results[index] = reply
+            elif reply != want:
+                results[index] = GuixCommandError(f"guix added {reply!r}, expected {want}")
+            else:
+                results[index] = want
+        for text, reply in zip(text_list, replies[len(sent) :], strict=True):
+            if isinstance(reply, GuixCommandError):
+                raise reply
+            if reply != text.path:
+                raise GuixCommandError(f"guix added {reply!r}, expected {text.path}")
+        return results
 
     def add_fixed(
         self,
@@ -570,6 +744,22 @@ class GuixStore:
             emit(BuildFailed(drv_path, FailureReason.FAILED, str(err)))
             return
         output_path = drv.outputs[0].path if drv.outputs else ""
+        method = ""
+        if drv.is_fixed_output:
+            with contextlib.suppress(ReviveError):
+                method = str(extract_fetch_spec(drv, self.read_item, path=drv_path).method)
+        try:
+            supported = await asyncio.to_thread(self.can_build, drv)
+        except StoreError as err:
+            emit(BuildFailed(drv_path, FailureReason.STORE_ERROR, str(err)))
+            return
+        if not supported:
+            # Never registered: the daemon could not build it, and guix
+            # gc --verify or build --check would then fail on it.
+            emit(BuildStarted(drv_path, output_path, method))
+            emit(BuildLog(drv_path, f"the Guix daemon has no {drv.builder} builder"))
+            emit(await self._unsupported(drv_path, drv, emit))
+            return
         try:
             # A .drv only in a store copy must be added first; one in the
             # daemon's store needs no query (`guix build` of a built .drv
@@ -582,15 +772,7 @@ class GuixStore:
         except StoreError as err:
             emit(BuildFailed(drv_path, FailureReason.STORE_ERROR, str(err)))
             return
-        method = ""
-        if drv.is_fixed_output:
-            with contextlib.suppress(ReviveError):
-                method = str(extract_fetch_spec(drv, self.read_item, path=drv_path).method)
         emit(BuildStarted(drv_path, output_path, method))
-        if drv.builder.startswith("builtin:") and drv.builder not in DAEMON_BUILTINS:
-            emit(BuildLog(drv_path, f"the Guix daemon has no {drv.builder} builder"))
-            emit(await self._unsupported(drv_path, drv, emit))
-            return
         if self.build_mode == "trace":
             final = await self._run_streamed(
                 ["repl"], drv_path, output_path, emit, script=trace_script(drv_path)

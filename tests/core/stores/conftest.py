@@ -81,6 +81,9 @@ def loopback_config(http_server) -> MirrorConfig:
 
 # --- a `guix` that replays real recordings -------------------------------------------
 
+RECORDINGS = Path(__file__).resolve().parent / "recordings"
+"""Sessions recorded with the live Guix of scripts/live-guix.sh (record.py there)."""
+
 STANDIN = r'''#!{python}
 """A stand-in for `guix`: replays the real transcripts of shared/corpus/guix-cli.
 
@@ -95,6 +98,7 @@ import os, re, shlex, sys
 from pathlib import Path
 
 CORPUS = Path({corpus!r})
+RECORDINGS = Path({recordings!r})
 args = sys.argv[1:]
 log = os.environ.get("GUIX_STANDIN_LOG")
 if log:
@@ -133,16 +137,20 @@ def missing():
 
 
 if args[:3] == ["repl", "-t", "machine"]:
-    case = CORPUS / "09c-repl-machine-protocol"
-    exprs = [l for l in (case / "stdin").read_text().splitlines() if l.strip()]
-    lines = (case / "stdout").read_text().splitlines(keepends=True)
-    banner, replies, printed = lines[0], [], []
-    for line in lines[1:]:
-        printed.append(line)
-        if line.startswith(("(values", "(exception")):
-            replies.append("".join(printed))
-            printed = []
-    answers = dict(zip(exprs, replies))
+    answers, banner = {}, ""
+    for case in [CORPUS / "09c-repl-machine-protocol", *sorted(RECORDINGS.glob("*/stdin"))]:
+        case = case.parent if case.name == "stdin" else case
+        if (case / "cmd").read_text().split()[:3] != ["guix", "repl", "-t"]:
+            continue
+        exprs = [l for l in (case / "stdin").read_text().splitlines() if l.strip()]
+        lines = (case / "stdout").read_text().splitlines(keepends=True)
+        banner, replies, printed = lines[0], [], []
+        for line in lines[1:]:
+            printed.append(line)
+            if line.startswith(("(values", "(exception")):
+                replies.append("".join(printed))
+                printed = []
+        answers.update(zip(exprs, replies))
     sys.stdout.write(banner)
     for expr in (l for l in sys.stdin.read().splitlines() if l.strip()):
         if expr not in answers:
@@ -183,9 +191,9 @@ class GuixStandIn:
         self.bin.mkdir(parents=True)
         self.program = self.bin / "guix"
         self.program.write_text(
-            STANDIN.replace("{python}", sys.executable).replace(
-                "{corpus!r}", repr(str(corpus / "guix-cli"))
-            )
+            STANDIN.replace("{python}", sys.executable)
+            .replace("{corpus!r}", repr(str(corpus / "guix-cli")))
+            .replace("{recordings!r}", repr(str(RECORDINGS)))
         )
         self.program.chmod(0o755)
         self.log = root / "guix-calls.log"
