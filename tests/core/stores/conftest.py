@@ -150,7 +150,8 @@ if args[:3] == ["repl", "-t", "machine"]:
             if line.startswith(("(values", "(exception")):
                 replies.append("".join(printed))
                 printed = []
-        answers.update(zip(exprs, replies))
+        for expr, reply in zip(exprs, replies):
+            answers.setdefault(expr, reply)  # the corpus's daemon state wins (blob.bin valid)
     sys.stdout.write(banner)
     for expr in (l for l in sys.stdin.read().splitlines() if l.strip()):
         if expr not in answers:
