@@ -11,12 +11,15 @@
 #                      commit $GUIX_COMMIT (default: $GUIX_MIRROR or
 #                      /work/.mirror/guix-mirror+guix/repo).
 # Environment: GUIX_SRC (default /opt/guix-src), GUIX_COMMIT, GUIX_WRAPPER
-#   (default /usr/local/bin/guix), GUIX_DISABLE_CHROOT=1 to force --disable-chroot.
+#   (default /opt/guix-live/bin/guix, deliberately NOT on PATH: a guix on PATH
+#   makes every test and the app pick the Guix backend; the live tests put
+#   $(dirname GUIX_WRAPPER) first on PATH themselves, see GUIX_REVIVE_LIVE_BIN),
+#   GUIX_DISABLE_CHROOT=1 to force --disable-chroot.
 set -euo pipefail
 
 GUIX_COMMIT=${GUIX_COMMIT:-210a42dd63e1c9acd44e08de5081156a8dfaed4b}
 GUIX_SRC=${GUIX_SRC:-/opt/guix-src}
-GUIX_WRAPPER=${GUIX_WRAPPER:-/usr/local/bin/guix}
+GUIX_WRAPPER=${GUIX_WRAPPER:-/opt/guix-live/bin/guix}
 MIRROR=${1:-${GUIX_MIRROR:-/work/.mirror/guix-mirror+guix/repo}}
 LOG_DIR=${GUIX_LOG_DIR:-/var/log/guix-revive-live}
 mkdir -p "$LOG_DIR"
@@ -74,7 +77,8 @@ mkdir -p /gnu/store /var/guix /var/log/guix
 chgrp guixbuild /gnu/store
 chmod 1775 /gnu/store
 
-step "the guix wrapper on PATH"
+step "the guix wrapper (off PATH)"
+mkdir -p "$(dirname "$GUIX_WRAPPER")"
 cat >"$GUIX_WRAPPER.tmp" <<EOF
 #!/bin/sh
 exec $GUIX_SRC/pre-inst-env $GUIX_SRC/scripts/guix "\$@"

@@ -364,6 +364,8 @@ class GuixStore:
         )
         """Where data with a wrong hash is kept."""
         self._builtins: dict[str, bool] = {}
+        self.builtin_probe_logs: dict[str, str] = {}
+        """What the daemon said to each builtin probe (for diagnosis)."""
         self._staged: dict[str, bytes] = {}
 
     def __repr__(self) -> str:
@@ -594,7 +596,12 @@ class GuixStore:
             results = self._machine([probe_expression(n) for n in unknown])
             for name, value in zip(unknown, results, strict=True):
                 log = value[1] if isinstance(value, tuple) and len(value) == 2 else ""
-                self._builtins[name] = not (isinstance(log, str) and _UNSUPPORTED_BUILTIN in log)
+                log = log if isinstance(log, str) else ""
+                # Supported only on evidence that the daemon ran it: a probe
+                # whose log is lost must not send a form to a daemon that
+                # would refuse it (the fallback works everywhere).
+                self._builtins[name] = "building path" in log and _UNSUPPORTED_BUILTIN not in log
+                self.builtin_probe_logs[name] = log
         return frozenset(n for n in names if n in ALWAYS_BUILTINS or self._builtins.get(n))
 
     def can_build(self, drv: Derivation) -> bool:

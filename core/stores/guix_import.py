@@ -119,7 +119,7 @@ def import_fixed(
     for item in missing:
         if item.deriver is None:
             continue
-        found = _deriver_texts(item.deriver, read, store.store_dir)
+        found = _deriver_texts(item.deriver, read, store)
         if found:
             texts.extend(found)
             derivers[item.expected.output_path] = item.deriver
@@ -139,20 +139,23 @@ def import_fixed(
 
 
 def _deriver_texts(
-    drv_path: str, read: Callable[[str], bytes], store_dir: str
+    drv_path: str, read: Callable[[str], bytes], store: GuixStore
 ) -> list[TextItem] | None:
     """The text items that make ``drv_path`` valid cheaply, or ``None``.
 
     Only a derivation without input derivations qualifies: recording the
     deriver of an old ``git-fetch`` would mean adding the whole closure of
-    the old git it was built with.
+    the old git it was built with. And only one the daemon can build: a
+    ``builtin:svn-download`` it does not know would make ``guix build
+    --check`` and ``guix gc --verify`` users stumble on it.
     """
+    store_dir = store.store_dir
     try:
         data = read(drv_path)
         drv = parse_derivation_bytes(data, drv_path, Derivation.name_from_path(drv_path))
     except ReviveError:
         return None
-    if drv.input_drvs:
+    if drv.input_drvs or not store.can_build(drv):
         return None
     texts: list[TextItem] = []
     for src in drv.input_srcs:

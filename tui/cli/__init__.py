@@ -18,7 +18,7 @@ from revive.core.errors import ReviveError
 
 __all__ = ["main", "COMMANDS"]
 
-COMMANDS: tuple[str, ...] = ("diff", "fetch", "fods", "rewrite", "show", "verify", "why")
+COMMANDS: tuple[str, ...] = ("diff", "export", "fetch", "fods", "rewrite", "show", "verify", "why")
 """Report commands, each a module ``revive.tui.cli.<name>``."""
 
 

@@ -1,6 +1,7 @@
 """Record a ``guix repl -t machine`` session with a live Guix, in the corpus format.
 
-Usage: ``python record.py CASE NOTES < expressions`` (one expression a line):
+Usage: ``python record.py CASE NOTES < expressions`` (one expression a line;
+``$GUIX`` is the live wrapper, default ``/opt/guix-live/bin/guix``):
 writes ``CASE/{cmd,stdin,stdout,stderr,exit,notes}`` next to this file. Only
 the paths of the uninstalled Guix tree (``SRC``) and of temporary files
 (``TMP``) are replaced, as in ``shared/corpus/guix-cli``.
@@ -15,7 +16,11 @@ from pathlib import Path
 case = Path(__file__).resolve().parent / sys.argv[1]
 notes = sys.argv[2]
 stdin = sys.stdin.read()
-proc = subprocess.run(["guix", "repl", "-t", "machine"], input=stdin.encode(), capture_output=True)
+proc = subprocess.run(
+    [os.environ.get("GUIX", "/opt/guix-live/bin/guix"), "repl", "-t", "machine"],
+    input=stdin.encode(),
+    capture_output=True,
+)
 src = os.environ.get("GUIX_SRC", "/opt/guix-src")
 
 
