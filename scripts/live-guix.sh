@@ -13,7 +13,7 @@
 # Environment: GUIX_SRC (default /opt/guix-src), GUIX_COMMIT, GUIX_WRAPPER
 #   (default /opt/guix-live/bin/guix, deliberately NOT on PATH: a guix on PATH
 #   makes every test and the app pick the Guix backend; the live tests put
-#   $(dirname GUIX_WRAPPER) first on PATH themselves, see GUIX_REVIVE_LIVE_BIN),
+#   $(dirname GUIX_WRAPPER) first on PATH themselves, see GUIX_REVIVE_GUIX_BIN),
 #   GUIX_DISABLE_CHROOT=1 to force --disable-chroot.
 set -euo pipefail
 

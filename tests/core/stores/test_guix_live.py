@@ -2,7 +2,7 @@
 
 Set up with ``scripts/live-guix.sh`` (Guix of Feb 2022, commit 210a42dd, built
 from source; run as root, as the daemon's store must be readable here); its
-``guix`` wrapper is in ``$GUIX_REVIVE_LIVE_BIN`` (default ``/opt/guix-live/bin``). Every
+``guix`` wrapper is in ``$GUIX_REVIVE_GUIX_BIN`` (default ``/opt/guix-live/bin``). Every
 run salts its sources, so every output path is new and nothing is valid
 beforehand. Skipped without the variable: CI replays the recordings instead.
 """
@@ -37,7 +37,7 @@ pytestmark = pytest.mark.skipif(
 def live_guix_on_path(monkeypatch):
     """The wrapper of scripts/live-guix.sh first on PATH (it is kept off PATH
     otherwise, so that no other test picks the Guix backend)."""
-    bin_dir = os.environ.get("GUIX_REVIVE_LIVE_BIN", "/opt/guix-live/bin")
+    bin_dir = os.environ.get("GUIX_REVIVE_GUIX_BIN", "/opt/guix-live/bin")
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ.get('PATH', '')}")
 
 
