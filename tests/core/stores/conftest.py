@@ -136,6 +136,28 @@ def missing():
     sys.exit(97)
 
 
+TMP = re.compile(r"/tmp/[^\s\"')]*")
+SEQUENCE = os.environ.get("GUIX_STANDIN_CASE")
+if SEQUENCE:
+    # Strict replay of a recorded sequence of calls (recordings/CASE-1, -2…):
+    # each call must send exactly what was recorded (temporary paths aside).
+    counter = Path(os.environ["GUIX_STANDIN_LOG"] + ".seq")
+    number = int(counter.read_text()) + 1 if counter.exists() else 1
+    counter.write_text(str(number))
+    case = RECORDINGS / f"{SEQUENCE}-{number}"
+    stdin = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
+    cmd = TMP.sub("TMP", "guix " + shlex.join(args) + (" < stdin" if stdin else "") + "\n")
+    if not case.is_dir():
+        sys.stderr.write(f"guix stand-in: {case.name} was not recorded: {cmd}")
+        sys.exit(97)
+    if cmd != (case / "cmd").read_text():
+        sys.stderr.write(f"guix stand-in: {case.name} recorded another command: {cmd}")
+        sys.exit(97)
+    if stdin and TMP.sub("TMP", stdin) != (case / "stdin").read_text():
+        sys.stderr.write(f"guix stand-in: {case.name} recorded another stdin\n")
+        sys.exit(97)
+    replay(case)
+
 if args[:3] == ["repl", "-t", "machine"]:
     answers, banner = {}, ""
     for case in [CORPUS / "09c-repl-machine-protocol", *sorted(RECORDINGS.glob("*/stdin"))]:
@@ -184,6 +206,25 @@ missing()
 '''
 
 
+RECORDER_BIN_NAME = "recorder-bin"
+
+
+def live_recording_env(tmp_path: Path, case: str) -> dict[str, str]:
+    """An environment whose ``guix`` is the live one, recorded as ``recordings/CASE-N``."""
+    import os
+
+    bin_dir = tmp_path / RECORDER_BIN_NAME
+    bin_dir.mkdir(exist_ok=True)
+    program = bin_dir / "guix"
+    program.write_text(f'#!/bin/sh\nexec {sys.executable} {RECORDINGS / "recorder.py"} "$@"\n')
+    program.chmod(0o755)
+    return {
+        **os.environ,
+        "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}",
+        "GUIX_REVIVE_RECORD": case,
+    }
+
+
 class GuixStandIn:
     """A ``bin`` directory with the replaying ``guix``, and the log of its calls."""
 
@@ -209,6 +250,15 @@ class GuixStandIn:
             "GUIX_STANDIN_LOG": str(self.log),
             **extra,
         }
+
+    def sequence_env(self, case: str, tmp_path: Path) -> dict[str, str]:
+        """Replay ``recordings/CASE-N`` strictly in order; with ``GUIX_REVIVE_RECORD=1``
+        and ``GUIX_REVIVE_LIVE_GUIX=1``, record them from the live Guix instead."""
+        import os
+
+        if os.environ.get("GUIX_REVIVE_RECORD") == "1":
+            return live_recording_env(tmp_path, case)
+        return self.env(GUIX_STANDIN_CASE=case)
 
     def calls(self) -> list[list[object]]:
         """``[args, GUIX_DAEMON_SOCKET, pid]`` of every call so far."""
