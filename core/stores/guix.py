@@ -23,37 +23,39 @@ Commands used (``guix-derivations.md`` §8.4):
   paths in one process. A ``.drv`` that is only in a store copy (the user's
   ``--store DIR``) is added this way, its text-item sources first, before
   it is built.
-* A FOD the daemon cannot build (guix-revive's own ``builtin:svn-download``
-  & co., or ``builtin:git-download`` on a daemon older than 2024, which
-  answers ``unsupported builtin function``) is fetched by guix-revive's
-  embedded builders and the verified result added with ``add-to-store``
-  (``on_unsupported="embedded"``, the default), or re-created as an
-  ``origin`` with today's Guix fetch method and built by the daemon
-  (``on_unsupported="recreate"``, in a ``guix repl`` script).
+* Which builtin builders the daemon has is probed once per store
+  (:meth:`GuixStore.supported_builtins`: a probe derivation built and deleted
+  in one ``guix repl`` session). A FOD needing one it lacks (guix-revive's
+  own ``builtin:svn-download`` & co., or ``builtin:git-download`` on a daemon
+  older than 2024) is never registered with the daemon: it is fetched by
+  guix-revive's embedded builders and the verified result added with
+  ``add-to-store`` (``on_unsupported="embedded"``, the default), or
+  re-created as an ``origin`` with today's Guix fetch method, grafts off,
+  and built by the daemon (``on_unsupported="recreate"``, a ``guix repl``
+  script). Should the daemon refuse a builtin anyway (``unsupported builtin
+  function``), the same fallback runs.
 
 What was verified, and against what
 -----------------------------------
-No live Guix exists where guix-revive is developed. The command handling
-was verified against the real transcripts of Guix 1.3.0.20220210 with its
-own daemon in ``shared/corpus/guix-cli/`` (tests replay them through a
-stand-in ``guix`` on ``PATH``): ``guix build`` of a download that succeeds
-(01, 01b, 01c–01e at other verbosities, 12b slow), fails with HTTP 404
-(02), a hash mismatch (03), an unresolvable host (04), ``mirror://gnu``
-trying every mirror (05), the 2022 daemon refusing ``builtin:git-download``
-(06b), several failures with ``--keep-going`` (07c) and a failing
-dependency chain (07d); ``guix gc --references`` of an item, of a
-``.drv`` and of a missing path (08b, 08c, 08h), ``--requisites`` (08d),
-``--derivers`` with and without a deriver (08e, 08j); the ``guix repl -t
-machine`` protocol adding a text item with a reference and asking
-``valid-path?`` (09c: the expressions guix-revive sends are the recorded
-ones, byte for byte); and the extended build trace of the ok, big, 404,
-hash-mismatch, unresolvable and ``mirror://gnu`` builds (10, 10b) and of a
-slow download (12a), as copied by a ``guix repl`` script like the one
-:func:`trace_script` writes. **Not** verified against a live Guix:
-``add-to-store`` of a fetched checkout, and the ``origin`` re-creation
-script, for which no recording exists; they use only procedures of
-``(guix store)``, ``(guix derivations)`` and the ``(guix *-download)``
-modules as documented for Guix 2022.
+Live, against Guix commit 210a42dd (1.3.0.20220210, Feb 2022) and its own
+daemon built by ``scripts/live-guix.sh`` (tests gated by
+``GUIX_REVIVE_LIVE_GUIX=1``): the builtin probe; a ``builtin:download`` FOD
+built by the daemon from loopback at its original output path; git, svn,
+svn-multi, hg, bzr and cvs checkouts fetched by the embedded builders and
+added with ``add-to-store`` at their original output paths, their ``.drv``
+never registered, ``guix gc --verify=contents`` clean; a derivation whose
+inputs are those sources built with ``guix build``; the batched
+``add-to-store`` with a deriver recorded. Those sessions are recorded in
+``tests/core/stores/recordings/`` and replayed by the stand-in in CI, as are
+the Feb 2022 transcripts of ``shared/corpus/guix-cli/``: ``guix build`` of
+a download that succeeds (01, 01b, 01c–01e at other verbosities, 12b slow),
+fails with HTTP 404 (02), a hash mismatch (03), an unresolvable host (04),
+``mirror://gnu`` (05), the 2022 daemon refusing ``builtin:git-download``
+(06b), ``--keep-going`` (07c, 07d); ``guix gc`` queries (08b–08j); the
+``guix repl -t machine`` protocol (09c); the extended build trace (10, 10b,
+12a). **Not** verified live: building an ``origin`` re-created by
+:func:`recreate_script` (it builds today's svn/hg/bzr/cvs tools from
+source, whose bootstrap sources are not on loopback).
 """
 
 from __future__ import annotations
