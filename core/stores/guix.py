@@ -109,6 +109,7 @@ from revive.core.stores.api import (
     BuildStarted,
     FailureReason,
 )
+from revive.core.stores.coalesce import Coalescer
 from revive.core.stores.embedded import default_store_root
 from revive.core.stores.fixed_item import fixed_item_path
 from revive.core.stores.guix_output import GuixBuildParser, TraceDecoder
@@ -369,6 +370,9 @@ class GuixStore:
         self.builtin_probe_logs: dict[str, str] = {}
         """What the daemon said to each builtin probe (for diagnosis)."""
         self._staged: dict[str, bytes] = {}
+        self._adds: Coalescer[tuple[Expected, Path], str | StoreError] = Coalescer(
+            self.add_fixed_many
+        )
 
     def __repr__(self) -> str:
         return f"GuixStore({self.guix!r})"
@@ -902,18 +906,11 @@ class GuixStore:
         try:
             verified = await run_builder(spec, ctx)
             expected = spec.expected
-            added = await asyncio.to_thread(
-                self.add_fixed,
-                expected.name,
-                verified.path,
-                expected.algorithm,
-                expected.recursive,
-                expected.digest,
-            )
-            if added != output_path:
-                return BuildFailed(
-                    drv_path, FailureReason.STORE_ERROR, f"guix added {added}, not {output_path}"
-                )
+            # Checkouts finishing while a session adds others share the next
+            # session: one per wave of fetches, not one per FOD.
+            added = await asyncio.to_thread(self._adds.submit, (expected, verified.path))
+            if isinstance(added, StoreError):
+                raise added
             return BuildFinished(drv_path, output_path)
         except FetchError as err:
             return err.failed_event(drv_path)
