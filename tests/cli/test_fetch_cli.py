@@ -302,29 +302,15 @@ def test_terminal_display(closure, tmp_path, monkeypatch):
     monkeypatch.setattr(
         fetch_command, "console", lambda: Console(file=buffer, force_terminal=True, width=120)
     )
-    status = main(
-        [
-            "fetch",
-            "--store",
-            str(closure["copy"]),
-            "--target-store",
-            str(tmp_path / "target"),
-            "--backend",
-            "embedded",
-            *OFFLINE,
-            closure["mixed"],
-        ]
-    )
+    status = main([*_embedded_args(closure, tmp_path), closure["mixed"]])
     text = buffer.getvalue()
     assert status == 1
     assert "sources" in text and "10/10" in text
     assert "failures" in text and "hash mismatch" in text and "not found" in text
 
 
-def test_fetch_prints_what_the_plan_skips(closure, tmp_path, capsys):
-    """The old in-band git FOD's rewrite needs no guile: nothing is skipped here
-    (its guile is no FOD), and a second run finds everything valid at once."""
-    args = [
+def _embedded_args(closure, tmp_path):
+    return [
         "fetch",
         "--store",
         str(closure["copy"]),
@@ -332,16 +318,37 @@ def test_fetch_prints_what_the_plan_skips(closure, tmp_path, capsys):
         str(tmp_path / "target"),
         "--backend",
         "embedded",
-        "--rewrite",
         *OFFLINE,
-        closure["good"],
     ]
+
+
+def test_a_rerun_of_a_rewritten_fetch_finds_everything_valid(closure, tmp_path, capsys):
+    args = [*_embedded_args(closure, tmp_path), "--rewrite", closure["good"]]
     assert main(args) == 0
     capsys.readouterr()
     assert main(args) == 0
     out = capsys.readouterr().out
     total = len(closure["ok"])
     assert f"{total} sources: {total} already valid, 0 fetched, 0 failed" in out
+
+
+def test_dry_run_prints_the_plan_of_the_demo(tmp_path, capsys):
+    """The generated demo's 2020 profile: rewritten, the old fetchers' own
+    sources (git, subversion, mercurial, bzr, cvs tarballs) are not needed."""
+    from revive.core.demo.generate import generate_demo
+
+    demo = generate_demo(tmp_path / "demo")
+    args = ["fetch", "--store", str(demo.store_dir), "--backend", "embedded", "--dry-run"]
+    assert (
+        main([*args, "--target-store", str(tmp_path / "t"), "--rewrite", demo.root_paths[0]]) == 0
+    )
+    out = capsys.readouterr().out
+    for tool in ("git-2.26.0.tar.xz", "subversion-1.10.6.tar.gz", "cvs-1.12.13.tar.gz"):
+        assert f"unneeded    {tool}\n" in out
+    assert "49 sources: 0 valid, 7 unneeded, 0 fetch, 42 rewritten, 0 unfetchable" in out
+    assert not (tmp_path / "t").exists()  # nothing written
+    assert main([*args, demo.root_paths[0]]) == 0
+    assert "49 sources: 0 valid, 0 unneeded, 49 fetch, 0 rewritten" in capsys.readouterr().out
 
 
 def test_recreate_with_guix_is_a_choice(closure, guix_standin, monkeypatch, capsys):

@@ -40,7 +40,7 @@ from revive.core.stores.api import (
 )
 from revive.core.stores.batch import FetchJob, FetchOutcome, OutcomeStatus, fetch_many
 from revive.core.stores.embedded import default_store_root
-from revive.core.stores.fetch_plan import PlanState, plan_fetch, stage_plan
+from revive.core.stores.fetch_plan import FetchPlan, PlanState, plan_fetch, stage_plan
 from revive.core.stores.select import open_store
 from revive.tui.cli.common import add_store_option, console, is_terminal
 
@@ -70,6 +70,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     add_store_option(parser)
     parser.add_argument(
         "--rewrite", action="store_true", help="rewrite each FOD into today's form first"
+    )
+    parser.add_argument(
+        "-n",
+        "--dry-run",
+        action="store_true",
+        help="only print the plan: what is valid, unneeded, to fetch (rewritten or as is), "
+        "or not fetchable; nothing is added to any store",
     )
     parser.add_argument(
         "--recreate-with-guix",
@@ -209,6 +216,9 @@ def run(args: argparse.Namespace) -> int:
         config=config,
         order=fods,
     )
+    if args.dry_run:
+        _print_plan(out, plan)
+        return 0
     stage_plan(store, plan)
     jobs = plan.jobs()
     unneeded = len(plan.of(PlanState.UNNEEDED))
@@ -352,6 +362,16 @@ class _Display:
                 self.progress.console.print(line, markup=False, highlight=False)
             else:
                 self._plain(line)
+
+
+def _print_plan(out: Console, plan: FetchPlan) -> None:
+    for entry in plan.entries:
+        line = f"{entry.state:<11} {entry.label}"
+        if entry.reason:
+            line += f": {entry.reason}"
+        out.print(line, markup=False, highlight=False)
+    counts = ", ".join(f"{len(plan.of(state))} {state}" for state in PlanState)
+    out.print(f"{len(plan.entries)} sources: {counts}", markup=False, highlight=False)
 
 
 def _size(count: int) -> str:

@@ -40,9 +40,8 @@ def _load(demo, index):
     return root, graph, fods, copy
 
 
-def test_rewriting_makes_the_old_fetchers_own_sources_unneeded(demo):
-    root, graph, fods, copy = _load(demo, 0)
-    plan = plan_fetch(
+def _rewrite_plan(root, graph, fods, copy):
+    return plan_fetch(
         [root],
         graph.derivations,
         frozenset(),
@@ -50,6 +49,11 @@ def test_rewriting_makes_the_old_fetchers_own_sources_unneeded(demo):
         do_rewrite=True,
         order=fods,
     )
+
+
+def test_rewriting_makes_the_old_fetchers_own_sources_unneeded(demo):
+    root, graph, fods, copy = _load(demo, 0)
+    plan = _rewrite_plan(root, graph, fods, copy)
     assert [e.drv_path for e in plan.entries] == fods
     unneeded = {e.label for e in plan.of(PlanState.UNNEEDED)}
     assert TOOLS <= unneeded
@@ -102,14 +106,7 @@ def _missing(path):
 
 def test_staging_in_the_embedded_store_adds_only_what_is_fetched(demo, tmp_path):
     root, graph, fods, copy = _load(demo, 1)
-    plan = plan_fetch(
-        [root],
-        graph.derivations,
-        frozenset(),
-        read_item=copy.read_bytes,
-        do_rewrite=True,
-        order=fods,
-    )
+    plan = _rewrite_plan(root, graph, fods, copy)
     store = EmbeddedStore(tmp_path / "store", read_only=[copy])
     stage_plan(store, plan)
     staged = {i.path for e in plan.of(PlanState.REWRITTEN) for i in e.items}
@@ -127,14 +124,7 @@ def test_staging_for_the_guix_daemon_registers_only_what_it_can_build(demo, guix
     ):
         pytest.skip("recording needs the live Guix")
     root, graph, fods, copy = _load(demo, 1)
-    plan = plan_fetch(
-        [root],
-        graph.derivations,
-        frozenset(),
-        read_item=copy.read_bytes,
-        do_rewrite=True,
-        order=fods,
-    )
+    plan = _rewrite_plan(root, graph, fods, copy)
     store = GuixStore(read_only=[copy], env=guix_standin.sequence_env("23-stage-plan", tmp_path))
     stage_plan(store, plan)
     rewritten = plan.of(PlanState.REWRITTEN)
