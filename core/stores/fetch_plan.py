@@ -213,13 +213,7 @@ def stage_plan(store: Store, plan: FetchPlan) -> None:
                 store.add_text(item.name, item.contents, item.references)
         return
     builders = {e.derivation.builder for e in rewritten if e.derivation is not None}
-    supported = store.supported_builtins(b for b in builders if b.startswith("builtin:"))
-    to_daemon: list[TextItem] = []
-    for entry in rewritten:
-        assert entry.derivation is not None
-        builder = entry.derivation.builder
-        if builder.startswith("builtin:") and builder not in supported:
-            store.stage(entry.items)
-        else:
-            to_daemon.extend(entry.items)
-    store.add_texts(to_daemon)
+    # One probe session for every builtin involved; add_texts then stages,
+    # without registering, each .drv the daemon could not build.
+    store.supported_builtins(b for b in builders if b.startswith("builtin:"))
+    store.add_texts([item for entry in rewritten for item in entry.items])

@@ -546,11 +546,29 @@ class GuixStore:
     def add_text(self, name: str, contents: bytes, references: Iterable[str] = ()) -> str:
         """``add-text-to-store`` through ``guix repl``; returns the new path.
 
+        A ``.drv`` the daemon could not build (a builtin it lacks) is only
+        staged (:meth:`stage`), never registered: guix-revive's own builders
+        still read it, and ``guix gc --verify`` or ``build --check`` never
+        meet it.
+
         Raises:
             StoreError: ``contents`` is not UTF-8 text, or the daemon refused.
         """
         refs = sorted(set(references), key=str.encode)
+        if self._unbuildable_drv(name, contents):
+            path = text_path(name, contents, refs, self._store_dir)
+            self.stage([TextItem(name, contents, path, tuple(refs))])
+            return path
         return self._add_texts([(name, contents, refs)])[0]
+
+    def _unbuildable_drv(self, name: str, contents: bytes) -> bool:
+        if not name.endswith(".drv"):
+            return False
+        try:
+            drv = parse_derivation_bytes(contents, name, name.removesuffix(".drv"))
+        except ReviveError:
+            return False  # not a derivation: a plain text item
+        return not self.can_build(drv)
 
     @staticmethod
     def _text_expression(name: str, contents: bytes, refs: Sequence[str]) -> str:
@@ -576,12 +594,16 @@ class GuixStore:
         """Make text items valid: one query, then one session adding the missing ones.
 
         Items are added in the given order (a reference must come before the
-        items that name it); duplicates are added once.
+        items that name it); duplicates are added once; a ``.drv`` the daemon
+        could not build is staged instead (see :meth:`add_text`).
 
         Raises:
             StoreError: the daemon refused one, or gave another path.
         """
         unique = list({item.path: item for item in items}.values())
+        unbuildable = [i for i in unique if self._unbuildable_drv(i.name, i.contents)]
+        self.stage(unbuildable)
+        unique = [i for i in unique if i not in unbuildable]
         valid = self.query_valid(item.path for item in unique)
         missing = [i for i in unique if i.path not in valid]
         self._add_texts([(i.name, i.contents, i.references) for i in missing])

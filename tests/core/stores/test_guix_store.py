@@ -245,3 +245,19 @@ def test_recreate_script_for_svn():
     # grafts off: lowering must not build today's git or subversion offline
     assert "(guix grafts)" in script
     assert script.index("(%graft? #f)") < script.index("(lower-object source)")
+
+
+def test_a_drv_the_daemon_cannot_build_is_staged_not_registered(
+    guix, guix_standin, daemon_store, recorded_drvs
+):
+    """Whoever writes a rewritten form (the app's rewrite, a plan), the 2022
+    daemon never gets a builtin:git-download .drv: it is only readable here."""
+    from pathlib import Path
+
+    path = recorded_drvs["ninja-1.10.2-checkout"]
+    contents = (daemon_store.root / Path(path).name).read_bytes()
+    guix.read_only = ()
+    guix.local = guix.local.__class__(guix.store_dir, daemon_store.root / "elsewhere")
+    assert guix.add_text(Path(path).name.split("-", 1)[1], contents) == path
+    assert guix.read_item(path) == contents
+    assert [c[0][:1] for c in guix_standin.calls()] == [["repl"]]  # the probe, no add
