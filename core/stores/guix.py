@@ -67,6 +67,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from os import PathLike
 from pathlib import Path
@@ -367,6 +368,7 @@ class GuixStore:
         )
         """Where data with a wrong hash is kept."""
         self._builtins: dict[str, bool] = {}
+        self._probe_lock = threading.Lock()
         self.builtin_probe_logs: dict[str, str] = {}
         """What the daemon said to each builtin probe (for diagnosis)."""
         self._staged: dict[str, bytes] = {}
@@ -619,7 +621,11 @@ class GuixStore:
             GuixCommandError: the probe could not be run.
         """
         names = set(wanted)
-        unknown = sorted(n for n in names - ALWAYS_BUILTINS if n not in self._builtins)
+        with self._probe_lock:  # concurrent builds wait for one probe, not run their own
+            self._probe(sorted(n for n in names - ALWAYS_BUILTINS if n not in self._builtins))
+        return frozenset(n for n in names if n in ALWAYS_BUILTINS or self._builtins.get(n))
+
+    def _probe(self, unknown: list[str]) -> None:
         if unknown:
             results = self._machine([probe_expression(n) for n in unknown])
             for name, value in zip(unknown, results, strict=True):
@@ -630,7 +636,6 @@ class GuixStore:
                 # would refuse it (the fallback works everywhere).
                 self._builtins[name] = "building path" in log and _UNSUPPORTED_BUILTIN not in log
                 self.builtin_probe_logs[name] = log
-        return frozenset(n for n in names if n in ALWAYS_BUILTINS or self._builtins.get(n))
 
     def can_build(self, drv: Derivation) -> bool:
         """True unless ``drv`` needs a builtin builder the daemon does not have."""

@@ -152,6 +152,18 @@ def test_the_daemon_is_probed_once_for_its_builtins(guix, guix_standin):
     assert len(repls) == 1  # one session for all six probes, then the answer is kept
 
 
+def test_concurrent_builds_share_one_probe(guix, guix_standin):
+    from concurrent.futures import ThreadPoolExecutor
+
+    guix.env = guix_standin.env(GUIX_STANDIN_DELAY="0.5")
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(
+            pool.map(lambda _: guix.supported_builtins(["builtin:git-download"]), range(4))
+        )
+    assert answers == [frozenset()] * 4
+    assert len(guix_standin.calls()) == 1
+
+
 def _offline_git(guix, tmp_path):
     guix.options = guix.options.__class__(
         methods=(DownloadMethod.UPSTREAM,),
