@@ -53,9 +53,11 @@ fails with HTTP 404 (02), a hash mismatch (03), an unresolvable host (04),
 ``mirror://gnu`` (05), the 2022 daemon refusing ``builtin:git-download``
 (06b), ``--keep-going`` (07c, 07d); ``guix gc`` queries (08b–08j); the
 ``guix repl -t machine`` protocol (09c); the extended build trace (10, 10b,
-12a). **Not** verified live: building an ``origin`` re-created by
-:func:`recreate_script` (it builds today's svn/hg/bzr/cvs tools from
-source, whose bootstrap sources are not on loopback).
+12a). :func:`recreate_script` was run live up to its build call: with
+grafts off, an svn origin was lowered and its output path checked
+(recording 25). **Not** verified live: building a re-created ``origin``
+(it builds today's svn/hg/bzr/cvs tools from source, whose bootstrap
+sources are not on loopback).
 """
 
 from __future__ import annotations

@@ -273,3 +273,27 @@ def test_a_drv_the_daemon_cannot_build_is_staged_not_registered(
     assert guix.add_text(Path(path).name.split("-", 1)[1], contents) == path
     assert guix.read_item(path) == contents
     assert [c[0][:1] for c in guix_standin.calls()] == [["repl"]]  # the probe, no add
+
+
+def test_the_recreate_script_is_the_one_lowered_live():
+    """recordings/25: the script this version writes is the one the live Guix
+    2022 lowered (grafts off, output path checked), build call aside."""
+    from pathlib import Path
+
+    from revive.core.store_path import fixed_output_path
+
+    case = Path(__file__).parent / "recordings" / "25-recreate-svn-lowering"
+    digest = bytes(range(32))
+    name = "proj-svn-checkout"
+    path = fixed_output_path(name, "sha256", digest, True)
+    spec = SvnFetch(
+        Expected(name, path, "sha256", digest, True),
+        "file:///tmp/i10live/recreate/none",
+        1,
+        False,
+    )
+    script = recreate_script(spec).replace("(build-derivations store (list drv))", "'lowered-only")
+    assert script == (case / "svn.scm").read_text()
+    assert (
+        (case / "stdout").read_text().endswith(";;; => build-derivations returned lowered-only\n")
+    )
