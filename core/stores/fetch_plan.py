@@ -196,10 +196,12 @@ def _store_dir_of(path: str) -> str:
 def stage_plan(store: Store, plan: FetchPlan) -> None:
     """Make what the rewritten forms need readable by ``store``'s builds.
 
-    The Guix daemon gets, in one session, only the items of the forms it can
+    The Guix daemon gets, in one session, the items of the rewritten forms
+    it can build and the ``.drv`` closures of the original forms it will
     build; a form it cannot build is never registered (guix-revive's own
     builder fetches it and only the verified output is added), so it is
-    only made readable to this process. Another store adds every item.
+    only made readable to this process. Another store adds every rewritten
+    item (it reads the originals from the copies).
 
     Raises:
         StoreError: the daemon refused an item.
@@ -212,8 +214,16 @@ def stage_plan(store: Store, plan: FetchPlan) -> None:
             for item in entry.items:
                 store.add_text(item.name, item.contents, item.references)
         return
-    builders = {e.derivation.builder for e in rewritten if e.derivation is not None}
-    # One probe session for every builtin involved; add_texts then stages,
-    # without registering, each .drv the daemon could not build.
+    jobs = plan.of(PlanState.FETCH, PlanState.REWRITTEN)
+    builders = {e.derivation.builder for e in jobs if e.derivation is not None}
+    # One probe session for every builtin the jobs use, then one query and
+    # one session adding the rewritten forms' items and the closures of the
+    # original .drv files the daemon will build (a .drv it could not build
+    # is staged, never registered).
     store.supported_builtins(b for b in builders if b.startswith("builtin:"))
-    store.add_texts([item for entry in rewritten for item in entry.items])
+    as_is = [
+        e.job_drv
+        for e in plan.of(PlanState.FETCH)
+        if e.derivation is not None and store.can_build(e.derivation)
+    ]
+    store.import_derivations(as_is, [item for entry in rewritten for item in entry.items])

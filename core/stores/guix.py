@@ -604,13 +604,7 @@ class GuixStore:
         Raises:
             StoreError: the daemon refused one, or gave another path.
         """
-        unique = list({item.path: item for item in items}.values())
-        unbuildable = [i for i in unique if self._unbuildable_drv(i.name, i.contents)]
-        self.stage(unbuildable)
-        unique = [i for i in unique if i not in unbuildable]
-        valid = self.query_valid(item.path for item in unique)
-        missing = [i for i in unique if i.path not in valid]
-        self._add_texts([(i.name, i.contents, i.references) for i in missing])
+        self.import_derivations((), items)
         return tuple(item.path for item in items)
 
     def supported_builtins(self, wanted: Iterable[str]) -> frozenset[str]:
@@ -753,10 +747,28 @@ class GuixStore:
         """
         if self.is_valid(drv_path):
             return  # its inputs are then valid too (the daemon's invariant)
+        self.import_derivations([drv_path])
+
+    def import_derivations(self, drv_paths: Iterable[str], extra: Sequence[TextItem] = ()) -> None:
+        """:meth:`import_derivation` of many, plus text items: two sessions in all.
+
+        One query finds what is missing among the closures of ``drv_paths``
+        and ``extra``; one session adds it (``extra`` first, in order, then
+        sources, then ``.drv`` files bottom-up). A ``.drv`` among ``extra``
+        that the daemon could not build is staged instead (see :meth:`add_text`).
+
+        Raises:
+            MissingStoreItem: a needed item is in no copy, or cannot be copied.
+            StoreError: the daemon refused an item.
+        """
+        unique = list({item.path: item for item in extra}.values())
+        unbuildable = [i for i in unique if self._unbuildable_drv(i.name, i.contents)]
+        self.stage(unbuildable)
+        texts = [i for i in unique if i not in unbuildable]
         order: list[str] = []
         drvs: dict[str, Derivation] = {}
-        pending = [drv_path]
-        seen: set[str] = set()
+        pending = list(drv_paths)
+        seen: set[str] = {t.path for t in texts}
         while pending:  # collect the closure of .drv files and sources
             path = pending.pop()
             if path in seen:
@@ -768,12 +780,12 @@ class GuixStore:
                 drvs[path] = drv
                 pending.extend(drv.input_srcs)
                 pending.extend(drv.input_drv_paths)
-        valid = self.query_valid(order)
+        valid = self.query_valid([*(t.path for t in texts), *order])
+        items: list[tuple[str, bytes, Sequence[str]]] = [
+            (t.name, t.contents, t.references) for t in texts if t.path not in valid
+        ]
         missing = [p for p in order if p not in valid]
-        if not missing:
-            return
         # Sources first, then .drv files bottom-up (a reference must be valid).
-        items: list[tuple[str, bytes, Sequence[str]]] = []
         for path in [p for p in missing if p not in drvs]:
             contents = self.read_item(path)
             if text_path(name_part(path), contents, (), self._store_dir) != path:
