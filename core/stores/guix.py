@@ -163,30 +163,35 @@ def machine_expression(call: str, *args: str | bool | Sequence[str]) -> str:
     return f"(with-store s ({call} s {' '.join(parts)}))"
 
 
-def probe_expression(builtin: str) -> str:
-    """A machine-repl expression asking the daemon to run ``builtin`` once.
+def probe_expression(builtins: Sequence[str]) -> str:
+    """A machine-repl expression asking the daemon to run each of ``builtins`` once.
 
-    The probe is a fixed-output derivation that cannot succeed (a zero hash,
-    a URL nobody serves); what matters is whether the daemon refuses it with
-    ``unsupported builtin function`` or tries it. Its ``.drv`` is deleted in
-    the same expression, so a probe leaves nothing in the store. The value is
-    ``(BUILT? LOG)``.
+    Each probe is a fixed-output derivation that cannot succeed (a zero
+    hash, a URL nobody serves); what matters is whether the daemon refuses
+    it with ``unsupported builtin function`` or tries it. The probe ``.drv``
+    files are deleted at the end with one ``delete-paths`` (each deletion is
+    a garbage collection pass over the store's links: one, not one per
+    builtin), so probing leaves nothing in the store. The value is a list
+    of ``(BUILT? LOG)``, one per builtin.
     """
-    name = "guix-revive-probe-" + builtin.removeprefix("builtin:")
     env = (
         '(("url" . "\\"http://127.0.0.1:1/\\"") '
         '("commit" . "0000000000000000000000000000000000000000") ("recursive?" . "#f"))'
     )
-    return (
-        "(with-store s (let* ((log (open-output-string)) "
-        f"(drv (derivation s {write_string(name)} {write_string(builtin)} '() "
-        f"#:env-vars '{env} "
+    drvs = " ".join(
+        f"(derivation s {write_string('guix-revive-probe-' + b.removeprefix('builtin:'))} "
+        f"{write_string(b)} '() #:env-vars '{env} "
         "#:hash ((@ (rnrs bytevectors) make-bytevector) 32 0) "
-        "#:hash-algo 'sha256 #:recursive? #t)) "
+        "#:hash-algo 'sha256 #:recursive? #t)"
+        for b in builtins
+    )
+    return (
+        f"(with-store s (let* ((drvs (list {drvs})) "
+        "(results (map (lambda (drv) (let* ((log (open-output-string)) "
         "(ok (catch #t (lambda () (parameterize ((current-build-output-port log)) "
         "(build-derivations s (list drv)))) (const #f)))) "
-        "(delete-paths s (list (derivation-file-name drv))) "
-        "(list ok (get-output-string log))))"
+        "(list ok (get-output-string log)))) drvs))) "
+        "(delete-paths s (map derivation-file-name drvs)) results))"
     )
 
 
@@ -623,7 +628,9 @@ class GuixStore:
 
     def _probe(self, unknown: list[str]) -> None:
         if unknown:
-            results = self._machine([probe_expression(n) for n in unknown])
+            (results,) = self._machine([probe_expression(unknown)])
+            if not isinstance(results, tuple) or len(results) != len(unknown):
+                raise GuixCommandError(f"guix repl: unexpected probe answer {results!r:.200}")
             for name, value in zip(unknown, results, strict=True):
                 log = value[1] if isinstance(value, tuple) and len(value) == 2 else ""
                 log = log if isinstance(log, str) else ""
