@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from revive.core.aterm import serialize_derivation
 from revive.core.derivation import Derivation
-from revive.core.errors import ReviveError
+from revive.core.errors import MissingStoreItem, ReviveError
 from revive.core.fetch.mirrors import MirrorConfig
 from revive.core.fetch.rewrite import rewrite
 from revive.core.fetch.text_item import TextItem
@@ -226,4 +226,10 @@ def stage_plan(store: Store, plan: FetchPlan) -> None:
         for e in plan.of(PlanState.FETCH)
         if e.derivation is not None and store.can_build(e.derivation)
     ]
-    store.import_derivations(as_is, [item for entry in rewritten for item in entry.items])
+    items = [item for entry in rewritten for item in entry.items]
+    try:
+        store.import_derivations(as_is, items)
+    except MissingStoreItem:
+        # One original .drv whose closure cannot be copied must not stop the
+        # others: each is then imported by its own build, which reports it.
+        store.import_derivations((), items)

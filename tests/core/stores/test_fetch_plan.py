@@ -134,3 +134,15 @@ def test_staging_for_the_guix_daemon_registers_only_what_it_can_build(demo, guix
     assert store.query_valid(e.job_drv for e in rewritten) == {e.job_drv for e in by_daemon}
     for entry in others:  # readable by guix-revive's builders, unknown to the daemon
         assert store.read_derivation(entry.job_drv) == entry.derivation
+
+
+def test_an_original_that_cannot_be_imported_does_not_stop_staging(demo, guix_standin, tmp_path):
+    """The original .drv files are in no copy this store reads: staging goes
+    on without them (each build then reports its own missing input)."""
+    root, graph, fods, copy = _load(demo, 0)
+    plan = plan_fetch(
+        [root], graph.derivations, frozenset(), read_item=copy.read_bytes, do_rewrite=False
+    )
+    store = GuixStore(read_only=[], env=guix_standin.env())
+    stage_plan(store, plan)  # no exception
+    assert guix_standin.calls() == []  # nothing to add: no rewritten form
