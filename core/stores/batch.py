@@ -63,6 +63,7 @@ async def fetch_many(
     concurrency: int = 4,
     on_event: Callable[[BuildEvent], None] | None = None,
     on_skip: Callable[[FetchJob], None] | None = None,
+    valid: frozenset[str] | None = None,
 ) -> tuple[FetchOutcome, ...]:
     """Build every job whose output is not valid, ``concurrency`` at a time.
 
@@ -72,14 +73,17 @@ async def fetch_many(
         concurrency: builds running at once (at least 1).
         on_event: receives every event of every build.
         on_skip: called for each job whose output was already valid.
+        valid: the outputs known to be valid (default: one query to ``store``);
+            a caller that planned already passes what it found.
 
     Returns:
         One outcome per job, in the order of ``jobs``.
     """
-    try:
-        valid = await asyncio.to_thread(store.query_valid, [j.output_path for j in jobs])
-    except ReviveError:
-        valid = frozenset()  # not knowing is no reason not to build: builds are idempotent
+    if valid is None:
+        try:
+            valid = await asyncio.to_thread(store.query_valid, [j.output_path for j in jobs])
+        except ReviveError:
+            valid = frozenset()  # not knowing is no reason not to build: builds are idempotent
     outcomes: dict[int, FetchOutcome] = {}
     for index, job in enumerate(jobs):
         if job.output_path in valid:

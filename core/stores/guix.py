@@ -23,37 +23,41 @@ Commands used (``guix-derivations.md`` §8.4):
   paths in one process. A ``.drv`` that is only in a store copy (the user's
   ``--store DIR``) is added this way, its text-item sources first, before
   it is built.
-* A FOD the daemon cannot build (guix-revive's own ``builtin:svn-download``
-  & co., or ``builtin:git-download`` on a daemon older than 2024, which
-  answers ``unsupported builtin function``) is fetched by guix-revive's
-  embedded builders and the verified result added with ``add-to-store``
-  (``on_unsupported="embedded"``, the default), or re-created as an
-  ``origin`` with today's Guix fetch method and built by the daemon
-  (``on_unsupported="recreate"``, in a ``guix repl`` script).
+* Which builtin builders the daemon has is probed once per store
+  (:meth:`GuixStore.supported_builtins`: a probe derivation built and deleted
+  in one ``guix repl`` session). A FOD needing one it lacks (guix-revive's
+  own ``builtin:svn-download`` & co., or ``builtin:git-download`` on a daemon
+  older than 2024) is never registered with the daemon: it is fetched by
+  guix-revive's embedded builders and the verified result added with
+  ``add-to-store`` (``on_unsupported="embedded"``, the default), or
+  re-created as an ``origin`` with today's Guix fetch method, grafts off,
+  and built by the daemon (``on_unsupported="recreate"``, a ``guix repl``
+  script). Should the daemon refuse a builtin anyway (``unsupported builtin
+  function``), the same fallback runs.
 
 What was verified, and against what
 -----------------------------------
-No live Guix exists where guix-revive is developed. The command handling
-was verified against the real transcripts of Guix 1.3.0.20220210 with its
-own daemon in ``shared/corpus/guix-cli/`` (tests replay them through a
-stand-in ``guix`` on ``PATH``): ``guix build`` of a download that succeeds
-(01, 01b, 01c–01e at other verbosities, 12b slow), fails with HTTP 404
-(02), a hash mismatch (03), an unresolvable host (04), ``mirror://gnu``
-trying every mirror (05), the 2022 daemon refusing ``builtin:git-download``
-(06b), several failures with ``--keep-going`` (07c) and a failing
-dependency chain (07d); ``guix gc --references`` of an item, of a
-``.drv`` and of a missing path (08b, 08c, 08h), ``--requisites`` (08d),
-``--derivers`` with and without a deriver (08e, 08j); the ``guix repl -t
-machine`` protocol adding a text item with a reference and asking
-``valid-path?`` (09c: the expressions guix-revive sends are the recorded
-ones, byte for byte); and the extended build trace of the ok, big, 404,
-hash-mismatch, unresolvable and ``mirror://gnu`` builds (10, 10b) and of a
-slow download (12a), as copied by a ``guix repl`` script like the one
-:func:`trace_script` writes. **Not** verified against a live Guix:
-``add-to-store`` of a fetched checkout, and the ``origin`` re-creation
-script, for which no recording exists; they use only procedures of
-``(guix store)``, ``(guix derivations)`` and the ``(guix *-download)``
-modules as documented for Guix 2022.
+Live, against Guix commit 210a42dd (1.3.0.20220210, Feb 2022) and its own
+daemon built by ``scripts/live-guix.sh`` (tests gated by
+``GUIX_REVIVE_LIVE_GUIX=1``): the builtin probe; a ``builtin:download`` FOD
+built by the daemon from loopback at its original output path; git, svn,
+svn-multi, hg, bzr and cvs checkouts fetched by the embedded builders and
+added with ``add-to-store`` at their original output paths, their ``.drv``
+never registered, ``guix gc --verify=contents`` clean; a derivation whose
+inputs are those sources built with ``guix build``; the batched
+``add-to-store`` with a deriver recorded. Those sessions are recorded in
+``tests/core/stores/recordings/`` and replayed by the stand-in in CI, as are
+the Feb 2022 transcripts of ``shared/corpus/guix-cli/``: ``guix build`` of
+a download that succeeds (01, 01b, 01c–01e at other verbosities, 12b slow),
+fails with HTTP 404 (02), a hash mismatch (03), an unresolvable host (04),
+``mirror://gnu`` (05), the 2022 daemon refusing ``builtin:git-download``
+(06b), ``--keep-going`` (07c, 07d); ``guix gc`` queries (08b–08j); the
+``guix repl -t machine`` protocol (09c); the extended build trace (10, 10b,
+12a). :func:`recreate_script` was run live up to its build call: with
+grafts off, an svn origin was lowered and its output path checked
+(recording 25). **Not** verified live: building a re-created ``origin``
+(it builds today's svn/hg/bzr/cvs tools from source, whose bootstrap
+sources are not on loopback).
 """
 
 from __future__ import annotations
@@ -65,6 +69,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from os import PathLike
 from pathlib import Path
@@ -81,12 +86,14 @@ from revive.core.fetch.scheme import Datum, Symbol, read_one, write_datum, write
 from revive.core.fetch.spec import (
     BzrFetch,
     CvsFetch,
+    Expected,
     FetchSpec,
     GitFetch,
     HgFetch,
     SvnFetch,
     SvnMultiFetch,
 )
+from revive.core.fetch.text_item import TextItem
 from revive.core.store_dir import StoreDir
 from revive.core.store_path import (
     DEFAULT_STORE_DIR,
@@ -104,6 +111,7 @@ from revive.core.stores.api import (
     BuildStarted,
     FailureReason,
 )
+from revive.core.stores.coalesce import Coalescer
 from revive.core.stores.embedded import default_store_root
 from revive.core.stores.fixed_item import fixed_item_path
 from revive.core.stores.guix_output import GuixBuildParser, TraceDecoder
@@ -117,10 +125,18 @@ __all__ = [
     "trace_script",
     "recreate_script",
     "machine_expression",
+    "probe_expression",
+    "ALWAYS_BUILTINS",
 ]
 
 DAEMON_BUILTINS: Final = frozenset({"builtin:download", "builtin:git-download"})
 """Builders some Guix daemon runs (``git-download`` only since 2024)."""
+
+ALWAYS_BUILTINS: Final = frozenset({"builtin:download"})
+"""Builders every Guix daemon runs (``builtin:download`` exists since 2016)."""
+
+_UNSUPPORTED_BUILTIN: Final = "unsupported builtin function"
+"""What a daemon says when asked to run a builtin it does not have."""
 
 _USE_MODULES: Final = "(use-modules (guix store) (guix derivations))"
 _CHUNK: Final = 65536
@@ -145,6 +161,38 @@ def machine_expression(call: str, *args: str | bool | Sequence[str]) -> str:
         else:
             parts.append("'(" + " ".join(write_string(a) for a in arg) + ")")
     return f"(with-store s ({call} s {' '.join(parts)}))"
+
+
+def probe_expression(builtins: Sequence[str]) -> str:
+    """A machine-repl expression asking the daemon to run each of ``builtins`` once.
+
+    Each probe is a fixed-output derivation that cannot succeed (a zero
+    hash, a URL nobody serves); what matters is whether the daemon refuses
+    it with ``unsupported builtin function`` or tries it. The probe ``.drv``
+    files are deleted at the end with one ``delete-paths`` (each deletion is
+    a garbage collection pass over the store's links: one, not one per
+    builtin), so probing leaves nothing in the store. The value is a list
+    of ``(BUILT? LOG)``, one per builtin.
+    """
+    env = (
+        '(("url" . "\\"http://127.0.0.1:1/\\"") '
+        '("commit" . "0000000000000000000000000000000000000000") ("recursive?" . "#f"))'
+    )
+    drvs = " ".join(
+        f"(derivation s {write_string('guix-revive-probe-' + b.removeprefix('builtin:'))} "
+        f"{write_string(b)} '() #:env-vars '{env} "
+        "#:hash ((@ (rnrs bytevectors) make-bytevector) 32 0) "
+        "#:hash-algo 'sha256 #:recursive? #t)"
+        for b in builtins
+    )
+    return (
+        f"(with-store s (let* ((drvs (list {drvs})) "
+        "(results (map (lambda (drv) (let* ((log (open-output-string)) "
+        "(ok (catch #t (lambda () (parameterize ((current-build-output-port log)) "
+        "(build-derivations s (list drv)))) (const #f)))) "
+        "(list ok (get-output-string log)))) drvs))) "
+        "(delete-paths s (map derivation-file-name drvs)) results))"
+    )
 
 
 def trace_script(drv_path: str) -> str:
@@ -234,7 +282,12 @@ def recreate_script(spec: FetchSpec) -> str:
 (use-modules (guix store) (guix derivations) (guix monads) (guix gexp)
              (guix packages) (guix download) (guix git-download)
              (guix svn-download) (guix hg-download) (guix bzr-download)
-             (guix cvs-download) (guix base32) (srfi srfi-34))
+             (guix cvs-download) (guix base32) (guix grafts) (srfi srfi-34))
+
+;; Without grafts: lowering must not build today's git or mercurial from
+;; source (grafting them needs their outputs), which fails offline before the
+;; output path is even compared.
+(%graft? #f)
 
 (define source
   (origin
@@ -319,6 +372,14 @@ class GuixStore:
             Path(quarantine_dir) if quarantine_dir else default_store_root().parent / "quarantine"
         )
         """Where data with a wrong hash is kept."""
+        self._builtins: dict[str, bool] = {}
+        self._probe_lock = threading.Lock()
+        self.builtin_probe_logs: dict[str, str] = {}
+        """What the daemon said to each builtin probe (for diagnosis)."""
+        self._staged: dict[str, bytes] = {}
+        self._adds: Coalescer[tuple[Expected, Path], str | StoreError] = Coalescer(
+            self.add_fixed_many
+        )
 
     def __repr__(self) -> str:
         return f"GuixStore({self.guix!r})"
@@ -411,6 +472,24 @@ class GuixStore:
             GuixCommandError: an expression raised an exception, or the repl
                 did not answer every expression.
         """
+        values: list[Datum] = []
+        for value in self._machine_results(expressions):
+            if isinstance(value, GuixCommandError):
+                raise value
+            values.append(value)
+        return values
+
+    def _machine_results(self, expressions: Sequence[str]) -> list[Datum | GuixCommandError]:
+        """Like :meth:`_machine`, but an expression's exception is its result.
+
+        One failing ``add-to-store`` in a batch must not hide what the
+        others did, since they are already valid.
+
+        Raises:
+            GuixCommandError: the repl did not answer every expression.
+        """
+        if not expressions:
+            return []
         stdin = "\n".join([_USE_MODULES, *expressions]) + "\n"
         proc = self._run(["repl", "-t", "machine"], stdin=stdin)
         replies: list[Datum] = []
@@ -426,23 +505,38 @@ class GuixStore:
                 f"guix repl answered {len(replies)} of {len(expressions) + 1} expressions: "
                 + self._error_of(proc)
             )
-        values: list[Datum] = []
+        values: list[Datum | GuixCommandError] = []
         for expression, reply in zip(expressions, replies[1:], strict=True):
-            values.append(_reply_value(expression, reply))
+            try:
+                values.append(_reply_value(expression, reply))
+            except GuixCommandError as err:
+                values.append(err)
         return values
 
     # --- reading ------------------------------------------------------------------------
 
     def read_item(self, path: str) -> bytes:
-        """Read a file item from the daemon's store directory (if local) or a copy.
+        """Read a file item: staged, in the daemon's store directory (if local) or a copy.
 
         Raises:
             MissingStoreItem: in neither.
         """
+        staged = self._staged.get(path)
+        if staged is not None:
+            return staged
         for copy in (self.local, *self.read_only):
             if copy.logical == self._store_dir and copy.exists(path):
                 return copy.read_bytes(path)
         raise MissingStoreItem(path)
+
+    def stage(self, items: Iterable[TextItem]) -> None:
+        """Make text items readable by this store's builds without adding them.
+
+        For the rewritten forms the daemon cannot build: guix-revive's own
+        builders read them, and only their verified outputs enter the store.
+        """
+        for item in items:
+            self._staged[item.path] = item.contents
 
     def read_derivation(self, drv_path: str) -> Derivation:
         """Read ``drv_path`` from the store directory or a copy.
@@ -459,29 +553,165 @@ class GuixStore:
     def add_text(self, name: str, contents: bytes, references: Iterable[str] = ()) -> str:
         """``add-text-to-store`` through ``guix repl``; returns the new path.
 
+        A ``.drv`` the daemon could not build (a builtin it lacks) is only
+        staged (:meth:`stage`), never registered: guix-revive's own builders
+        still read it, and ``guix gc --verify`` or ``build --check`` never
+        meet it.
+
         Raises:
             StoreError: ``contents`` is not UTF-8 text, or the daemon refused.
         """
         refs = sorted(set(references), key=str.encode)
+        if self._unbuildable_drv(name, contents):
+            path = text_path(name, contents, refs, self._store_dir)
+            self.stage([TextItem(name, contents, path, tuple(refs))])
+            return path
         return self._add_texts([(name, contents, refs)])[0]
+
+    def _unbuildable_drv(self, name: str, contents: bytes) -> bool:
+        if not name.endswith(".drv"):
+            return False
+        try:
+            drv = parse_derivation_bytes(contents, name, name.removesuffix(".drv"))
+        except ReviveError:
+            return False  # not a derivation: a plain text item
+        return not self.can_build(drv)
+
+    @staticmethod
+    def _text_expression(name: str, contents: bytes, refs: Sequence[str]) -> str:
+        try:
+            text = contents.decode("utf-8")
+        except UnicodeDecodeError:
+            raise StoreError(f"{name}: only UTF-8 text can be added through guix repl") from None
+        return machine_expression("add-text-to-store", name, text, sorted(refs, key=str.encode))
 
     def _add_texts(self, items: Sequence[tuple[str, bytes, Sequence[str]]]) -> list[str]:
         expressions = []
         wanted = []
         for name, contents, refs in items:
-            try:
-                text = contents.decode("utf-8")
-            except UnicodeDecodeError:
-                raise StoreError(
-                    f"{name}: only UTF-8 text can be added through guix repl"
-                ) from None
-            expressions.append(machine_expression("add-text-to-store", name, text, refs))
+            expressions.append(self._text_expression(name, contents, refs))
             wanted.append(text_path(name, contents, refs, self._store_dir))
         paths = self._machine(expressions)
         for got, want in zip(paths, wanted, strict=True):
             if got != want:
                 raise GuixCommandError(f"guix added {got!r}, expected {want}")
         return wanted
+
+    def add_texts(self, items: Sequence[TextItem]) -> tuple[str, ...]:
+        """Make text items valid: one query, then one session adding the missing ones.
+
+        Items are added in the given order (a reference must come before the
+        items that name it); duplicates are added once; a ``.drv`` the daemon
+        could not build is staged instead (see :meth:`add_text`).
+
+        Raises:
+            StoreError: the daemon refused one, or gave another path.
+        """
+        self.import_derivations((), items)
+        return tuple(item.path for item in items)
+
+    def supported_builtins(self, wanted: Iterable[str]) -> frozenset[str]:
+        """The builtin builders among ``wanted`` that the daemon runs.
+
+        ``builtin:download`` is always there; any other is probed once (all
+        in one ``guix repl`` session) and the answer kept for this store.
+
+        Raises:
+            GuixCommandError: the probe could not be run.
+        """
+        names = set(wanted)
+        with self._probe_lock:  # concurrent builds wait for one probe, not run their own
+            self._probe(sorted(n for n in names - ALWAYS_BUILTINS if n not in self._builtins))
+        return frozenset(n for n in names if n in ALWAYS_BUILTINS or self._builtins.get(n))
+
+    def _probe(self, unknown: list[str]) -> None:
+        if unknown:
+            (results,) = self._machine([probe_expression(unknown)])
+            if not isinstance(results, tuple) or len(results) != len(unknown):
+                raise GuixCommandError(f"guix repl: unexpected probe answer {results!r:.200}")
+            for name, value in zip(unknown, results, strict=True):
+                log = value[1] if isinstance(value, tuple) and len(value) == 2 else ""
+                log = log if isinstance(log, str) else ""
+                # Supported only on evidence that the daemon ran it: a probe
+                # whose log is lost must not send a form to a daemon that
+                # would refuse it (the fallback works everywhere).
+                self._builtins[name] = "building path" in log and _UNSUPPORTED_BUILTIN not in log
+                self.builtin_probe_logs[name] = log
+
+    def can_build(self, drv: Derivation) -> bool:
+        """True unless ``drv`` needs a builtin builder the daemon does not have."""
+        if not drv.builder.startswith("builtin:"):
+            return True
+        return bool(self.supported_builtins([drv.builder]))
+
+    def add_fixed_many(
+        self,
+        items: Sequence[tuple[Expected, str | PathLike[str]]],
+        texts: Sequence[TextItem] = (),
+    ) -> list[str | StoreError]:
+        """``add-to-store`` of fetched items, then ``texts``, in one session.
+
+        Each ``(expected, source)`` is hashed here first (a mismatch sends
+        nothing); the daemon then hashes what it receives and names the item
+        after that hash, so a result equal to ``expected.output_path`` is the
+        daemon's own check. ``texts`` (an original ``.drv`` and the text items
+        it needs, to record it as the deriver) are added after the items.
+
+        Returns:
+            Per item, its path, or the error that kept it out.
+
+        Raises:
+            StoreError: the session failed as a whole, or a text was refused.
+        """
+        results: list[str | StoreError] = []
+        expressions: list[str] = []
+        sent: list[int] = []
+        for index, (expected, source) in enumerate(items):
+            src = Path(source).absolute()
+            try:
+                fixed_item_path(
+                    expected.name,
+                    src,
+                    expected.algorithm,
+                    expected.recursive,
+                    expected.digest,
+                    self._store_dir,
+                )
+            except OSError as err:
+                results.append(StoreError(f"{src}: cannot read: {err.strerror or err}"))
+                continue
+            except StoreError as err:
+                results.append(err)
+                continue
+            results.append("")
+            sent.append(index)
+            expressions.append(
+                machine_expression(
+                    "add-to-store",
+                    expected.name,
+                    expected.recursive,
+                    expected.algorithm,
+                    str(src),
+                )
+            )
+        text_list = list({t.path: t for t in texts}.values())
+        for text in text_list:
+            expressions.append(self._text_expression(text.name, text.contents, text.references))
+        replies = self._machine_results(expressions)
+        for index, reply in zip(sent, replies, strict=False):
+            want = items[index][0].output_path
+            if isinstance(reply, GuixCommandError):
+                results[index] = reply
+            elif reply != want:
+                results[index] = GuixCommandError(f"guix added {reply!r}, expected {want}")
+            else:
+                results[index] = want
+        for text, reply in zip(text_list, replies[len(sent) :], strict=True):
+            if isinstance(reply, GuixCommandError):
+                raise reply
+            if reply != text.path:
+                raise GuixCommandError(f"guix added {reply!r}, expected {text.path}")
+        return results
 
     def add_fixed(
         self,
@@ -522,10 +752,28 @@ class GuixStore:
         """
         if self.is_valid(drv_path):
             return  # its inputs are then valid too (the daemon's invariant)
+        self.import_derivations([drv_path])
+
+    def import_derivations(self, drv_paths: Iterable[str], extra: Sequence[TextItem] = ()) -> None:
+        """:meth:`import_derivation` of many, plus text items: two sessions in all.
+
+        One query finds what is missing among the closures of ``drv_paths``
+        and ``extra``; one session adds it (``extra`` first, in order, then
+        sources, then ``.drv`` files bottom-up). A ``.drv`` among ``extra``
+        that the daemon could not build is staged instead (see :meth:`add_text`).
+
+        Raises:
+            MissingStoreItem: a needed item is in no copy, or cannot be copied.
+            StoreError: the daemon refused an item.
+        """
+        unique = list({item.path: item for item in extra}.values())
+        unbuildable = [i for i in unique if self._unbuildable_drv(i.name, i.contents)]
+        self.stage(unbuildable)
+        texts = [i for i in unique if i not in unbuildable]
         order: list[str] = []
         drvs: dict[str, Derivation] = {}
-        pending = [drv_path]
-        seen: set[str] = set()
+        pending = list(drv_paths)
+        seen: set[str] = {t.path for t in texts}
         while pending:  # collect the closure of .drv files and sources
             path = pending.pop()
             if path in seen:
@@ -537,12 +785,12 @@ class GuixStore:
                 drvs[path] = drv
                 pending.extend(drv.input_srcs)
                 pending.extend(drv.input_drv_paths)
-        valid = self.query_valid(order)
+        valid = self.query_valid([*(t.path for t in texts), *order])
+        items: list[tuple[str, bytes, Sequence[str]]] = [
+            (t.name, t.contents, t.references) for t in texts if t.path not in valid
+        ]
         missing = [p for p in order if p not in valid]
-        if not missing:
-            return
         # Sources first, then .drv files bottom-up (a reference must be valid).
-        items: list[tuple[str, bytes, Sequence[str]]] = []
         for path in [p for p in missing if p not in drvs]:
             contents = self.read_item(path)
             if text_path(name_part(path), contents, (), self._store_dir) != path:
@@ -568,6 +816,22 @@ class GuixStore:
             emit(BuildFailed(drv_path, FailureReason.FAILED, str(err)))
             return
         output_path = drv.outputs[0].path if drv.outputs else ""
+        method = ""
+        if drv.is_fixed_output:
+            with contextlib.suppress(ReviveError):
+                method = str(extract_fetch_spec(drv, self.read_item, path=drv_path).method)
+        try:
+            supported = await asyncio.to_thread(self.can_build, drv)
+        except StoreError as err:
+            emit(BuildFailed(drv_path, FailureReason.STORE_ERROR, str(err)))
+            return
+        if not supported:
+            # Never registered: the daemon could not build it, and guix
+            # gc --verify or build --check would then fail on it.
+            emit(BuildStarted(drv_path, output_path, method))
+            emit(BuildLog(drv_path, f"the Guix daemon has no {drv.builder} builder"))
+            emit(await self._unsupported(drv_path, drv, emit))
+            return
         try:
             # A .drv only in a store copy must be added first; one in the
             # daemon's store needs no query (`guix build` of a built .drv
@@ -580,15 +844,7 @@ class GuixStore:
         except StoreError as err:
             emit(BuildFailed(drv_path, FailureReason.STORE_ERROR, str(err)))
             return
-        method = ""
-        if drv.is_fixed_output:
-            with contextlib.suppress(ReviveError):
-                method = str(extract_fetch_spec(drv, self.read_item, path=drv_path).method)
         emit(BuildStarted(drv_path, output_path, method))
-        if drv.builder.startswith("builtin:") and drv.builder not in DAEMON_BUILTINS:
-            emit(BuildLog(drv_path, f"the Guix daemon has no {drv.builder} builder"))
-            emit(await self._unsupported(drv_path, drv, emit))
-            return
         if self.build_mode == "trace":
             final = await self._run_streamed(
                 ["repl"], drv_path, output_path, emit, script=trace_script(drv_path)
@@ -685,18 +941,11 @@ class GuixStore:
                 spec, drv_path, emit, work, self, todays_form=drv.builder.startswith("builtin:")
             )
             expected = spec.expected
-            added = await asyncio.to_thread(
-                self.add_fixed,
-                expected.name,
-                verified.path,
-                expected.algorithm,
-                expected.recursive,
-                expected.digest,
-            )
-            if added != output_path:
-                return BuildFailed(
-                    drv_path, FailureReason.STORE_ERROR, f"guix added {added}, not {output_path}"
-                )
+            # Checkouts finishing while a session adds others share the next
+            # session: one per wave of fetches, not one per FOD.
+            added = await asyncio.to_thread(self._adds.submit, (expected, verified.path))
+            if isinstance(added, StoreError):
+                raise added
             return BuildFinished(drv_path, output_path)
         except FetchError as err:
             return err.failed_event(drv_path)

@@ -42,6 +42,7 @@ def open_store(
     options: FetchOptions | None = None,
     mirror_config: MirrorConfig | None = None,
     env: Mapping[str, str] | None = None,
+    on_unsupported: Literal["embedded", "recreate"] = "embedded",
 ) -> Store:
     """The store to use.
 
@@ -54,6 +55,8 @@ def open_store(
         options: how guix-revive's own builders fetch.
         mirror_config: mirror data for the embedded builders.
         env: environment of ``guix`` commands (default: inherited).
+        on_unsupported: the Guix backend's way with FODs its daemon cannot
+            build (see :class:`GuixStore`).
 
     Raises:
         ReviveError: ``guix`` was asked for and is not installed.
@@ -64,7 +67,13 @@ def open_store(
             "guix", path=(env if env is not None else os.environ).get("PATH")
         ):
             raise ReviveError("--backend guix: no guix program on PATH")
-        return GuixStore(store_dir=store_dir, read_only=read_only, env=env, options=options)
+        return GuixStore(
+            store_dir=store_dir,
+            read_only=read_only,
+            env=env,
+            options=options,
+            on_unsupported=on_unsupported,
+        )
     return EmbeddedStore(
         root,
         store_dir=store_dir,

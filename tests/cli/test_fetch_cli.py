@@ -285,8 +285,9 @@ def test_guix_backend_replays_a_recorded_build(
     assert "FAILED hello-2.11.tar.gz: network unreachable:" in out
     assert "(guix store" in out
     calls = [c[0] for c in guix_standin.calls()]
-    assert ["gc", "--references", drv] in calls  # is the .drv in the daemon's store?
-    assert ["build", "--no-grafts", drv] in calls
+    # Planned: one query of the outputs, one of the .drv closure, one session
+    # adding the .drv (recordings 21, 26), then the build (corpus 05).
+    assert calls == [["repl", "-t", "machine"]] * 3 + [["build", "--no-grafts", drv]]
 
 
 def test_terminal_display(closure, tmp_path, monkeypatch):
@@ -302,20 +303,118 @@ def test_terminal_display(closure, tmp_path, monkeypatch):
     monkeypatch.setattr(
         fetch_command, "console", lambda: Console(file=buffer, force_terminal=True, width=120)
     )
-    status = main(
-        [
-            "fetch",
-            "--store",
-            str(closure["copy"]),
-            "--target-store",
-            str(tmp_path / "target"),
-            "--backend",
-            "embedded",
-            *OFFLINE,
-            closure["mixed"],
-        ]
-    )
+    status = main([*_embedded_args(closure, tmp_path), closure["mixed"]])
     text = buffer.getvalue()
     assert status == 1
     assert "sources" in text and "10/10" in text
     assert "failures" in text and "hash mismatch" in text and "not found" in text
+
+
+def _embedded_args(closure, tmp_path):
+    return [
+        "fetch",
+        "--store",
+        str(closure["copy"]),
+        "--target-store",
+        str(tmp_path / "target"),
+        "--backend",
+        "embedded",
+        *OFFLINE,
+    ]
+
+
+def test_a_rerun_of_a_rewritten_fetch_finds_everything_valid(closure, tmp_path, capsys):
+    args = [*_embedded_args(closure, tmp_path), "--rewrite", closure["good"]]
+    assert main(args) == 0
+    capsys.readouterr()
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    total = len(closure["ok"])
+    assert f"{total} sources: {total} already valid, 0 fetched, 0 failed" in out
+
+
+def test_dry_run_prints_the_plan_of_the_demo(tmp_path, capsys):
+    """The generated demo's 2020 profile: rewritten, the old fetchers' own
+    sources (git, subversion, mercurial, bzr, cvs tarballs) are not needed."""
+    from revive.core.demo.generate import generate_demo
+
+    demo = generate_demo(tmp_path / "demo")
+    args = ["fetch", "--store", str(demo.store_dir), "--backend", "embedded", "--dry-run"]
+    assert (
+        main([*args, "--target-store", str(tmp_path / "t"), "--rewrite", demo.root_paths[0]]) == 0
+    )
+    out = capsys.readouterr().out
+    for tool in ("git-2.26.0.tar.xz", "subversion-1.10.6.tar.gz", "cvs-1.12.13.tar.gz"):
+        assert f"unneeded    {tool}\n" in out
+    assert "49 sources: 0 valid, 7 unneeded, 0 fetch, 42 rewritten, 0 unfetchable" in out
+    assert not (tmp_path / "t").exists()  # nothing written
+    assert main([*args, demo.root_paths[0]]) == 0
+    assert "49 sources: 0 valid, 0 unneeded, 49 fetch, 0 rewritten" in capsys.readouterr().out
+
+
+def test_recreate_with_guix_is_a_choice(closure, guix_standin, monkeypatch, capsys):
+    """--recreate-with-guix reaches the Guix backend's re-creation path."""
+    from revive.core.stores import select
+
+    seen = {}
+    real = select.GuixStore
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(select, "GuixStore", spy)
+    for key, value in guix_standin.env().items():
+        monkeypatch.setenv(key, value)
+    main(
+        [
+            "fetch",
+            "--backend",
+            "guix",
+            "--recreate-with-guix",
+            "--store",
+            str(closure["copy"]),
+            closure["ok"]["svn"],
+        ]
+    )
+    assert seen["on_unsupported"] == "recreate"
+
+
+LIVE = pytest.mark.skipif(
+    __import__("os").environ.get("GUIX_REVIVE_LIVE_GUIX") != "1",
+    reason="needs a live Guix daemon (GUIX_REVIVE_LIVE_GUIX=1, scripts/live-guix.sh)",
+)
+
+
+@LIVE
+def test_live_guix_rewrite_fetch_of_every_method(closure, monkeypatch, capsys):
+    """With the live Guix of Feb 2022: every source of the closure (a loopback
+    download built by the daemon; git, an in-band 2017 git FOD, svn, svn-multi,
+    hg, bzr and cvs by guix-revive's builders + add-to-store) ends valid at its
+    original output path, gc --verify=contents clean; a second run only queries."""
+    import os
+    import subprocess
+
+    from revive.core.store_dir import StoreDir
+
+    bin_dir = os.environ.get("GUIX_REVIVE_GUIX_BIN", "/opt/guix-live/bin")
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    copy = StoreDir.open(closure["copy"])
+    outputs = []
+    for path in closure["ok"].values():
+        drv = copy.read_bytes(path).decode()
+        outputs.append(drv.split('("out","', 1)[1].split('"', 1)[0])
+    # Fresh: delete what an earlier run made valid (nothing refers to it).
+    subprocess.run(["guix", "gc", "-d", *outputs], capture_output=True)
+    args = ["fetch", "--backend", "guix", "--rewrite", "--store", str(closure["copy"])]
+    status = main([*args, *OFFLINE, closure["good"]])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    total = len(outputs)
+    assert f"{total} sources: 0 already valid, {total} fetched, 0 failed" in out
+    valid = subprocess.run(["guix", "gc", "--references", *outputs], capture_output=True)
+    assert valid.returncode == 0, valid.stderr
+    verify = subprocess.run(["guix", "gc", "--verify=contents"], capture_output=True, text=True)
+    assert verify.returncode == 0, verify.stderr[-2000:]
+    assert main([*args, *OFFLINE, closure["good"]]) == 0
+    assert f"{total} sources: {total} already valid" in capsys.readouterr().out

@@ -23,6 +23,7 @@ COMMANDS: tuple[str, ...] = (
     "audit",
     "diff",
     "env",
+    "export",
     "fetch",
     "fods",
     "rewrite",

@@ -42,7 +42,7 @@ from revive.core.archive.targets import FodTarget, fod_targets
 from revive.core.errors import ReviveError
 from revive.core.store_dir import StoreDir
 from revive.tui.cli.common import add_store_option, console, is_terminal, print_json
-from revive.tui.cli.loading import load_graph, open_store, resolve_roots
+from revive.tui.cli.loading import load_graph, load_roots, open_store
 from revive.tui.widgets.archival_badge import SAVED_STYLES, badge_marks
 
 __all__ = ["add_parser", "run", "badges", "markdown_report", "html_report"]
@@ -136,11 +136,8 @@ def _closure(args: argparse.Namespace) -> Iterator[tuple[list[FodTarget], Archiv
     """The FODs to audit and the probe configuration (demo servers running meanwhile)."""
     if args.roots and not args.demo_serve:
         store = open_store(args.store, args.roots)
-        roots = list(dict.fromkeys(resolve_roots(store, args.roots)))
-        graph = load_graph(store, roots, use_cache=True)
-        for root in roots:
-            if root in graph.problems:
-                raise ReviveError(graph.problems[root])
+        # load_roots names the argument as typed when a root cannot be read.
+        _, graph = load_roots(store, args.roots, use_cache=True)
         yield fod_targets(graph, store.read_bytes), default_archive_config()
         return
     if args.roots:

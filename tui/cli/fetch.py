@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -21,12 +21,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
-from revive.core.aterm import serialize_derivation
 from revive.core.builders.options import ALL_METHODS, DownloadMethod, FetchOptions
-from revive.core.derivation import Derivation
 from revive.core.errors import ReviveError
-from revive.core.fetch.mirrors import MirrorConfig, load_mirror_config
-from revive.core.fetch.rewrite import rewrite
+from revive.core.fetch.mirrors import load_mirror_config
 from revive.core.store_path import name_part
 from revive.core.stores.api import (
     BuildAttempt,
@@ -41,6 +38,7 @@ from revive.core.stores.api import (
 )
 from revive.core.stores.batch import FetchJob, FetchOutcome, OutcomeStatus, fetch_many
 from revive.core.stores.embedded import default_store_root
+from revive.core.stores.fetch_plan import FetchPlan, PlanState, plan_fetch, stage_plan
 from revive.core.stores.select import open_store
 from revive.tui.cli.common import HelpFormatter, add_store_option, console, is_terminal
 from revive.tui.cli.loading import load_roots
@@ -74,6 +72,20 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     add_store_option(parser)
     parser.add_argument(
         "--rewrite", action="store_true", help="rewrite each FOD into today's form first"
+    )
+    parser.add_argument(
+        "-n",
+        "--dry-run",
+        action="store_true",
+        help="only print the plan: what is valid, unneeded, to fetch (rewritten or as is), "
+        "or not fetchable; nothing is added to any store",
+    )
+    parser.add_argument(
+        "--recreate-with-guix",
+        action="store_true",
+        help="guix backend: build the FODs the daemon has no builder for (svn, hg, bzr, "
+        "cvs, git before 2024) as origins re-created with the installed Guix's own fetch "
+        "methods, instead of guix-revive's builders + add-to-store",
     )
     parser.add_argument(
         "-j", "--jobs", type=_positive, default=4, metavar="N", help="fetches at once (default 4)"
@@ -174,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
     options = _options(args)
     config = load_mirror_config(args.mirror_config) if args.mirror_config else None
     source = open_source_store(args.store, args.roots)
-    _, graph = load_roots(source, args.roots, use_cache=False)
+    roots, graph = load_roots(source, args.roots, use_cache=False)
     out = console()
     err = Console(stderr=True, highlight=False)
     problems = dict(graph.problems)
@@ -190,14 +202,52 @@ def run(args: argparse.Namespace) -> int:
         read_only=[source],
         options=options,
         mirror_config=config,
+        on_unsupported="recreate" if args.recreate_with_guix else "embedded",
     )
-    jobs, rewrite_failures = _jobs(fods, graph.derivations, store, args.rewrite, config)
-    display = _Display(out, is_terminal(), args.verbose, len(fods))
     started = time.monotonic()
+    # Plan first (one validity query, rewrites in memory), then stage in one
+    # session only what the fetches need.
+    valid = store.query_valid(graph.derivations[p].outputs[0].path for p in fods)
+    plan = plan_fetch(
+        roots,
+        graph.derivations,
+        valid,
+        read_item=store.read_item,
+        do_rewrite=args.rewrite,
+        config=config,
+        order=fods,
+    )
+    if args.dry_run:
+        _print_plan(out, plan)
+        return 0
+    stage_plan(store, plan)
+    jobs = plan.jobs()
+    unneeded = len(plan.of(PlanState.UNNEEDED))
+    if unneeded:
+        err.print(
+            f"{unneeded} sources are only needed by the old fetchers and are skipped",
+            markup=False,
+        )
+    display = _Display(out, is_terminal(), args.verbose, len(fods) - unneeded)
+    already = [
+        FetchOutcome(FetchJob(e.drv_path, e.output_path, e.label), OutcomeStatus.VALID)
+        for e in plan.of(PlanState.VALID)
+    ]
+    failed = [
+        FetchOutcome(
+            FetchJob(e.drv_path, e.output_path, e.label),
+            OutcomeStatus.FAILED,
+            FailureReason.BUILDER_UNSUPPORTED,
+            e.reason,
+        )
+        for e in plan.of(PlanState.UNFETCHABLE)
+    ]
     with display:
+        for outcome in already:
+            display.skip(outcome.job)
         outcomes = asyncio.run(_fetch(store, jobs, args.jobs, display))
     elapsed = time.monotonic() - started
-    all_outcomes = list(rewrite_failures) + list(outcomes)
+    all_outcomes = already + failed + list(outcomes)
     _summary(out, all_outcomes, store, elapsed)
     ok = all(o.status is not OutcomeStatus.FAILED for o in all_outcomes)
     return 0 if ok else 1
@@ -212,47 +262,13 @@ async def _fetch(
     with ThreadPoolExecutor(max_workers=2 * concurrency + 4) as pool:
         loop.set_default_executor(pool)
         return await fetch_many(
-            store, jobs, concurrency=concurrency, on_event=display.event, on_skip=display.skip
+            store,
+            jobs,
+            concurrency=concurrency,
+            on_event=display.event,
+            on_skip=display.skip,
+            valid=frozenset(),  # the plan left out what was valid
         )
-
-
-def _jobs(
-    fods: Sequence[str],
-    derivations: Mapping[str, Derivation],
-    store: Store,
-    do_rewrite: bool,
-    config: MirrorConfig | None,
-) -> tuple[list[FetchJob], list[FetchOutcome]]:
-    """One job per FOD (its rewritten form with ``--rewrite``), and rewrite failures."""
-    jobs: list[FetchJob] = []
-    failures: list[FetchOutcome] = []
-    for path in fods:
-        drv = derivations[path]
-        out = drv.fixed_output
-        assert out is not None
-        label = name_part(out.path)
-        job = FetchJob(path, out.path, label)
-        if do_rewrite:
-            try:
-                result = rewrite(drv, store.read_item, config, original_path=path)
-                if not result.identity:
-                    for item in result.added_items:
-                        store.add_text(item.name, item.contents, item.references)
-                    new = store.add_text(
-                        result.derivation.name + ".drv",
-                        serialize_derivation(result.derivation).encode(),
-                        result.derivation.references,
-                    )
-                    job = FetchJob(new, out.path, label)
-            except ReviveError as error:
-                failures.append(
-                    FetchOutcome(
-                        job, OutcomeStatus.FAILED, FailureReason.BUILDER_UNSUPPORTED, str(error)
-                    )
-                )
-                continue
-        jobs.append(job)
-    return jobs, failures
 
 
 @dataclass
@@ -346,6 +362,16 @@ class _Display:
                 self.progress.console.print(line, markup=False, highlight=False)
             else:
                 self._plain(line)
+
+
+def _print_plan(out: Console, plan: FetchPlan) -> None:
+    for entry in plan.entries:
+        line = f"{entry.state:<11} {entry.label}"
+        if entry.reason:
+            line += f": {entry.reason}"
+        out.print(line, markup=False, highlight=False)
+    counts = ", ".join(f"{len(plan.of(state))} {state}" for state in PlanState)
+    out.print(f"{len(plan.entries)} sources: {counts}", markup=False, highlight=False)
 
 
 def _size(count: int) -> str:

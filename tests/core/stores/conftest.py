@@ -81,6 +81,9 @@ def loopback_config(http_server) -> MirrorConfig:
 
 # --- a `guix` that replays real recordings -------------------------------------------
 
+RECORDINGS = Path(__file__).resolve().parent / "recordings"
+"""Sessions recorded with the live Guix of scripts/live-guix.sh (record.py there)."""
+
 STANDIN = r'''#!{python}
 """A stand-in for `guix`: replays the real transcripts of shared/corpus/guix-cli.
 
@@ -95,6 +98,7 @@ import os, re, shlex, sys
 from pathlib import Path
 
 CORPUS = Path({corpus!r})
+RECORDINGS = Path({recordings!r})
 args = sys.argv[1:]
 log = os.environ.get("GUIX_STANDIN_LOG")
 if log:
@@ -132,17 +136,44 @@ def missing():
     sys.exit(97)
 
 
+TMP = re.compile(r"/tmp/[^\s\"')]*")
+SEQUENCE = os.environ.get("GUIX_STANDIN_CASE")
+if SEQUENCE:
+    # Strict replay of a recorded sequence of calls (recordings/CASE-1, -2…):
+    # each call must send exactly what was recorded (temporary paths aside).
+    counter = Path(os.environ["GUIX_STANDIN_LOG"] + ".seq")
+    number = int(counter.read_text()) + 1 if counter.exists() else 1
+    counter.write_text(str(number))
+    case = RECORDINGS / f"{SEQUENCE}-{number}"
+    stdin = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
+    cmd = TMP.sub("TMP", "guix " + shlex.join(args) + (" < stdin" if stdin else "") + "\n")
+    if not case.is_dir():
+        sys.stderr.write(f"guix stand-in: {case.name} was not recorded: {cmd}")
+        sys.exit(97)
+    if cmd != (case / "cmd").read_text():
+        sys.stderr.write(f"guix stand-in: {case.name} recorded another command: {cmd}")
+        sys.exit(97)
+    if stdin and TMP.sub("TMP", stdin) != (case / "stdin").read_text():
+        sys.stderr.write(f"guix stand-in: {case.name} recorded another stdin\n")
+        sys.exit(97)
+    replay(case)
+
 if args[:3] == ["repl", "-t", "machine"]:
-    case = CORPUS / "09c-repl-machine-protocol"
-    exprs = [l for l in (case / "stdin").read_text().splitlines() if l.strip()]
-    lines = (case / "stdout").read_text().splitlines(keepends=True)
-    banner, replies, printed = lines[0], [], []
-    for line in lines[1:]:
-        printed.append(line)
-        if line.startswith(("(values", "(exception")):
-            replies.append("".join(printed))
-            printed = []
-    answers = dict(zip(exprs, replies))
+    answers, banner = {}, ""
+    for case in [CORPUS / "09c-repl-machine-protocol", *sorted(RECORDINGS.glob("*/stdin"))]:
+        case = case.parent if case.name == "stdin" else case
+        if (case / "cmd").read_text().split()[:3] != ["guix", "repl", "-t"]:
+            continue
+        exprs = [l for l in (case / "stdin").read_text().splitlines() if l.strip()]
+        lines = (case / "stdout").read_text().splitlines(keepends=True)
+        banner, replies, printed = lines[0], [], []
+        for line in lines[1:]:
+            printed.append(line)
+            if line.startswith(("(values", "(exception")):
+                replies.append("".join(printed))
+                printed = []
+        for expr, reply in zip(exprs, replies):
+            answers.setdefault(expr, reply)  # the corpus's daemon state wins (blob.bin valid)
     sys.stdout.write(banner)
     for expr in (l for l in sys.stdin.read().splitlines() if l.strip()):
         if expr not in answers:
@@ -175,6 +206,25 @@ missing()
 '''
 
 
+RECORDER_BIN_NAME = "recorder-bin"
+
+
+def live_recording_env(tmp_path: Path, case: str) -> dict[str, str]:
+    """An environment whose ``guix`` is the live one, recorded as ``recordings/CASE-N``."""
+    import os
+
+    bin_dir = tmp_path / RECORDER_BIN_NAME
+    bin_dir.mkdir(exist_ok=True)
+    program = bin_dir / "guix"
+    program.write_text(f'#!/bin/sh\nexec {sys.executable} {RECORDINGS / "recorder.py"} "$@"\n')
+    program.chmod(0o755)
+    return {
+        **os.environ,
+        "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}",
+        "GUIX_REVIVE_RECORD": case,
+    }
+
+
 class GuixStandIn:
     """A ``bin`` directory with the replaying ``guix``, and the log of its calls."""
 
@@ -183,9 +233,9 @@ class GuixStandIn:
         self.bin.mkdir(parents=True)
         self.program = self.bin / "guix"
         self.program.write_text(
-            STANDIN.replace("{python}", sys.executable).replace(
-                "{corpus!r}", repr(str(corpus / "guix-cli"))
-            )
+            STANDIN.replace("{python}", sys.executable)
+            .replace("{corpus!r}", repr(str(corpus / "guix-cli")))
+            .replace("{recordings!r}", repr(str(RECORDINGS)))
         )
         self.program.chmod(0o755)
         self.log = root / "guix-calls.log"
@@ -200,6 +250,15 @@ class GuixStandIn:
             "GUIX_STANDIN_LOG": str(self.log),
             **extra,
         }
+
+    def sequence_env(self, case: str, tmp_path: Path) -> dict[str, str]:
+        """Replay ``recordings/CASE-N`` strictly in order; with ``GUIX_REVIVE_RECORD=1``
+        and ``GUIX_REVIVE_LIVE_GUIX=1``, record them from the live Guix instead."""
+        import os
+
+        if os.environ.get("GUIX_REVIVE_RECORD") == "1":
+            return live_recording_env(tmp_path, case)
+        return self.env(GUIX_STANDIN_CASE=case)
 
     def calls(self) -> list[list[object]]:
         """``[args, GUIX_DAEMON_SOCKET, pid]`` of every call so far."""

@@ -133,27 +133,78 @@ async def test_build_failures(guix, recorded_drvs, name, reason):
     assert events[-1].reason is reason
 
 
-async def test_unsupported_builtin_falls_back_to_the_embedded_builder(
-    guix, recorded_drvs, tmp_path
-):
-    """06b: the 2022 daemon refuses builtin:git-download; guix-revive's git builder
-    takes over (here it finds no repository, as the test is offline)."""
+GUIX_REVIVE_BUILTINS = (
+    "builtin:bzr-download",
+    "builtin:cvs-download",
+    "builtin:git-download",
+    "builtin:hg-download",
+    "builtin:svn-download",
+    "builtin:svn-multi-download",
+)
+
+
+def test_the_daemon_is_probed_once_for_its_builtins(guix, guix_standin):
+    """recordings/20: the 2022 daemon refuses every builtin but download."""
+    wanted = ("builtin:download", *GUIX_REVIVE_BUILTINS)
+    assert guix.supported_builtins(wanted) == {"builtin:download"}
+    assert guix.supported_builtins(wanted) == {"builtin:download"}
+    repls = [c for c in guix_standin.calls() if c[0][:1] == ["repl"]]
+    assert len(repls) == 1  # one session for all six probes, then the answer is kept
+
+
+def test_concurrent_builds_share_one_probe(guix, guix_standin):
+    from concurrent.futures import ThreadPoolExecutor
+
+    guix.env = guix_standin.env(GUIX_STANDIN_DELAY="0.5")
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(
+            pool.map(lambda _: guix.supported_builtins(["builtin:git-download"]), range(4))
+        )
+    assert answers == [frozenset()] * 4
+    assert len(guix_standin.calls()) == 1
+
+
+def _offline_git(guix, tmp_path):
     guix.options = guix.options.__class__(
         methods=(DownloadMethod.UPSTREAM,),
         url_rewrites=(("https://github.com/", (tmp_path / "nowhere").as_uri() + "/"),),
         retries=0,
     )
+
+
+async def test_unsupported_builtin_goes_to_the_embedded_builder_unregistered(
+    guix, guix_standin, recorded_drvs, tmp_path
+):
+    """The probe says the daemon has no builtin:git-download: guix-revive's git
+    builder fetches it (here it finds no repository, as the test is offline), and
+    the .drv is never handed to the daemon (no import, no guix build)."""
+    _offline_git(guix, tmp_path)
     drv = recorded_drvs["ninja-1.10.2-checkout"]
     events = await collect(guix, drv)
     lines = [e.line for e in events if isinstance(e, BuildLog)]
-    assert "error: unsupported builtin function 'git-download'" in lines
-    assert "fetching with guix-revive's own git-fetch builder" in lines
+    assert lines[:2] == [
+        "the Guix daemon has no builtin:git-download builder",
+        "fetching with guix-revive's own git-fetch builder",
+    ]
     attempts = [e for e in events if isinstance(e, BuildAttempt)]
     assert attempts == [
         BuildAttempt(
             drv, (tmp_path / "nowhere").as_uri() + "/ninja-build/ninja", AttemptKind.UPSTREAM
         )
     ]
+    assert events[-1].reason is FailureReason.NOT_FOUND
+    assert [c[0][0] for c in guix_standin.calls()] == ["repl"]  # the probe only
+
+
+async def test_a_refusal_by_guix_build_also_falls_back(guix, recorded_drvs, tmp_path):
+    """06b: should the daemon refuse a builtin after all (a daemon swapped
+    under a running session), the refusal is read and the fallback runs."""
+    _offline_git(guix, tmp_path)
+    guix._builtins["builtin:git-download"] = True  # what an earlier probe said
+    events = await collect(guix, recorded_drvs["ninja-1.10.2-checkout"])
+    lines = [e.line for e in events if isinstance(e, BuildLog)]
+    assert "error: unsupported builtin function 'git-download'" in lines
+    assert "fetching with guix-revive's own git-fetch builder" in lines
     assert events[-1].reason is FailureReason.NOT_FOUND
 
 
@@ -203,3 +254,46 @@ def test_recreate_script_for_svn():
     assert f'(sha256 (base32 "{expected.nix32}"))' in script
     assert '(file-name "proj-svn-checkout")' in script
     assert f'(string=? out "{expected.output_path}")' in script
+    # grafts off: lowering must not build today's git or subversion offline
+    assert "(guix grafts)" in script
+    assert script.index("(%graft? #f)") < script.index("(lower-object source)")
+
+
+def test_a_drv_the_daemon_cannot_build_is_staged_not_registered(
+    guix, guix_standin, daemon_store, recorded_drvs
+):
+    """Whoever writes a rewritten form (the app's rewrite, a plan), the 2022
+    daemon never gets a builtin:git-download .drv: it is only readable here."""
+    from pathlib import Path
+
+    path = recorded_drvs["ninja-1.10.2-checkout"]
+    contents = (daemon_store.root / Path(path).name).read_bytes()
+    guix.read_only = ()
+    guix.local = guix.local.__class__(guix.store_dir, daemon_store.root / "elsewhere")
+    assert guix.add_text(Path(path).name.split("-", 1)[1], contents) == path
+    assert guix.read_item(path) == contents
+    assert [c[0][:1] for c in guix_standin.calls()] == [["repl"]]  # the probe, no add
+
+
+def test_the_recreate_script_is_the_one_lowered_live():
+    """recordings/25: the script this version writes is the one the live Guix
+    2022 lowered (grafts off, output path checked), build call aside."""
+    from pathlib import Path
+
+    from revive.core.store_path import fixed_output_path
+
+    case = Path(__file__).parent / "recordings" / "25-recreate-svn-lowering"
+    digest = bytes(range(32))
+    name = "proj-svn-checkout"
+    path = fixed_output_path(name, "sha256", digest, True)
+    spec = SvnFetch(
+        Expected(name, path, "sha256", digest, True),
+        "file:///tmp/i10live/recreate/none",
+        1,
+        False,
+    )
+    script = recreate_script(spec).replace("(build-derivations store (list drv))", "'lowered-only")
+    assert script == (case / "svn.scm").read_text()
+    assert (
+        (case / "stdout").read_text().endswith(";;; => build-derivations returned lowered-only\n")
+    )
