@@ -125,6 +125,7 @@ def load_closure(
     progress: Callable[[LoadProgress], None] | None = None,
     cancel: threading.Event | None = None,
     workers: int | None = None,
+    texts: dict[str, bytes] | None = None,
 ) -> DerivationGraph:
     """The graph of ``roots`` (logical ``.drv`` paths) and everything they depend on.
 
@@ -138,6 +139,9 @@ def load_closure(
             :class:`LoadCancelled`.
         workers: processes to spread a big load over (default: one per
             CPU); 1 reads everything in this process.
+        texts: when given, the bytes of each file read and parsed in this
+            process are put in it by path (what :func:`revive.core.verify.verify_graph`
+            hashes; nothing for nodes re-opened from the cache or read by workers).
 
     Raises:
         LoadCancelled: ``cancel`` was set.
@@ -168,6 +172,7 @@ def load_closure(
         progress,
         cancel,
         default_workers() if workers is None else workers,
+        texts,
     )
     if cache is not None:
         cache.save(store, root_paths, graph)
@@ -184,8 +189,10 @@ class _Walk:
         known: Mapping[str, Derivation],
         progress: Callable[[LoadProgress], None] | None,
         cancel: threading.Event | None,
+        texts: dict[str, bytes] | None = None,
     ) -> None:
         self.store = store
+        self.texts = texts
         self.known = known
         self.progress = progress
         self.cancel = cancel
@@ -245,7 +252,7 @@ class _Walk:
         """Handle queued nodes in this process (stop early once ``until`` are queued)."""
         queue = self.queue
         known = self.known
-        edges = self.edges
+        edges, texts = self.edges, self.texts
         logical, physical = self.logical, self.physical
         while self.index < len(queue):
             if until is not None and len(queue) - self.index >= until:
@@ -257,7 +264,7 @@ class _Walk:
             if drv is not None:
                 self.add(path, drv)
             else:
-                self.apply(path, *load_one(logical, physical, path, edges))
+                self.apply(path, *load_one(logical, physical, path, edges, texts))
 
     def parallel(self, workers: int) -> None:
         """Handle the rest of the queue with worker processes (or alone if they fail).
@@ -317,8 +324,9 @@ def _walk(
     progress: Callable[[LoadProgress], None] | None,
     cancel: threading.Event | None,
     workers: int,
+    texts: dict[str, bytes] | None = None,
 ) -> DerivationGraph:
-    walk = _Walk(roots, store, known, progress, cancel)
+    walk = _Walk(roots, store, known, progress, cancel, texts)
     with paused_gc():
         if workers > 1 and not known:
             # Small closures never pay for starting processes: go on alone

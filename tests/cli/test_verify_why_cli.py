@@ -159,20 +159,26 @@ def test_why_without_a_match(guix2020_store: Path, capsys: pytest.CaptureFixture
 def test_a_verified_closure_keeps_its_report(
     guix2020_store: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The second verify of the same closure reuses the report kept with its pack."""
-    from revive.core.cache import DerivationCache
+    """The second verify of the same closure reuses the report kept for its files."""
+    import time
+
+    from revive.core.closure import load_closure
+    from revive.core.result_cache import ResultCache
     from revive.core.store_dir import StoreDir
     from revive.core.verify import VerifyReport
 
     args = ["verify", "--store", str(guix2020_store), HELLO]
     assert main(args) == 0
     capsys.readouterr()
-    # Plant a different report for this very pack: it is what gets printed.
+    # Plant a different report for these very files: it is what gets printed.
     store, roots = StoreDir.open(guix2020_store), (HELLO,)
     planted = VerifyReport(7, 3, (), (), ())
-    DerivationCache().save_result(store, roots, "verify", planted.to_plain())
+    paths = list(load_closure(roots, store))
+    assert ResultCache().save(store, roots, "verify", planted.to_plain(), paths, time.time_ns())
     assert main(args) == 0
-    assert capsys.readouterr().out == "7 derivations, 3 fixed-output, 0 mismatches, 0 missing\n"
+    captured = capsys.readouterr()
+    assert captured.out == "7 derivations, 3 fixed-output, 0 mismatches, 0 missing\n"
+    assert "report reused" in captured.err
     # --rehash computes it again (and keeps the true one).
     assert main([*args[:1], "--rehash", *args[1:]]) == 0
     assert capsys.readouterr().out.startswith("210 derivations")

@@ -189,26 +189,3 @@ def test_old_packs_are_pruned(store_copy: StoreDir, cache: DerivationCache) -> N
     assert len(list(cache.packs_dir.glob("*.pack"))) == 16
     assert cache.clear() == 16
     assert cache.clear() == 0
-
-
-def test_results_belong_to_one_pack(store_copy: StoreDir, cache: DerivationCache) -> None:
-    """A result kept with a pack is returned for that pack only, never a newer one."""
-    roots = (HELLO,)
-    assert cache.load_result(store_copy, roots, "verify") is None
-    cache.save_result(store_copy, roots, "verify", ("no pack yet",))
-    assert cache.load_result(store_copy, roots, "verify") is None
-    graph = load_closure([HELLO], store_copy, cache=cache)
-    cache.save_result(store_copy, roots, "verify", (1, ("a", "b")))
-    assert cache.load_result(store_copy, roots, "verify") == (1, ("a", "b"))
-    assert cache.load_result(store_copy, roots, "other") is None
-    # Loading again keeps the pack: the result stays valid.
-    load_closure([HELLO], store_copy, cache=cache)
-    assert cache.load_result(store_copy, roots, "verify") == (1, ("a", "b"))
-    # A new pack (here: written again) makes older results stale.
-    cache.save(store_copy, roots, graph)
-    assert cache.load_result(store_copy, roots, "verify") is None
-    result = cache.pack_path(store_copy, roots).with_suffix(".verify.result")
-    cache.save_result(store_copy, roots, "verify", "fresh")
-    result.write_bytes(b"\x00garbage")
-    assert cache.load_result(store_copy, roots, "verify") is None
-    assert cache.clear() == 1 and not result.exists()
