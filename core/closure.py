@@ -40,6 +40,7 @@ __all__ = [
     "LoadCancelled",
     "CachedClosure",
     "ClosureCache",
+    "SaveLater",
     "load_closure",
     "paused_gc",
 ]
@@ -115,6 +116,35 @@ class ClosureCache(Protocol):
 
     def save(self, store: StoreDir, roots: tuple[str, ...], graph: DerivationGraph) -> None:
         """Remember ``graph`` as the closure of ``roots`` in ``store`` (never raises)."""
+
+
+class SaveLater:
+    """A :class:`ClosureCache` whose saving waits for :meth:`flush`.
+
+    Writing a pack costs about a third of loading the closure; a command
+    that loads a closure for one answer (``verify``) gives the answer first
+    and saves the closure for the next command afterwards.
+    """
+
+    def __init__(self, cache: ClosureCache) -> None:
+        self.cache = cache
+        """Where loads come from and saves finally go."""
+        self.pending: tuple[StoreDir, tuple[str, ...], DerivationGraph] | None = None
+        """The last save asked for and not yet done."""
+
+    def load(self, store: StoreDir, roots: tuple[str, ...]) -> CachedClosure | None:
+        """What the underlying cache has."""
+        return self.cache.load(store, roots)
+
+    def save(self, store: StoreDir, roots: tuple[str, ...], graph: DerivationGraph) -> None:
+        """Note the save for :meth:`flush`."""
+        self.pending = (store, roots, graph)
+
+    def flush(self) -> None:
+        """Do the save noted last, if any."""
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            self.cache.save(*pending)
 
 
 def load_closure(

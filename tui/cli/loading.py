@@ -18,7 +18,7 @@ from revive.tui.cli.common import store_directory, store_given
 if TYPE_CHECKING:
     # The loader is imported when a closure is loaded, not with this module:
     # `verify` reusing a kept report never loads one.
-    from revive.core.closure import LoadProgress
+    from revive.core.closure import ClosureCache, LoadProgress
     from revive.core.graph import DerivationGraph
 
 __all__ = [
@@ -88,10 +88,11 @@ def load_roots(
     *,
     use_cache: bool,
     texts: dict[str, bytes] | None = None,
+    cache: ClosureCache | None = None,
 ) -> tuple[list[str], DerivationGraph]:
     """Resolve the ``.drv`` arguments, load their closure, check every root was read.
 
-    ``texts``: see :func:`load_graph`.
+    ``texts``, ``cache``: see :func:`load_graph`.
 
     Returns:
         The roots' logical paths (one per argument) and the closure.
@@ -100,7 +101,9 @@ def load_roots(
         ReviveError: an argument names no ``.drv``, or a root cannot be read.
     """
     roots = resolve_roots(store, args)
-    graph = load_graph(store, list(dict.fromkeys(roots)), use_cache=use_cache, texts=texts)
+    graph = load_graph(
+        store, list(dict.fromkeys(roots)), use_cache=use_cache, texts=texts, cache=cache
+    )
     check_roots(graph, store, roots, args)
     return roots, graph
 
@@ -111,16 +114,21 @@ def load_graph(
     *,
     use_cache: bool,
     texts: dict[str, bytes] | None = None,
+    cache: ClosureCache | None = None,
 ) -> DerivationGraph:
     """Load the closure of ``roots``, with a transient progress bar on a terminal.
 
     ``texts``, when given, receives the bytes of the files read (see
-    :func:`~revive.core.closure.load_closure`).
+    :func:`~revive.core.closure.load_closure`). ``cache``, when given, is
+    the cache used with ``use_cache`` (default: :class:`DerivationCache`).
     """
     from revive.core.cache import DerivationCache
     from revive.core.closure import load_closure
 
-    cache = DerivationCache() if use_cache else None
+    if not use_cache:
+        cache = None
+    elif cache is None:
+        cache = DerivationCache()
     if not sys.stderr.isatty():
         return load_closure(roots, store, cache=cache, texts=texts)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn

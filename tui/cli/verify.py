@@ -76,22 +76,37 @@ def run(args: argparse.Namespace) -> int:
                 "report reused (--rehash hashes again, --no-cache also re-reads every file)",
                 file=sys.stderr,
             )
-    if report is None:
-        from revive.core.verify import verify_graph
+    if report is not None:
+        print_any(report, as_json=args.json)
+        return 0 if report.ok else 1
+    from revive.core.cache import DerivationCache
+    from revive.core.closure import SaveLater
+    from revive.core.verify import verify_graph
 
-        # The bytes the loader reads are hashed as they are, not read twice.
-        texts: dict[str, bytes] = {}
-        given, graph = load_roots(store, args.roots, use_cache=not args.no_cache, texts=texts)
-        report = verify_graph(graph, store=store, texts=texts)
-        del texts
-        if results is not None:
-            roots = tuple(dict.fromkeys(given))
-            results.save(store, roots, "verify", report.to_plain(), list(graph), since)
-    if args.json:
+    # The bytes the loader reads are hashed as they are, not read twice; the
+    # closure and the report are saved for the next command after printing.
+    texts: dict[str, bytes] = {}
+    packs = SaveLater(DerivationCache())
+    given, graph = load_roots(
+        store, args.roots, use_cache=not args.no_cache, texts=texts, cache=packs
+    )
+    report = verify_graph(graph, store=store, texts=texts)
+    del texts
+    print_any(report, as_json=args.json)
+    sys.stdout.flush()
+    packs.flush()
+    if results is not None:
+        roots = tuple(dict.fromkeys(given))
+        results.save(store, roots, "verify", report.to_plain(), list(graph), since)
+    return 0 if report.ok else 1
+
+
+def print_any(report: VerifyReport, *, as_json: bool) -> None:
+    """The report as JSON or as text."""
+    if as_json:
         print_json(report_json(report))
     else:
         print_report(report)
-    return 0 if report.ok else 1
 
 
 def report_json(report: VerifyReport) -> dict[str, Any]:
