@@ -40,7 +40,7 @@ __all__ = [
     "LoadCancelled",
     "CachedClosure",
     "ClosureCache",
-    "SaveLater",
+    "LoadOnly",
     "load_closure",
     "paused_gc",
 ]
@@ -118,33 +118,25 @@ class ClosureCache(Protocol):
         """Remember ``graph`` as the closure of ``roots`` in ``store`` (never raises)."""
 
 
-class SaveLater:
-    """A :class:`ClosureCache` whose saving waits for :meth:`flush`.
+class LoadOnly:
+    """A :class:`ClosureCache` that is read but never written.
 
-    Writing a pack costs about a third of loading the closure; a command
-    that loads a closure for one answer (``verify``) gives the answer first
-    and saves the closure for the next command afterwards.
+    For a command that loads a closure for one answer it keeps itself
+    (``verify`` keeps its report, checked against every file): writing a
+    pack costs about a third of loading the closure, for a later command
+    that may never come. A pack written by another command is still used.
     """
 
     def __init__(self, cache: ClosureCache) -> None:
         self.cache = cache
-        """Where loads come from and saves finally go."""
-        self.pending: tuple[StoreDir, tuple[str, ...], DerivationGraph] | None = None
-        """The last save asked for and not yet done."""
+        """Where loads come from."""
 
     def load(self, store: StoreDir, roots: tuple[str, ...]) -> CachedClosure | None:
         """What the underlying cache has."""
         return self.cache.load(store, roots)
 
     def save(self, store: StoreDir, roots: tuple[str, ...], graph: DerivationGraph) -> None:
-        """Note the save for :meth:`flush`."""
-        self.pending = (store, roots, graph)
-
-    def flush(self) -> None:
-        """Do the save noted last, if any."""
-        if self.pending is not None:
-            pending, self.pending = self.pending, None
-            self.cache.save(*pending)
+        """Nothing: see the class docstring."""
 
 
 def load_closure(

@@ -36,19 +36,23 @@ def test_verify_the_whole_corpus(guix2020_store: Path, capsys: pytest.CaptureFix
     assert out.splitlines() == ["401 derivations, 149 fixed-output, 0 mismatches, 0 missing"]
 
 
-def test_verify_uses_and_fills_the_cache(
+def test_verify_keeps_its_report_not_the_closure(
     guix2020_store: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Without --no-cache the closure goes to the (test's private) XDG cache and back."""
+    """Without --no-cache the report goes to the (test's private) XDG cache, no closure pack."""
     from revive.core.cache import DerivationCache
 
-    assert not list(DerivationCache().directory.glob("closures/*.pack"))
-    for _ in range(2):
+    directory = DerivationCache().directory
+    for again in (False, True):
         assert main(["verify", "--store", str(guix2020_store), HELLO]) == 0
-        assert (
-            capsys.readouterr().out == "210 derivations, 81 fixed-output, 0 mismatches, 0 missing\n"
-        )
-    assert len(list(DerivationCache().directory.glob("closures/*.pack"))) == 1
+        captured = capsys.readouterr()
+        assert captured.out == "210 derivations, 81 fixed-output, 0 mismatches, 0 missing\n"
+        assert ("report reused" in captured.err) is again
+    assert not list(directory.glob("closures/*.pack"))
+    assert len(list(directory.glob("results/*.verify"))) == 1
+    # --no-cache neither reads nor writes it.
+    assert main(["verify", "--no-cache", "--store", str(guix2020_store), HELLO]) == 0
+    assert "report reused" not in capsys.readouterr().err
 
 
 def test_verify_reports_every_mismatch(

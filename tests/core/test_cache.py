@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from revive.core.cache import DerivationCache, default_cache_dir
-from revive.core.closure import load_closure
+from revive.core.closure import LoadOnly, load_closure
 from revive.core.graph import DerivationGraph
 from revive.core.store_dir import StoreDir
 
@@ -189,3 +189,18 @@ def test_old_packs_are_pruned(store_copy: StoreDir, cache: DerivationCache) -> N
     assert len(list(cache.packs_dir.glob("*.pack"))) == 16
     assert cache.clear() == 16
     assert cache.clear() == 0
+
+
+def test_a_load_only_cache_reads_packs_and_writes_none(
+    store_copy: StoreDir, cache: DerivationCache
+) -> None:
+    """LoadOnly (verify's) re-opens a pack another load wrote, and never writes one."""
+    load_closure([HELLO], store_copy, cache=LoadOnly(cache))
+    assert not cache.packs_dir.exists()
+    graph = load_closure([HELLO], store_copy, cache=cache)
+    # Every file but the root's gone: only the pack can give the closure now.
+    for file in Path(store_copy.physical).iterdir():
+        if file.name != Path(HELLO).name:
+            file.unlink()
+    again = load_closure([HELLO], store_copy, cache=LoadOnly(cache))
+    assert same_graph(again, graph)

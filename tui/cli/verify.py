@@ -7,8 +7,10 @@ mismatches, K missing``. Exit status 1 when anything does not match.
 The report of a closure verified before is kept in the cache with the state
 (``stat``) of every file of the closure, and printed again without loading
 anything while none of them changed (the same content gives the same
-verdict); otherwise the closure is re-opened from the cache when it was
-loaded before (a ``.drv`` never changes once it has its path) and hashed.
+verdict); otherwise the closure is re-opened from the cache when another
+command loaded it before (a ``.drv`` never changes once it has its path) and
+hashed. ``verify`` itself writes no closure to the cache: its report is
+what it keeps, and writing a closure costs a third of loading it.
 ``--rehash`` hashes again, ``--no-cache`` reads every file again too.
 
 Only what the command needs is imported up front: reusing a kept report
@@ -80,21 +82,24 @@ def run(args: argparse.Namespace) -> int:
         print_any(report, as_json=args.json)
         return 0 if report.ok else 1
     from revive.core.cache import DerivationCache
-    from revive.core.closure import SaveLater
+    from revive.core.closure import LoadOnly
     from revive.core.verify import verify_graph
 
-    # The bytes the loader reads are hashed as they are, not read twice; the
-    # closure and the report are saved for the next command after printing.
+    # The bytes the loader reads are hashed as they are, not read twice. A
+    # closure pack written by another command is used; none is written here
+    # (the report is what is kept), and the report is printed before it is kept.
     texts: dict[str, bytes] = {}
-    packs = SaveLater(DerivationCache())
     given, graph = load_roots(
-        store, args.roots, use_cache=not args.no_cache, texts=texts, cache=packs
+        store,
+        args.roots,
+        use_cache=not args.no_cache,
+        texts=texts,
+        cache=LoadOnly(DerivationCache()),
     )
     report = verify_graph(graph, store=store, texts=texts)
     del texts
     print_any(report, as_json=args.json)
     sys.stdout.flush()
-    packs.flush()
     if results is not None:
         roots = tuple(dict.fromkeys(given))
         results.save(store, roots, "verify", report.to_plain(), list(graph), since)
