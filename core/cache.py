@@ -56,7 +56,13 @@ from revive.core.closure import CachedClosure, paused_gc
 from revive.core.derivation import Derivation
 from revive.core.errors import ReviveError
 from revive.core.graph import DerivationGraph
-from revive.core.result_cache import ResultCache, default_cache_dir
+from revive.core.result_cache import (
+    ResultCache,
+    default_cache_dir,
+    physical_key,
+    prune_oldest,
+    unlink_quietly,
+)
 from revive.core.store_dir import StoreDir
 
 __all__ = ["DerivationCache", "default_cache_dir", "FORMAT_VERSION"]
@@ -131,7 +137,7 @@ class DerivationCache:
 
     def pack_path(self, store: StoreDir, roots: tuple[str, ...]) -> Path:
         """The file holding the closure of ``roots`` in ``store``."""
-        key = "\0".join((str(FORMAT_VERSION), store.logical, _physical_key(store), *roots))
+        key = "\0".join((str(FORMAT_VERSION), store.logical, physical_key(store), *roots))
         return self.packs_dir / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.pack"
 
     # --- reading -------------------------------------------------------------------
@@ -158,7 +164,7 @@ class DerivationCache:
             header.version != FORMAT_VERSION
             or header.marshal_version != marshal.version
             or header.logical != store.logical
-            or header.physical != _physical_key(store)
+            or header.physical != physical_key(store)
             or header.roots != roots
             or header.signatures != _signatures(store, roots)
         ):
@@ -202,9 +208,9 @@ class DerivationCache:
                 self._write(handle, store, roots, graph)
             os.replace(temp, file)
         except _UNWRITABLE:  # a cache that cannot be written is no cache
-            _unlink(temp)
+            unlink_quietly(temp)
             return
-        self._prune(keep=file)
+        prune_oldest(self.packs_dir, keep=file, limit=_MAX_PACKS, suffix=".pack")
 
     def _write(
         self, handle: BinaryIO, store: StoreDir, roots: tuple[str, ...], graph: DerivationGraph
@@ -215,7 +221,7 @@ class DerivationCache:
             FORMAT_VERSION,
             marshal.version,
             store.logical,
-            _physical_key(store),
+            physical_key(store),
             roots,
             _signatures(store, roots),
             len(paths),
@@ -225,24 +231,6 @@ class DerivationCache:
         _write_blob(handle, header.as_tuple())
         for start in range(0, len(paths), _CHUNK):
             _write_blob(handle, _chunk(graph, paths[start : start + _CHUNK]))
-
-    def _prune(self, keep: Path) -> None:
-        """Delete the least recently used packs beyond :data:`_MAX_PACKS`."""
-        entries: list[tuple[int, str]] = []
-        try:
-            with os.scandir(self.packs_dir) as listing:
-                for entry in listing:
-                    if entry.name.endswith(".pack"):
-                        try:
-                            entries.append((entry.stat().st_mtime_ns, entry.path))
-                        except OSError:  # deleted meanwhile by another process
-                            continue
-        except OSError:
-            return
-        # The pack just written counts as the newest, whatever the clock says.
-        others = sorted((e for e in entries if e[1] != str(keep)), reverse=True)
-        for _, path in others[_MAX_PACKS - 1 :]:
-            _unlink(path)
 
     def clear(self) -> int:
         """Delete every pack (and every kept result); returns how many packs."""
@@ -255,9 +243,9 @@ class DerivationCache:
             return 0
         for entry in entries:
             if entry.name.endswith(".pack"):
-                count += _unlink(entry.path)
+                count += unlink_quietly(entry.path)
             elif entry.name.endswith(_OLD_RESULT_SUFFIX):
-                _unlink(entry.path)
+                unlink_quietly(entry.path)
         return count
 
 
@@ -301,13 +289,6 @@ def _read_blob(handle: BinaryIO, size: int) -> Any:
     return marshal.loads(blob)
 
 
-def _physical_key(store: StoreDir) -> str:
-    try:
-        return os.path.realpath(store.physical)
-    except OSError:  # pragma: no cover - realpath only fails on exotic loops
-        return str(store.physical)
-
-
 def _signatures(store: StoreDir, roots: tuple[str, ...]) -> tuple[tuple[str, int, int], ...]:
     found = []
     for root in roots:
@@ -325,11 +306,3 @@ def _touch(file: Path) -> None:
         os.utime(file)
     except OSError:
         pass
-
-
-def _unlink(path: str | os.PathLike[str]) -> int:
-    try:
-        os.unlink(path)
-    except OSError:
-        return 0
-    return 1

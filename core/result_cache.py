@@ -39,7 +39,14 @@ from typing import Any, Final
 
 from revive.core.store_dir import StoreDir
 
-__all__ = ["ResultCache", "default_cache_dir", "file_states"]
+__all__ = [
+    "ResultCache",
+    "default_cache_dir",
+    "file_states",
+    "physical_key",
+    "prune_oldest",
+    "unlink_quietly",
+]
 
 RESULT_VERSION: Final = 1
 """Bumped whenever the layout of a result file changes; older ones are ignored."""
@@ -163,26 +170,10 @@ class ResultCache:
             os.replace(temp, file)
         except (OSError, ValueError):  # a result that cannot be kept is recomputed
             if temp:
-                _unlink(temp)
+                unlink_quietly(temp)
             return False
-        self._prune(keep=file)
+        prune_oldest(self.results_dir, keep=file, limit=_MAX_RESULTS, suffix=f".{kind}")
         return True
-
-    def _prune(self, keep: Path) -> None:
-        """Delete the least recently written results beyond :data:`_MAX_RESULTS`."""
-        entries: list[tuple[int, str]] = []
-        try:
-            with os.scandir(self.results_dir) as listing:
-                for entry in listing:
-                    if entry.path != str(keep) and not entry.name.startswith("."):
-                        try:
-                            entries.append((entry.stat().st_mtime_ns, entry.path))
-                        except OSError:  # deleted meanwhile by another process
-                            continue
-        except OSError:
-            return
-        for _, path in sorted(entries, reverse=True)[_MAX_RESULTS - 1 :]:
-            _unlink(path)
 
     def clear(self) -> int:
         """Delete every result; returns how many."""
@@ -191,19 +182,45 @@ class ResultCache:
                 paths = [entry.path for entry in listing]
         except OSError:
             return 0
-        return sum(_unlink(path) for path in paths)
+        return sum(unlink_quietly(path) for path in paths)
 
 
 def _store_key(store: StoreDir) -> tuple[str, str]:
     """The logical directory and the real physical one."""
+    return store.logical, physical_key(store)
+
+
+def physical_key(store: StoreDir) -> str:
+    """The real path of the store's physical directory (what cache files are keyed by)."""
     try:
-        physical = os.path.realpath(store.physical)
+        return os.path.realpath(store.physical)
     except OSError:  # pragma: no cover - realpath only fails on exotic loops
-        physical = str(store.physical)
-    return store.logical, physical
+        return str(store.physical)
 
 
-def _unlink(path: str | os.PathLike[str]) -> int:
+def prune_oldest(folder: Path, *, keep: Path, limit: int, suffix: str) -> None:
+    """Delete the files ending with ``suffix`` in ``folder`` beyond the ``limit`` newest.
+
+    ``keep``, just written, counts as the newest whatever the clock says.
+    Recency is the modification time (a cache touches what it reuses).
+    """
+    entries: list[tuple[int, str]] = []
+    try:
+        with os.scandir(folder) as listing:
+            for entry in listing:
+                if entry.name.endswith(suffix) and entry.path != str(keep):
+                    try:
+                        entries.append((entry.stat().st_mtime_ns, entry.path))
+                    except OSError:  # deleted meanwhile by another process
+                        continue
+    except OSError:
+        return
+    for _, path in sorted(entries, reverse=True)[limit - 1 :]:
+        unlink_quietly(path)
+
+
+def unlink_quietly(path: str | os.PathLike[str]) -> int:
+    """Delete ``path``; 1 if it was deleted, 0 if it could not be (absent, read-only)."""
     try:
         os.unlink(path)
     except OSError:
