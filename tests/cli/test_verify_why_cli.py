@@ -188,3 +188,47 @@ def test_a_verified_closure_keeps_its_report(
     assert capsys.readouterr().out.startswith("210 derivations")
     assert main(args) == 0
     assert capsys.readouterr().out.startswith("210 derivations")
+
+
+def test_a_kept_report_is_dropped_when_any_file_changes(
+    store_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """End to end: reused while nothing changed; touched, edited or deleted: hashed again."""
+    import os
+    import time
+
+    # Files changed within 2 s of a verification leave no report: let the copy settle.
+    time.sleep(2.1)
+    args = ["verify", "--store", str(store_copy), HELLO]
+    json_args = ["verify", "--json", "--store", str(store_copy), HELLO]
+    assert main(json_args) == 0
+    first = capsys.readouterr()
+    assert "report reused" not in first.err
+    assert main(json_args) == 0
+    again = capsys.readouterr()
+    assert "report reused" in again.err and again.out == first.out
+    tarball = store_copy / Path(TARBALL).name
+    # Touched: the same verdict, but computed again.
+    os.utime(tarball)
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "report reused" not in captured.err
+    assert captured.out == "210 derivations, 81 fixed-output, 0 mismatches, 0 missing\n"
+    # (That run kept nothing: a file had changed just before it.)
+    time.sleep(2.1)
+    assert main(args) == 0
+    assert "report reused" not in capsys.readouterr().err
+    assert main(args) == 0
+    assert "report reused" in capsys.readouterr().err
+    # Edited (its expected hash changed in place): a mismatch now.
+    tarball.write_bytes(tarball.read_bytes().replace(b'"sha256","', b'"sha256","0', 1))
+    assert main(args) == 1
+    captured = capsys.readouterr()
+    assert "report reused" not in captured.err
+    assert " 0 mismatches" not in captured.out.splitlines()[-1]
+    # Deleted: counted as missing.
+    tarball.unlink()
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "report reused" not in captured.err
+    assert captured.out.splitlines()[-1].endswith("0 mismatches, 1 missing")
