@@ -10,8 +10,10 @@
 # root is remembered in WORKDIR), then times, in rounds:
 #   nix show-derivation -r ROOT                              (Nix's reader, C++)
 #   guix-revive verify --store /nix/store ROOT, cold         (empty cache: parse + hash all)
-#   guix-revive verify --store /nix/store ROOT, warm         (closure and report from the cache)
-#   guix-revive verify --rehash ..., warm                    (closure from the cache, hash all)
+#   guix-revive verify --store /nix/store ROOT, warm         (the report kept by the cold run,
+#                                                            reused: every file stat'ed, none read)
+#   guix-revive verify --rehash ..., warm                    (closure from a pack another load
+#                                                            wrote, hash all)
 #   GUIX_REVIVE_PURE_PYTHON=1 guix-revive verify ..., cold  (without the compiled module)
 #   $BASELINE_PYTHON -m revive.tui verify ..., cold          (if set: another checkout's
 #                                                            interpreter, e.g. the code before a change)
@@ -31,6 +33,12 @@ REPO=$(dirname "$HERE")
 GEN=${GUIX_REVIVE_SHARED:-$REPO/../shared}/tools/gen_graph.py
 PY=${PYTHON:-$REPO/.venv/bin/python}
 export NIX_CONFIG=$'substituters =\nexperimental-features = nix-command'
+# Python as installed: modules compiled once (pip writes the bytecode when it
+# installs), not at every start, whatever PYTHONDONTWRITEBYTECODE says here
+# (it would add ≈40 ms of compiling to every run). The bytecode goes to
+# WORKDIR, never into a checkout.
+unset PYTHONDONTWRITEBYTECODE
+export PYTHONPYCACHEPREFIX=$WORK/pycache
 
 mkdir -p "$WORK"
 if [[ ! -s $WORK/root ]]; then
@@ -47,6 +55,22 @@ timed() {
 }
 VERIFY=("$PY" -m revive.tui verify --store /nix/store)
 cold_cache() { rm -rf "$WORK/xdg" && mkdir -p "$WORK/xdg"; }
+# verify writes no closure pack (it keeps its report): --rehash gets one
+# written by a load, as the app or `show` would leave it.
+fill_pack() { # CACHE_DIR
+    "$PY" - "$ROOT" "$1" <<'PACK'
+import sys
+from revive.core.cache import DerivationCache
+from revive.core.closure import load_closure
+from revive.core.store_dir import StoreDir
+load_closure([sys.argv[1]], StoreDir.open("/nix/store"), cache=DerivationCache(sys.argv[2]))
+PACK
+}
+rm -rf "$WORK/xdg-pack" && fill_pack "$WORK/xdg-pack/guix-revive"
+# Compile every module each step imports before the rounds.
+MODULES="import revive.tui.cli.verify, revive.tui.cli.loading, revive.core.verify, revive.core.cache"
+"$PY" -c "$MODULES"
+[[ -n ${BASELINE_PYTHON:-} ]] && "$BASELINE_PYTHON" -c "$MODULES"
 min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a < b) ? a : b }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
@@ -66,7 +90,7 @@ for _ in $(seq "$ROUNDS"); do
     cold_cache
     keep cold "$(XDG_CACHE_HOME=$WORK/xdg timed "${VERIFY[@]}" "$ROOT")"
     keep warm "$(XDG_CACHE_HOME=$WORK/xdg timed "${VERIFY[@]}" "$ROOT")"
-    keep rehash "$(XDG_CACHE_HOME=$WORK/xdg timed "${VERIFY[@]}" --rehash "$ROOT")"
+    keep rehash "$(XDG_CACHE_HOME=$WORK/xdg-pack timed "${VERIFY[@]}" --rehash "$ROOT")"
     cold_cache
     keep pure "$(GUIX_REVIVE_PURE_PYTHON=1 XDG_CACHE_HOME=$WORK/xdg timed "${VERIFY[@]}" "$ROOT")"
     if [[ -n $BASELINE ]]; then
@@ -77,16 +101,14 @@ for _ in $(seq "$ROUNDS"); do
         ratios[$step]+=" $(ratio "${last[$step]}" "${last[nix]}")"
     done
 done
-# Leave a filled cache for the warm load below.
-XDG_CACHE_HOME=$WORK/xdg "${VERIFY[@]}" "$ROOT" >/dev/null 2>&1 || true
 
 # The load alone, in-process, best of 3 (cold: no cache; warm: from the pack above).
-load=$("$PY" - "$ROOT" "$WORK/xdg/guix-revive" <<'EOF'
+load=$("$PY" - "$ROOT" "$WORK/xdg-pack/guix-revive" <<'EOF'
 import sys, time
 from revive.core.cache import DerivationCache
 from revive.core.closure import load_closure
 from revive.core.store_dir import StoreDir
-root, cache_dir = sys.argv[1], sys.argv[2]
+root, cache_dir = sys.argv[1], sys.argv[2]  # a pack there (fill_pack)
 store = StoreDir.open("/nix/store")
 def best(**kw):
     times = []

@@ -28,8 +28,9 @@ trusted when:
 A present ``.drv`` that was deleted since (garbage-collected) still shows
 with its content, which remains the truth for its path. A file replaced in
 place by different content under the same store name (impossible in a real
-store, a corrupt copy otherwise) is not noticed; ``guix-revive verify``
-re-reads the files when asked to.
+store, a corrupt copy otherwise) is not noticed here; ``guix-revive verify``
+keeps its report apart, checked against every file of the closure
+(:mod:`revive.core.result_cache`), and re-reads the files when asked to.
 
 Safety: packs are written to a temporary file in the same directory and
 renamed over the old one, so a reader sees a whole old pack or a whole new
@@ -42,7 +43,6 @@ again.
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import marshal
 import os
@@ -56,6 +56,13 @@ from revive.core.closure import CachedClosure, paused_gc
 from revive.core.derivation import Derivation
 from revive.core.errors import ReviveError
 from revive.core.graph import DerivationGraph
+from revive.core.result_cache import (
+    ResultCache,
+    default_cache_dir,
+    physical_key,
+    prune_oldest,
+    unlink_quietly,
+)
 from revive.core.store_dir import StoreDir
 
 __all__ = ["DerivationCache", "default_cache_dir", "FORMAT_VERSION"]
@@ -68,24 +75,17 @@ _UNWRITABLE: Final = (OSError, ValueError, struct.error)
 """What writing can raise: a full or read-only disk, a value marshal refuses,
 a length the prefix cannot hold."""
 
-FORMAT_VERSION: Final = 3
+FORMAT_VERSION: Final = 4
 """Bumped whenever the layout of a pack changes; older packs are ignored."""
 
 _MAGIC: Final = b"guix-revive closure pack\n"
 _CHUNK: Final = 2048
 """Nodes per marshal chunk: bounds the memory of reading and writing a pack."""
 _LENGTH: Final = struct.Struct("<Q")
-_RESULT_SUFFIX: Final = ".result"
-"""Files of results kept with a pack: ``<pack>.<kind>.result``."""
+_OLD_RESULT_SUFFIX: Final = ".result"
+"""Results kept with a pack by format 3 (now :mod:`revive.core.result_cache`): cleared."""
 _MAX_PACKS: Final = 16
 """Packs kept; the least recently used ones are deleted beyond this."""
-
-
-def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/guix-revive`` (``~/.cache/guix-revive`` by default)."""
-    base = os.environ.get("XDG_CACHE_HOME", "")
-    root = Path(base) if os.path.isabs(base) else Path.home() / ".cache"
-    return root / "guix-revive"
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +101,6 @@ class _Header:
     """``(root, size, mtime_ns)`` of every root file present when written."""
     nodes: int
     chunks: int
-    token: str
-    """Random, new for every pack written: what results derived from a pack
-    (a verification report) record to know they belong to this very pack."""
 
     def as_tuple(self) -> tuple[Any, ...]:
         return (
@@ -115,7 +112,6 @@ class _Header:
             self.signatures,
             self.nodes,
             self.chunks,
-            self.token,
         )
 
 
@@ -141,7 +137,7 @@ class DerivationCache:
 
     def pack_path(self, store: StoreDir, roots: tuple[str, ...]) -> Path:
         """The file holding the closure of ``roots`` in ``store``."""
-        key = "\0".join((str(FORMAT_VERSION), store.logical, _physical_key(store), *roots))
+        key = "\0".join((str(FORMAT_VERSION), store.logical, physical_key(store), *roots))
         return self.packs_dir / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.pack"
 
     # --- reading -------------------------------------------------------------------
@@ -168,7 +164,7 @@ class DerivationCache:
             header.version != FORMAT_VERSION
             or header.marshal_version != marshal.version
             or header.logical != store.logical
-            or header.physical != _physical_key(store)
+            or header.physical != physical_key(store)
             or header.roots != roots
             or header.signatures != _signatures(store, roots)
         ):
@@ -212,9 +208,9 @@ class DerivationCache:
                 self._write(handle, store, roots, graph)
             os.replace(temp, file)
         except _UNWRITABLE:  # a cache that cannot be written is no cache
-            _unlink(temp)
+            unlink_quietly(temp)
             return
-        self._prune(keep=file)
+        prune_oldest(self.packs_dir, keep=file, limit=_MAX_PACKS, suffix=".pack")
 
     def _write(
         self, handle: BinaryIO, store: StoreDir, roots: tuple[str, ...], graph: DerivationGraph
@@ -225,41 +221,20 @@ class DerivationCache:
             FORMAT_VERSION,
             marshal.version,
             store.logical,
-            _physical_key(store),
+            physical_key(store),
             roots,
             _signatures(store, roots),
             len(paths),
             chunks,
-            os.urandom(16).hex(),
         )
         handle.write(_MAGIC)
         _write_blob(handle, header.as_tuple())
         for start in range(0, len(paths), _CHUNK):
             _write_blob(handle, _chunk(graph, paths[start : start + _CHUNK]))
 
-    def _prune(self, keep: Path) -> None:
-        """Delete the least recently used packs beyond :data:`_MAX_PACKS`."""
-        entries: list[tuple[int, str]] = []
-        try:
-            with os.scandir(self.packs_dir) as listing:
-                for entry in listing:
-                    if entry.name.endswith(".pack"):
-                        try:
-                            entries.append((entry.stat().st_mtime_ns, entry.path))
-                        except OSError:  # deleted meanwhile by another process
-                            continue
-        except OSError:
-            return
-        # The pack just written counts as the newest, whatever the clock says.
-        others = sorted((e for e in entries if e[1] != str(keep)), reverse=True)
-        for _, path in others[_MAX_PACKS - 1 :]:
-            _unlink(path)
-            stem = path[: -len(".pack")]
-            for result in glob.glob(glob.escape(stem) + ".*" + _RESULT_SUFFIX):
-                _unlink(result)
-
     def clear(self) -> int:
-        """Delete every pack (and the results kept with them); returns how many packs."""
+        """Delete every pack (and every kept result); returns how many packs."""
+        ResultCache(self.directory).clear()
         count = 0
         try:
             with os.scandir(self.packs_dir) as listing:
@@ -268,56 +243,10 @@ class DerivationCache:
             return 0
         for entry in entries:
             if entry.name.endswith(".pack"):
-                count += _unlink(entry.path)
-            elif entry.name.endswith(_RESULT_SUFFIX):
-                _unlink(entry.path)
+                count += unlink_quietly(entry.path)
+            elif entry.name.endswith(_OLD_RESULT_SUFFIX):
+                unlink_quietly(entry.path)
         return count
-
-    # --- results derived from a pack -------------------------------------------
-
-    def _token(self, store: StoreDir, roots: tuple[str, ...]) -> str | None:
-        """The token of the current pack of ``roots``, if it is readable."""
-        try:
-            with open(self.pack_path(store, roots), "rb") as handle:
-                if handle.read(len(_MAGIC)) != _MAGIC:
-                    return None
-                header = _Header(*_read_blob(handle, os.fstat(handle.fileno()).st_size))
-        except _DAMAGED:  # an unreadable pack has no results
-            return None
-        return header.token if header.version == FORMAT_VERSION else None
-
-    def load_result(self, store: StoreDir, roots: tuple[str, ...], kind: str) -> Any:
-        """A value saved with :meth:`save_result` for the *current* pack, else ``None``.
-
-        Results computed from a closure (a verification report) depend only on
-        its content, which the pack fixes; a new pack (the closure changed)
-        has a new token, so older results no longer match.
-        """
-        token = self._token(store, roots)
-        if token is None:
-            return None
-        file = self.pack_path(store, roots).with_suffix(f".{kind}{_RESULT_SUFFIX}")
-        try:
-            saved_token, value = marshal.loads(file.read_bytes())
-        except _DAMAGED:  # damaged or absent: no result
-            return None
-        return value if saved_token == token else None
-
-    def save_result(self, store: StoreDir, roots: tuple[str, ...], kind: str, value: Any) -> None:
-        """Keep ``value`` (marshal-able) with the current pack of ``roots`` (atomically)."""
-        token = self._token(store, roots)
-        if token is None:
-            return
-        file = self.pack_path(store, roots).with_suffix(f".{kind}{_RESULT_SUFFIX}")
-        temp = ""
-        try:
-            fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=file.parent)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(marshal.dumps((token, value)))
-            os.replace(temp, file)
-        except _UNWRITABLE:  # a result that cannot be kept is recomputed
-            if temp:
-                _unlink(temp)
 
 
 def _chunk(graph: DerivationGraph, paths: list[str]) -> tuple[Any, ...]:
@@ -360,13 +289,6 @@ def _read_blob(handle: BinaryIO, size: int) -> Any:
     return marshal.loads(blob)
 
 
-def _physical_key(store: StoreDir) -> str:
-    try:
-        return os.path.realpath(store.physical)
-    except OSError:  # pragma: no cover - realpath only fails on exotic loops
-        return str(store.physical)
-
-
 def _signatures(store: StoreDir, roots: tuple[str, ...]) -> tuple[tuple[str, int, int], ...]:
     found = []
     for root in roots:
@@ -384,11 +306,3 @@ def _touch(file: Path) -> None:
         os.utime(file)
     except OSError:
         pass
-
-
-def _unlink(path: str | os.PathLike[str]) -> int:
-    try:
-        os.unlink(path)
-    except OSError:
-        return 0
-    return 1

@@ -40,6 +40,7 @@ __all__ = [
     "LoadCancelled",
     "CachedClosure",
     "ClosureCache",
+    "LoadOnly",
     "load_closure",
     "paused_gc",
 ]
@@ -117,6 +118,27 @@ class ClosureCache(Protocol):
         """Remember ``graph`` as the closure of ``roots`` in ``store`` (never raises)."""
 
 
+class LoadOnly:
+    """A :class:`ClosureCache` that is read but never written.
+
+    For a command that loads a closure for one answer it keeps itself
+    (``verify`` keeps its report, checked against every file): writing a
+    pack costs about a third of loading the closure, for a later command
+    that may never come. A pack written by another command is still used.
+    """
+
+    def __init__(self, cache: ClosureCache) -> None:
+        self.cache = cache
+        """Where loads come from."""
+
+    def load(self, store: StoreDir, roots: tuple[str, ...]) -> CachedClosure | None:
+        """What the underlying cache has."""
+        return self.cache.load(store, roots)
+
+    def save(self, store: StoreDir, roots: tuple[str, ...], graph: DerivationGraph) -> None:
+        """Nothing: see the class docstring."""
+
+
 def load_closure(
     roots: Iterable[str],
     store: StoreDir,
@@ -125,6 +147,7 @@ def load_closure(
     progress: Callable[[LoadProgress], None] | None = None,
     cancel: threading.Event | None = None,
     workers: int | None = None,
+    texts: dict[str, bytes] | None = None,
 ) -> DerivationGraph:
     """The graph of ``roots`` (logical ``.drv`` paths) and everything they depend on.
 
@@ -138,6 +161,9 @@ def load_closure(
             :class:`LoadCancelled`.
         workers: processes to spread a big load over (default: one per
             CPU); 1 reads everything in this process.
+        texts: when given, the bytes of each file read and parsed in this
+            process are put in it by path (what :func:`revive.core.verify.verify_graph`
+            hashes; nothing for nodes re-opened from the cache or read by workers).
 
     Raises:
         LoadCancelled: ``cancel`` was set.
@@ -168,6 +194,7 @@ def load_closure(
         progress,
         cancel,
         default_workers() if workers is None else workers,
+        texts,
     )
     if cache is not None:
         cache.save(store, root_paths, graph)
@@ -184,8 +211,10 @@ class _Walk:
         known: Mapping[str, Derivation],
         progress: Callable[[LoadProgress], None] | None,
         cancel: threading.Event | None,
+        texts: dict[str, bytes] | None = None,
     ) -> None:
         self.store = store
+        self.texts = texts
         self.known = known
         self.progress = progress
         self.cancel = cancel
@@ -245,7 +274,7 @@ class _Walk:
         """Handle queued nodes in this process (stop early once ``until`` are queued)."""
         queue = self.queue
         known = self.known
-        edges = self.edges
+        edges, texts = self.edges, self.texts
         logical, physical = self.logical, self.physical
         while self.index < len(queue):
             if until is not None and len(queue) - self.index >= until:
@@ -257,7 +286,7 @@ class _Walk:
             if drv is not None:
                 self.add(path, drv)
             else:
-                self.apply(path, *load_one(logical, physical, path, edges))
+                self.apply(path, *load_one(logical, physical, path, edges, texts))
 
     def parallel(self, workers: int) -> None:
         """Handle the rest of the queue with worker processes (or alone if they fail).
@@ -317,8 +346,9 @@ def _walk(
     progress: Callable[[LoadProgress], None] | None,
     cancel: threading.Event | None,
     workers: int,
+    texts: dict[str, bytes] | None = None,
 ) -> DerivationGraph:
-    walk = _Walk(roots, store, known, progress, cancel)
+    walk = _Walk(roots, store, known, progress, cancel, texts)
     with paused_gc():
         if workers > 1 and not known:
             # Small closures never pay for starting processes: go on alone

@@ -72,7 +72,11 @@ def missing_message(path: str, file: str) -> str:
 
 
 def load_one(
-    logical: str, physical: str, path: str, edges: dict[object, InputDrv] | None = None
+    logical: str,
+    physical: str,
+    path: str,
+    edges: dict[object, InputDrv] | None = None,
+    texts: dict[str, bytes] | None = None,
 ) -> tuple[int, Any]:
     """Read and parse the ``.drv`` at store path ``path``.
 
@@ -82,6 +86,8 @@ def load_one(
         path: the ``.drv`` store path.
         edges: the table that makes equal input edges of a closure one
             tuple (see :func:`revive.core.drv_scan.scan_fields`).
+        texts: when given, the bytes of a file parsed are put in it under
+            ``path`` (``verify`` hashes them instead of reading them again).
 
     Returns:
         ``(LOADED, (name, fields))``, or ``(MISSING | MALFORMED, one-line error)``.
@@ -101,6 +107,8 @@ def load_one(
     if path.endswith(".drv") and path[cut + 32 : cut + 33] == "-":
         fields = scan_bytes(data, edges)
         if fields is not None:
+            if texts is not None:
+                texts[path] = data
             return LOADED, (path[cut + 33 : -4], fields)
     # Unusual or broken: the careful parser reads it or says where it is
     # wrong; the name then comes from the path as usual.
@@ -108,6 +116,8 @@ def load_one(
         drv = parse_derivation_bytes(data, file, Derivation.name_from_path(path))
     except DerivationError as err:
         return MALFORMED, str(err)
+    if texts is not None:
+        texts[path] = data
     return LOADED, (drv.name, drv.fields())
 
 

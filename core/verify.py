@@ -19,9 +19,8 @@ import hashlib
 import os
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from itertools import chain
-from typing import Any, cast
+from typing import cast
 
 from revive.core.aterm import escape_string, serialize_derivation
 from revive.core.compiled import MODULE
@@ -32,90 +31,9 @@ from revive.core.graph import DerivationGraph
 from revive.core.load_worker import read_file
 from revive.core.store_dir import StoreDir
 from revive.core.store_path import make_store_path, output_path_name
+from revive.core.verify_report import Mismatch, VerifyReport
 
 __all__ = ["Mismatch", "VerifyReport", "verify_graph", "VerifyCancelled"]
-
-
-@dataclass(frozen=True, slots=True)
-class Mismatch:
-    """One thing stored somewhere else than its content says (or unreadable)."""
-
-    path: str
-    """The ``.drv`` store path of the derivation concerned."""
-    kind: str
-    """``drv-path``, ``output``, ``env`` or ``malformed``."""
-    found: str
-    """What the file says (for ``malformed``: the one-line error)."""
-    expected: str = ""
-    """What it should be (empty for ``malformed``)."""
-    output: str = ""
-    """The output (or environment variable) concerned, for ``output``/``env``."""
-
-    def __str__(self) -> str:
-        if self.kind == "drv-path":
-            return f"{self.path}: .drv path should be {self.expected}"
-        if self.kind == "output":
-            return f"{self.path}: output {self.output} is {self.found}, should be {self.expected}"
-        if self.kind == "env":
-            return (
-                f"{self.path}: environment variable {self.output} is {self.found or '(unset)'}, "
-                f"should be {self.expected}"
-            )
-        return f"{self.path}: malformed: {self.found}"
-
-
-@dataclass(frozen=True, slots=True)
-class VerifyReport:
-    """The outcome of :func:`verify_graph`."""
-
-    derivations: int
-    """Nodes of the graph (loaded, missing and malformed)."""
-    fixed_output: int
-    """Loaded fixed-output derivations."""
-    mismatches: tuple[Mismatch, ...]
-    """Everything wrong, in graph order (malformed files included)."""
-    missing: tuple[str, ...]
-    """Nodes whose ``.drv`` file is absent."""
-    unchecked: tuple[tuple[str, str], ...]
-    """``(path, why)`` of derivations whose outputs could not be recomputed."""
-
-    @property
-    def ok(self) -> bool:
-        """True when nothing is wrong (missing files are not mismatches)."""
-        return not self.mismatches
-
-    def to_plain(self) -> tuple[object, ...]:
-        """The report as plain tuples (for the cache; see :meth:`from_plain`)."""
-        return (
-            self.derivations,
-            self.fixed_output,
-            tuple((m.path, m.kind, m.found, m.expected, m.output) for m in self.mismatches),
-            self.missing,
-            self.unchecked,
-        )
-
-    @classmethod
-    def from_plain(cls, plain: Any) -> VerifyReport | None:
-        """The report :meth:`to_plain` gave, or ``None`` if ``plain`` is not one."""
-        try:
-            derivations, fixed, mismatches, missing, unchecked = plain
-            report = cls(
-                int(derivations),
-                int(fixed),
-                tuple(Mismatch(*m) for m in mismatches),
-                tuple(str(p) for p in missing),
-                tuple((str(p), str(w)) for p, w in unchecked),
-            )
-        except (TypeError, ValueError):
-            return None
-        return report
-
-    def summary(self) -> str:
-        """``N derivations, F fixed-output, M mismatches, K missing``."""
-        return (
-            f"{self.derivations} derivations, {self.fixed_output} fixed-output, "
-            f"{len(self.mismatches)} mismatches, {len(self.missing)} missing"
-        )
 
 
 class VerifyCancelled(ReviveError):
@@ -126,6 +44,7 @@ def verify_graph(
     graph: DerivationGraph,
     *,
     store: StoreDir | None = None,
+    texts: dict[str, bytes] | None = None,
     progress: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> VerifyReport:
@@ -138,10 +57,13 @@ def verify_graph(
             what the node holds is then hashed from the file's bytes instead
             of being serialized again (see :class:`_Checker`); the report is
             the same.
+        texts: the bytes of ``.drv`` files already read, by path (what
+            ``load_closure(texts=…)`` fills): used, and taken out of the
+            dict, instead of reading those files again. Only with ``store``.
         progress: called with ``(done, total)`` every few hundred nodes.
         cancel: when set, stops with :class:`VerifyCancelled`.
     """
-    checker = _Checker(graph, store)
+    checker = _Checker(graph, store, texts)
     total = len(graph)
     done = 0
     for path in graph:
@@ -215,13 +137,20 @@ class _Checker:
     :mod:`revive.core.derivation_hash`.
     """
 
-    def __init__(self, graph: DerivationGraph, store: StoreDir | None = None) -> None:
+    def __init__(
+        self,
+        graph: DerivationGraph,
+        store: StoreDir | None = None,
+        texts: dict[str, bytes] | None = None,
+    ) -> None:
         self.graph = graph
         self.store_dir = graph.store_dir
         self.physical = (
             None if store is None or _verify_paths is None else os.path.join(store.physical, "")
         )
         """Where the ``.drv`` files are read from (ending with ``/``), or ``None``."""
+        self.texts = texts if texts is not None else {}
+        """Bytes the loader read, by path; each is dropped once hashed (memory)."""
         self.memo: dict[str, str | None] = {}
         """Hex hash modulo of each done node; ``None`` when it cannot be known."""
         self.entered: dict[str, int] = {}
@@ -237,6 +166,9 @@ class _Checker:
         """The bytes of the ``.drv`` file of ``path``, or ``None`` (no store, unreadable)."""
         if self.physical is None:
             return None
+        data = self.texts.pop(path, None)
+        if data is not None:
+            return data
         try:
             return read_file(self.physical + path[path.rfind("/") + 1 :])
         except OSError:

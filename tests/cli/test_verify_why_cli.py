@@ -36,19 +36,23 @@ def test_verify_the_whole_corpus(guix2020_store: Path, capsys: pytest.CaptureFix
     assert out.splitlines() == ["401 derivations, 149 fixed-output, 0 mismatches, 0 missing"]
 
 
-def test_verify_uses_and_fills_the_cache(
+def test_verify_keeps_its_report_not_the_closure(
     guix2020_store: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Without --no-cache the closure goes to the (test's private) XDG cache and back."""
+    """Without --no-cache the report goes to the (test's private) XDG cache, no closure pack."""
     from revive.core.cache import DerivationCache
 
-    assert not list(DerivationCache().directory.glob("closures/*.pack"))
-    for _ in range(2):
+    directory = DerivationCache().directory
+    for again in (False, True):
         assert main(["verify", "--store", str(guix2020_store), HELLO]) == 0
-        assert (
-            capsys.readouterr().out == "210 derivations, 81 fixed-output, 0 mismatches, 0 missing\n"
-        )
-    assert len(list(DerivationCache().directory.glob("closures/*.pack"))) == 1
+        captured = capsys.readouterr()
+        assert captured.out == "210 derivations, 81 fixed-output, 0 mismatches, 0 missing\n"
+        assert ("report reused" in captured.err) is again
+    assert not list(directory.glob("closures/*.pack"))
+    assert len(list(directory.glob("results/*.verify"))) == 1
+    # --no-cache neither reads nor writes it.
+    assert main(["verify", "--no-cache", "--store", str(guix2020_store), HELLO]) == 0
+    assert "report reused" not in capsys.readouterr().err
 
 
 def test_verify_reports_every_mismatch(
@@ -159,22 +163,72 @@ def test_why_without_a_match(guix2020_store: Path, capsys: pytest.CaptureFixture
 def test_a_verified_closure_keeps_its_report(
     guix2020_store: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The second verify of the same closure reuses the report kept with its pack."""
-    from revive.core.cache import DerivationCache
+    """The second verify of the same closure reuses the report kept for its files."""
+    import time
+
+    from revive.core.closure import load_closure
+    from revive.core.result_cache import ResultCache
     from revive.core.store_dir import StoreDir
     from revive.core.verify import VerifyReport
 
     args = ["verify", "--store", str(guix2020_store), HELLO]
     assert main(args) == 0
     capsys.readouterr()
-    # Plant a different report for this very pack: it is what gets printed.
+    # Plant a different report for these very files: it is what gets printed.
     store, roots = StoreDir.open(guix2020_store), (HELLO,)
     planted = VerifyReport(7, 3, (), (), ())
-    DerivationCache().save_result(store, roots, "verify", planted.to_plain())
+    paths = list(load_closure(roots, store))
+    assert ResultCache().save(store, roots, "verify", planted.to_plain(), paths, time.time_ns())
     assert main(args) == 0
-    assert capsys.readouterr().out == "7 derivations, 3 fixed-output, 0 mismatches, 0 missing\n"
+    captured = capsys.readouterr()
+    assert captured.out == "7 derivations, 3 fixed-output, 0 mismatches, 0 missing\n"
+    assert "report reused" in captured.err
     # --rehash computes it again (and keeps the true one).
     assert main([*args[:1], "--rehash", *args[1:]]) == 0
     assert capsys.readouterr().out.startswith("210 derivations")
     assert main(args) == 0
     assert capsys.readouterr().out.startswith("210 derivations")
+
+
+def test_a_kept_report_is_dropped_when_any_file_changes(
+    store_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """End to end: reused while nothing changed; touched, edited or deleted: hashed again."""
+    import os
+    import time
+
+    # Files changed within 2 s of a verification leave no report: let the copy settle.
+    time.sleep(2.1)
+    args = ["verify", "--store", str(store_copy), HELLO]
+    json_args = ["verify", "--json", "--store", str(store_copy), HELLO]
+    assert main(json_args) == 0
+    first = capsys.readouterr()
+    assert "report reused" not in first.err
+    assert main(json_args) == 0
+    again = capsys.readouterr()
+    assert "report reused" in again.err and again.out == first.out
+    tarball = store_copy / Path(TARBALL).name
+    # Touched: the same verdict, but computed again.
+    os.utime(tarball)
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "report reused" not in captured.err
+    assert captured.out == "210 derivations, 81 fixed-output, 0 mismatches, 0 missing\n"
+    # (That run kept nothing: a file had changed just before it.)
+    time.sleep(2.1)
+    assert main(args) == 0
+    assert "report reused" not in capsys.readouterr().err
+    assert main(args) == 0
+    assert "report reused" in capsys.readouterr().err
+    # Edited (its expected hash changed in place): a mismatch now.
+    tarball.write_bytes(tarball.read_bytes().replace(b'"sha256","', b'"sha256","0', 1))
+    assert main(args) == 1
+    captured = capsys.readouterr()
+    assert "report reused" not in captured.err
+    assert " 0 mismatches" not in captured.out.splitlines()[-1]
+    # Deleted: counted as missing.
+    tarball.unlink()
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "report reused" not in captured.err
+    assert captured.out.splitlines()[-1].endswith("0 mismatches, 1 missing")

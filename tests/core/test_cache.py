@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from revive.core.cache import DerivationCache, default_cache_dir
-from revive.core.closure import load_closure
+from revive.core.closure import LoadOnly, load_closure
 from revive.core.graph import DerivationGraph
 from revive.core.store_dir import StoreDir
 
@@ -191,24 +191,16 @@ def test_old_packs_are_pruned(store_copy: StoreDir, cache: DerivationCache) -> N
     assert cache.clear() == 0
 
 
-def test_results_belong_to_one_pack(store_copy: StoreDir, cache: DerivationCache) -> None:
-    """A result kept with a pack is returned for that pack only, never a newer one."""
-    roots = (HELLO,)
-    assert cache.load_result(store_copy, roots, "verify") is None
-    cache.save_result(store_copy, roots, "verify", ("no pack yet",))
-    assert cache.load_result(store_copy, roots, "verify") is None
+def test_a_load_only_cache_reads_packs_and_writes_none(
+    store_copy: StoreDir, cache: DerivationCache
+) -> None:
+    """LoadOnly (verify's) re-opens a pack another load wrote, and never writes one."""
+    load_closure([HELLO], store_copy, cache=LoadOnly(cache))
+    assert not cache.packs_dir.exists()
     graph = load_closure([HELLO], store_copy, cache=cache)
-    cache.save_result(store_copy, roots, "verify", (1, ("a", "b")))
-    assert cache.load_result(store_copy, roots, "verify") == (1, ("a", "b"))
-    assert cache.load_result(store_copy, roots, "other") is None
-    # Loading again keeps the pack: the result stays valid.
-    load_closure([HELLO], store_copy, cache=cache)
-    assert cache.load_result(store_copy, roots, "verify") == (1, ("a", "b"))
-    # A new pack (here: written again) makes older results stale.
-    cache.save(store_copy, roots, graph)
-    assert cache.load_result(store_copy, roots, "verify") is None
-    result = cache.pack_path(store_copy, roots).with_suffix(".verify.result")
-    cache.save_result(store_copy, roots, "verify", "fresh")
-    result.write_bytes(b"\x00garbage")
-    assert cache.load_result(store_copy, roots, "verify") is None
-    assert cache.clear() == 1 and not result.exists()
+    # Every file but the root's gone: only the pack can give the closure now.
+    for file in Path(store_copy.physical).iterdir():
+        if file.name != Path(HELLO).name:
+            file.unlink()
+    again = load_closure([HELLO], store_copy, cache=LoadOnly(cache))
+    assert same_graph(again, graph)

@@ -32,6 +32,11 @@ def test_corpus_hashes_equal_the_reference(guix2020_store: Path) -> None:
         "401 derivations, 149 fixed-output, 0 mismatches, 0 missing"
     )
     assert verify_graph(graph, store=store) == report
+    # With the bytes the loader read (each taken out once hashed).
+    texts: dict[str, bytes] = {}
+    assert load_closure([TXT2MAN, HELLO], store, texts=texts).derivations == graph.derivations
+    assert len(texts) == 401
+    assert verify_graph(graph, store=store, texts=texts) == report and not texts
     reference = DerivationHasher(graph.derivation)
     # Serialized, and cut out of the files' bytes.
     for checker in (_Checker(graph), _Checker(graph, store)):
@@ -60,10 +65,12 @@ def test_nix_vectors_verify_in_both_store_dirs(nix_vectors: dict[str, Any], tmp_
             for path, text in vector["closure_drvs_b64"].items():
                 (folder / Path(path).name).write_bytes(base64.b64decode(text))
             store = StoreDir(store_dir, folder)
-            graph = load_closure([vector["drv_path"]], store)
+            texts: dict[str, bytes] = {}
+            graph = load_closure([vector["drv_path"]], store, texts=texts)
             report = verify_graph(graph)
             assert report.ok and not report.missing, (entry["name"], report.mismatches)
             assert verify_graph(graph, store=store) == report
+            assert verify_graph(graph, store=store, texts=texts) == report
 
 
 # Strings that exercise escaping in every field the checker splices.
@@ -179,6 +186,44 @@ def test_the_bytes_path_reports_what_serializing_reports(
             file.unlink()
     graph = DerivationGraph.from_derivations("/gnu/store", (order[-1],), derivs)
     assert verify_graph(graph, store=store) == verify_graph(graph)
+
+
+@settings(max_examples=60, deadline=None)
+@given(closure=closures(), data=st.data())
+def test_the_loaders_bytes_give_what_serializing_gives(
+    closure: tuple[dict[str, Derivation], list[str]], data: st.DataObject, tmp_path_factory: Any
+) -> None:
+    """Bytes handed over by the loader, then the files changed or deleted: the same report.
+
+    The bytes are what was parsed, whatever the files hold now; bytes that
+    are not the node's (handed over wrongly, or of another file) take the
+    serializing path like a changed file does.
+    """
+    derivs, order = closure
+    folder = tmp_path_factory.mktemp("store")
+    store = write_store(folder, derivs)
+    for path in data.draw(st.lists(st.sampled_from(order), max_size=2, unique=True)):
+        file = folder / Path(path).name
+        if data.draw(st.booleans()):
+            file.write_bytes(file.read_bytes().replace(b"a", b"\\a", 1))  # not canonical
+        else:
+            file.unlink()
+    texts: dict[str, bytes] = {}
+    graph = load_closure([order[-1]], store, texts=texts)
+    reference = verify_graph(graph)
+    # After loading: files changed again or deleted, bytes swapped between nodes.
+    for path in data.draw(st.lists(st.sampled_from(order), max_size=3, unique=True)):
+        change = data.draw(st.sampled_from(["rewrite", "gone", "swap", "drop"]))
+        file = folder / Path(path).name
+        if change == "rewrite" and file.exists():
+            file.write_bytes(file.read_bytes() + b" ")
+        elif change == "gone":
+            file.unlink(missing_ok=True)
+        elif change == "swap" and path in texts:
+            texts[path] = texts[data.draw(st.sampled_from(sorted(texts)))]
+        elif change == "drop":
+            texts.pop(path, None)
+    assert verify_graph(graph, store=store, texts=texts) == reference
 
 
 def test_a_wrong_output_path_is_one_mismatch(guix2020_store: Path) -> None:

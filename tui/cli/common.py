@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import textwrap
 from collections.abc import Sequence
-from typing import Any
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from revive.core.errors import ReviveError
 from revive.core.store_path import DEFAULT_STORE_DIR
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = [
     "HelpFormatter",
@@ -111,6 +111,8 @@ def is_terminal() -> bool:
 
 def console() -> Console:
     """A Rich console on standard output; plain (no colour, no wrapping) when piped."""
+    from rich.console import Console  # here: Rich is slow to import, and a report may not need it
+
     if is_terminal():
         return Console(highlight=False)
     return Console(highlight=False, no_color=True, soft_wrap=True, width=10_000)
@@ -118,5 +120,7 @@ def console() -> Console:
 
 def print_json(value: Any) -> None:
     """Print ``value`` as indented JSON on standard output."""
+    import json
+
     json.dump(value, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")

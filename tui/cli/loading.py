@@ -9,13 +9,17 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from revive.core.cache import DerivationCache
-from revive.core.closure import LoadProgress, load_closure
 from revive.core.errors import ReviveError, StoreError
-from revive.core.graph import DerivationGraph
 from revive.core.store_dir import StoreDir
 from revive.tui.cli.common import store_directory, store_given
+
+if TYPE_CHECKING:
+    # The loader is imported when a closure is loaded, not with this module:
+    # `verify` reusing a kept report never loads one.
+    from revive.core.closure import ClosureCache, LoadProgress
+    from revive.core.graph import DerivationGraph
 
 __all__ = [
     "add_cache_option",
@@ -79,9 +83,16 @@ def check_roots(
 
 
 def load_roots(
-    store: StoreDir, args: Sequence[str], *, use_cache: bool
+    store: StoreDir,
+    args: Sequence[str],
+    *,
+    use_cache: bool,
+    texts: dict[str, bytes] | None = None,
+    cache: ClosureCache | None = None,
 ) -> tuple[list[str], DerivationGraph]:
     """Resolve the ``.drv`` arguments, load their closure, check every root was read.
+
+    ``texts``, ``cache``: see :func:`load_graph`.
 
     Returns:
         The roots' logical paths (one per argument) and the closure.
@@ -90,16 +101,36 @@ def load_roots(
         ReviveError: an argument names no ``.drv``, or a root cannot be read.
     """
     roots = resolve_roots(store, args)
-    graph = load_graph(store, list(dict.fromkeys(roots)), use_cache=use_cache)
+    graph = load_graph(
+        store, list(dict.fromkeys(roots)), use_cache=use_cache, texts=texts, cache=cache
+    )
     check_roots(graph, store, roots, args)
     return roots, graph
 
 
-def load_graph(store: StoreDir, roots: Sequence[str], *, use_cache: bool) -> DerivationGraph:
-    """Load the closure of ``roots``, with a transient progress bar on a terminal."""
-    cache = DerivationCache() if use_cache else None
+def load_graph(
+    store: StoreDir,
+    roots: Sequence[str],
+    *,
+    use_cache: bool,
+    texts: dict[str, bytes] | None = None,
+    cache: ClosureCache | None = None,
+) -> DerivationGraph:
+    """Load the closure of ``roots``, with a transient progress bar on a terminal.
+
+    ``texts``, when given, receives the bytes of the files read (see
+    :func:`~revive.core.closure.load_closure`). ``cache``, when given, is
+    the cache used with ``use_cache`` (default: :class:`DerivationCache`).
+    """
+    from revive.core.cache import DerivationCache
+    from revive.core.closure import load_closure
+
+    if not use_cache:
+        cache = None
+    elif cache is None:
+        cache = DerivationCache()
     if not sys.stderr.isatty():
-        return load_closure(roots, store, cache=cache)
+        return load_closure(roots, store, cache=cache, texts=texts)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     with Progress(
@@ -114,4 +145,4 @@ def load_graph(store: StoreDir, roots: Sequence[str], *, use_cache: bool) -> Der
         def report(step: LoadProgress) -> None:
             bar.update(task, completed=step.done, total=step.discovered)
 
-        return load_closure(roots, store, cache=cache, progress=report)
+        return load_closure(roots, store, cache=cache, progress=report, texts=texts)
