@@ -1,0 +1,71 @@
+"""Rough edges found by walking the README as a new user (after issue 9)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.app import App, ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Input, Label
+
+from revive.core.demo.generate import GenerateProgress
+from revive.core.demo.model import DemoEnvironment
+from revive.tui.app import ReviveApp
+from revive.tui.screens.graph import GraphScreen
+from revive.tui.screens.move_upstream import MoveUpstreamScreen
+from revive.tui.session import LoadPlan
+from revive.tui.widgets.loading_panel import LoadingPanel
+
+SIZE = (120, 36)
+
+
+async def test_a_long_generation_step_wraps_in_a_narrow_pane() -> None:
+    """The first-run line ("… (11 of 14 steps): created …") is never cut at the pane's edge."""
+
+    class Harness(App[None]):
+        CSS = "#pane { width: 40; }"
+
+        def compose(self) -> ComposeResult:
+            with Vertical(id="pane"):
+                yield LoadingPanel()
+
+    app = Harness()
+    async with app.run_test(size=(100, 20)) as pilot:
+        panel = app.query_one(LoadingPanel)
+        panel.show_generating(GenerateProgress(11, 14, "created svn/www.tug.org/texlive"))
+        await pilot.pause()
+        label = panel.query_one("#loading-label", Label)
+        assert label.size.width <= 40
+        shown = "".join(
+            strip.text for strip in label.render_lines(label.region.reset_offset)
+        ).replace(" ", "")
+        assert "(11of14steps):createdsvn/www.tug.org/texlive…" in shown
+
+
+async def test_enter_takes_the_suggested_new_location(
+    make_app: Callable[..., ReviveApp], serve_plan: LoadPlan, demo_env: DemoEnvironment
+) -> None:
+    """m on the moved repository, then enter: the suggestion is used as it is
+    (the dialog said "take the suggestion", an empty input did nothing)."""
+    moved = demo_env.special_of("repository-moved")
+    app = make_app(serve_plan)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, GraphScreen)
+        screen.action_reveal(moved.drv_path)
+        await pilot.press("2")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("m")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, MoveUpstreamScreen)
+        assert dialog.query_one(Input).value == moved.new_location
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen is screen
+        title = str(screen.query_one("#diff-title", Label).render())
+        assert title.startswith(f"User override: fetches {moved.new_location} instead of")
