@@ -6,14 +6,15 @@ from collections.abc import Callable
 
 from textual.app import App, ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Input, Label
+from textual.widgets import DataTable, Input, Label
 
 from revive.core.demo.generate import GenerateProgress
 from revive.core.demo.model import DemoEnvironment
 from revive.tui.app import ReviveApp
+from revive.tui.screens.batch import BatchScreen
 from revive.tui.screens.graph import GraphScreen
 from revive.tui.screens.move_upstream import MoveUpstreamScreen
-from revive.tui.session import LoadPlan
+from revive.tui.session import LoadPlan, Session
 from revive.tui.widgets.loading_panel import LoadingPanel
 
 SIZE = (120, 36)
@@ -69,3 +70,35 @@ async def test_enter_takes_the_suggested_new_location(
         assert app.screen is screen
         title = str(screen.query_one("#diff-title", Label).render())
         assert title.startswith(f"User override: fetches {moved.new_location} instead of")
+
+
+async def test_a_failure_in_the_batch_table_is_whole_and_its_name_kept(
+    make_app: Callable[..., ReviveApp], demo_session: Session
+) -> None:
+    """A long failure reason wraps in its cell; it no longer shrinks a short
+    name to "flowCo…ar.gz" while being cut itself."""
+    app = make_app(session=demo_session)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        batch = BatchScreen("Fetch all downloads", 2)
+        await app.push_screen(batch)
+        await pilot.pause()
+        reason = (
+            "failed: not found: https://bioconductor.org/packages/release/bioc/src/contrib/"
+            "flowCore_1.52.1.tar.gz: HTTP 404 Not Found (from the demo's loopback server)"
+        )
+        batch.advance("flowCore_1.52.1.tar.gz", "url·builtin", reason)
+        batch.advance("bash", "url/exec·builtin", "fetched")
+        batch.finish()
+        await pilot.pause()
+        table = batch.query_one(DataTable)
+        name, _, result = table.get_row_at(0)
+        assert str(name) == "flowCore_1.52.1.tar.gz"
+        assert str(result) == reason
+        row = table.ordered_rows[0]
+        assert row.height > 1
+        # Every line of the reason is drawn inside the dialog.
+        lines = [strip.text for strip in table.render_lines(table.region.reset_offset)]
+        drawn = "".join(line.split("url·builtin", 1)[-1] for line in lines[1 : 1 + row.height])
+        assert "".join(reason.split()) in "".join(drawn.split())
