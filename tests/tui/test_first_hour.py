@@ -13,6 +13,7 @@ from revive.core.demo.model import DemoEnvironment
 from revive.tui.app import ReviveApp
 from revive.tui.screens.batch import BatchScreen
 from revive.tui.screens.graph import GraphScreen
+from revive.tui.screens.help import KEYS_WIDTH, HelpScreen
 from revive.tui.screens.move_upstream import MoveUpstreamScreen
 from revive.tui.session import LoadPlan, Session
 from revive.tui.widgets.loading_panel import LoadingPanel
@@ -102,3 +103,20 @@ async def test_a_failure_in_the_batch_table_is_whole_and_its_name_kept(
         lines = [strip.text for strip in table.render_lines(table.region.reset_offset)]
         drawn = "".join(line.split("url·builtin", 1)[-1] for line in lines[1 : 1 + row.height])
         assert "".join(reason.split()) in "".join(drawn.split())
+
+
+async def test_every_key_in_the_keys_dialog_fits_its_column(
+    make_app: Callable[..., ReviveApp], demo_session: Session
+) -> None:
+    """? lists keys whole ("home / end, pageup / page…" was cut)."""
+    app = make_app(session=demo_session)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, HelpScreen)
+        keys = [keys for _, rows in dialog.sections for keys, _ in rows]
+        assert "pageup / pagedown" in keys
+        assert [k for k in keys if len(k) > KEYS_WIDTH] == []
