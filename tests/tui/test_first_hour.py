@@ -7,6 +7,7 @@ from collections.abc import Callable
 from textual.app import App, ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Label
+from textual.widgets._footer import FooterKey  # not re-exported; textual is pinned
 
 from revive.core.demo.generate import GenerateProgress
 from revive.core.demo.model import DemoEnvironment
@@ -16,6 +17,7 @@ from revive.tui.screens.graph import GraphScreen
 from revive.tui.screens.help import KEYS_WIDTH, HelpScreen
 from revive.tui.screens.move_upstream import MoveUpstreamScreen
 from revive.tui.session import LoadPlan, Session
+from revive.tui.widgets.footer import ReviveFooter
 from revive.tui.widgets.loading_panel import LoadingPanel
 
 SIZE = (120, 36)
@@ -120,3 +122,19 @@ async def test_every_key_in_the_keys_dialog_fits_its_column(
         keys = [keys for _, rows in dialog.sections for keys, _ in rows]
         assert "pageup / pagedown" in keys
         assert [k for k in keys if len(k) > KEYS_WIDTH] == []
+
+
+async def test_the_footer_shows_zoom_whole_at_120_columns_on_a_package(
+    make_app: Callable[..., ReviveApp], demo_session: Session
+) -> None:
+    """On the first screen (the profile selected), the greyed-out fetch key's
+    reason no longer pushes "z Zoom" under the palette key."""
+    app = make_app(session=demo_session)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        footer = app.screen.query_one(ReviveFooter)
+        keys = {k.description: k for k in footer.query(FooterKey)}
+        assert keys["Fetch: FODs only"].has_class("-disabled")
+        palette = footer.query_one("FooterKey.-command-palette", FooterKey)
+        assert keys["Zoom"].region.right <= palette.region.x
