@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from textual.app import App, ComposeResult
 from textual.containers import Vertical
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Label
 from textual.widgets._footer import FooterKey  # not re-exported; textual is pinned
 
@@ -22,6 +23,12 @@ from revive.tui.widgets.footer import ReviveFooter
 from revive.tui.widgets.loading_panel import LoadingPanel
 
 SIZE = (120, 36)
+
+
+async def settled(app: App[object], pilot: Pilot[object]) -> None:
+    """Wait until the app's workers are done and the screen is drawn."""
+    await app.workers.wait_for_complete()
+    await pilot.pause()
 
 
 async def test_a_long_generation_step_wraps_in_a_narrow_pane() -> None:
@@ -55,22 +62,19 @@ async def test_enter_takes_the_suggested_new_location(
     moved = demo_env.special_of("repository-moved")
     app = make_app(serve_plan)
     async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         screen = app.screen
         assert isinstance(screen, GraphScreen)
         screen.action_reveal(moved.drv_path)
         await pilot.press("2")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         await pilot.press("m")
         await pilot.pause()
         dialog = app.screen
         assert isinstance(dialog, MoveUpstreamScreen)
         assert dialog.query_one(Input).value == moved.new_location
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         assert app.screen is screen
         title = str(screen.query_one("#diff-title", Label).render())
         assert title.startswith(f"User override: fetches {moved.new_location} instead of")
@@ -83,8 +87,7 @@ async def test_a_failure_in_the_batch_table_is_whole_and_its_name_kept(
     name to "flowCo…ar.gz" while being cut itself."""
     app = make_app(session=demo_session)
     async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         batch = BatchScreen("Fetch all downloads", 2)
         await app.push_screen(batch)
         await pilot.pause()
@@ -114,8 +117,7 @@ async def test_every_key_in_the_keys_dialog_fits_its_column(
     """? lists keys whole ("home / end, pageup / page…" was cut)."""
     app = make_app(session=demo_session)
     async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         await pilot.press("question_mark")
         await pilot.pause()
         dialog = app.screen
@@ -132,8 +134,7 @@ async def test_the_footer_shows_zoom_whole_at_120_columns_on_a_package(
     reason no longer pushes "z Zoom" under the palette key."""
     app = make_app(session=demo_session)
     async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         footer = app.screen.query_one(ReviveFooter)
         keys = {k.description: k for k in footer.query(FooterKey)}
         assert keys["Fetch: FODs only"].has_class("-disabled")
@@ -147,8 +148,7 @@ async def test_the_fod_list_keeps_its_state_whole_at_80_columns(
     """At 80×24 a long name gives way, not the state ("not fet…" before)."""
     app = make_app(session=demo_session)
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         await pilot.press("f")
         await pilot.pause()
         fod_list = app.screen.query_one(FodList)
