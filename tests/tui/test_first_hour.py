@@ -18,7 +18,6 @@ from revive.tui.screens.graph import GraphScreen
 from revive.tui.screens.help import KEYS_WIDTH, HelpScreen
 from revive.tui.screens.move_upstream import MoveUpstreamScreen
 from revive.tui.session import LoadPlan, Session
-from revive.tui.widgets.fod_list import FodList
 from revive.tui.widgets.footer import ReviveFooter
 from revive.tui.widgets.loading_panel import LoadingPanel
 
@@ -140,18 +139,3 @@ async def test_the_footer_shows_zoom_whole_at_120_columns_on_a_package(
         assert keys["Fetch: FODs only"].has_class("-disabled")
         palette = footer.query_one("FooterKey.-command-palette", FooterKey)
         assert keys["Zoom"].region.right <= palette.region.x
-
-
-async def test_the_fod_list_keeps_its_state_whole_at_80_columns(
-    make_app: Callable[..., ReviveApp], demo_session: Session
-) -> None:
-    """At 80×24 a long name gives way, not the state ("not fet…" before)."""
-    app = make_app(session=demo_session)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settled(app, pilot)
-        await pilot.press("f")
-        await pilot.pause()
-        fod_list = app.screen.query_one(FodList)
-        rows = ["".join(s.text for s in fod_list.render_line(y)) for y in range(1, 10)]
-        assert all("not fetched" in row for row in rows), rows
-        assert any("…" in row.split("not fetched")[0] for row in rows)

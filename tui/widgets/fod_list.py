@@ -46,7 +46,6 @@ _STATE_CLASS = {
 
 _METHOD_WIDTH = 17
 _NAME_SHARE = 0.7
-_STATE_MIN_WIDTH = len("not fetched") + 2
 
 
 class FodList(NodeActions, ScrollView, can_focus=True):
@@ -227,11 +226,9 @@ class FodList(NodeActions, ScrollView, can_focus=True):
         return style
 
     def _columns(self, width: int) -> tuple[int, int, int]:
-        # Names get what they need (up to the longest), the state the rest,
-        # but never less than a whole "not fetched": the state is the point.
+        # Names get what they need (up to the longest), the state the rest.
         rest = max(10, width - 2 - _METHOD_WIDTH)
-        share = min(int(rest * _NAME_SHARE), rest - _STATE_MIN_WIDTH)
-        name = min(self._name_width + 1, max(8, share))
+        name = min(self._name_width + 1, max(8, int(rest * _NAME_SHARE)))
         return _METHOD_WIDTH, name, max(4, rest - name)
 
     def render_line(self, y: int) -> Strip:
