@@ -17,7 +17,9 @@ from revive.tui.screens.batch import BatchScreen
 from revive.tui.screens.graph import GraphScreen
 from revive.tui.screens.help import KEYS_WIDTH, HelpScreen
 from revive.tui.screens.move_upstream import MoveUpstreamScreen
+from revive.tui.screens.rewrite import RewriteScreen
 from revive.tui.session import LoadPlan, Session
+from revive.tui.widgets.diff_view import DiffView
 from revive.tui.widgets.footer import ReviveFooter
 from revive.tui.widgets.loading_panel import LoadingPanel
 
@@ -139,3 +141,31 @@ async def test_the_footer_shows_zoom_whole_at_120_columns_on_a_package(
         assert keys["Fetch: FODs only"].has_class("-disabled")
         palette = footer.query_one("FooterKey.-command-palette", FooterKey)
         assert keys["Zoom"].region.right <= palette.region.x
+
+
+async def test_the_rewrite_dialog_at_80_columns_cuts_nothing(
+    make_app: Callable[..., ReviveApp], demo_session: Session
+) -> None:
+    """r at 80×24: the heading wraps ("… (One col" before), and the diff is laid
+    out for the width left by the scroll bar even before the bar shows (a bar
+    appearing later hid the "):" after a hash)."""
+    app = make_app(session=demo_session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settled(app, pilot)
+        await pilot.press("n", "r")
+        await settled(app, pilot)
+        dialog = app.screen
+        assert isinstance(dialog, RewriteScreen)
+        subtitle = dialog.query_one("#rewrite-subtitle", Label)
+        box = dialog.query_one("#rewrite-dialog").content_region
+        assert subtitle.region.right <= box.right
+        shown = "".join(strip.text for strip in subtitle.render_lines(subtitle.region.reset_offset))
+        assert "(One column: the terminal is narrow.)" in " ".join(shown.split())
+        diff = dialog.query_one(DiffView)
+        room = diff.scrollable_content_region.width
+        assert max(len(line) for line in diff.plain_lines()) <= room
+        # A diff short enough to need no scroll bar keeps the bar's room too.
+        diff.show_rows(diff.rows[:2])
+        await pilot.pause()
+        assert diff.max_scroll_y == 0
+        assert diff.scrollable_content_region.width == room
