@@ -43,8 +43,11 @@ class Attempts:
         mismatches = [e for _, _, e in self.failures if e.reason is FailureReason.HASH_MISMATCH]
         first = mismatches[0] if mismatches else self.failures[0][2]
         others = len(self.failures) - 1
+        # "Places", not "sources": in the app a source is a download (an FOD).
         suffix = (
-            f" (and {others} other source{'s' if others != 1 else ''} failed)" if others else ""
+            f" (also tried {others} other place{'s: all' if others != 1 else ': it'} failed)"
+            if others
+            else ""
         )
         return FetchError(
             first.reason,

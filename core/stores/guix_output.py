@@ -309,7 +309,9 @@ class GuixBuildParser:
             _source, reason, detail = self.failures[0]
             others = len(self.failures) - 1
             if others:
-                detail += f" (and {others} other source{'s' if others != 1 else ''} failed)"
+                # Worded as the embedded builders word it (core/builders/attempts.py).
+                tried = f"{others} other place{'s: all' if others != 1 else ': it'}"
+                detail += f" (also tried {tried} failed)"
             return BuildFailed(drv, reason, detail)
         detail = self.errors[-1] if self.errors else f"guix exited with status {returncode}"
         return BuildFailed(drv, FailureReason.FAILED, detail)

@@ -167,6 +167,9 @@ def test_top_level_help_lists_the_app_options_and_the_demo(
     for option in ("--store DIR", "--backend", "--demo-serve", *COMMANDS):
         assert option in out
     assert str(default_demo_dir()) in out
+    # Where the demo's .drv files are (to try the commands on), and -C/-m for the app.
+    assert str(default_demo_dir() / "store") in out
+    assert "-C FILE | --commit C, -m FILE | SPEC…" in out
     assert out.startswith("usage: guix-revive [ROOT.drv…] [app options]\n")
 
 

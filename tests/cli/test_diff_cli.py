@@ -200,7 +200,12 @@ def test_unreadable_file_is_a_one_line_error(
     missing = tmp_path / "nope.drv"
     assert main(["diff", str(guix2020_store / HELLO), str(missing)]) == 2
     err = capsys.readouterr().err
-    assert err == f"guix-revive: error: {missing}:1:1: cannot read: No such file or directory\n"
+    # Said like every other command, not as a parse error at 1:1.
+    assert err == f"guix-revive: error: {missing}: no such file\n"
+    gone = "/gnu/store/" + "a" * 32 + "-gone.drv"
+    assert main(["diff", "--store", str(tmp_path), gone, str(guix2020_store / HELLO)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"guix-revive: error: {gone}: no such file, and not in the store {tmp_path}\n"
 
 
 def test_malformed_file_is_a_one_line_error(

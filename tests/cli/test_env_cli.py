@@ -301,3 +301,23 @@ def test_live_fetch_into_the_guix_store(environment, loopback, capsys, tmp_path)
     assert states == {"present"}
     wanted = [environment.outputs["url"], environment.outputs["git-old"]]
     assert GuixStore().query_valid(wanted) == set(wanted)
+
+
+def test_roots_listed_from_a_store_copy_need_no_store_option(
+    environment, no_guix, monkeypatch, capsys, tmp_path
+):
+    # GIVEN the root as a file in a copy of some store items, and no --store
+    copied = environment.copy / Path(environment.root).name
+    monkeypatch.setattr(sys, "stdin", io.StringIO(f"{copied}\n"))
+    # THEN the copy is read where it is (like every other command), the same plan
+    assert main(["env", "--roots", "-", "--no-substitutes"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[-1].startswith("7 sources (embedded store):"), captured.err
+    # and a root that cannot be read is bad input (exit 2), not a plan of 0 sources
+    gone = str(environment.copy / ("a" * 32 + "-gone.drv"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO(f"{gone}\n"))
+    assert main(["env", "--roots", "-", "--no-substitutes"]) == 2
+    assert "gone.drv: no such file" in capsys.readouterr().err
+    monkeypatch.setattr(sys, "stdin", io.StringIO("/gnu/store/" + "a" * 32 + "-gone.drv\n"))
+    assert main(["env", "--roots", "-", "--store", str(environment.copy)]) == 2
+    assert "gone.drv: not in the store (looked for" in capsys.readouterr().err

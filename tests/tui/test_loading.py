@@ -112,7 +112,8 @@ async def test_demo_opens_with_no_vcs_program_and_says_what_each_source_needs(
         assert shown.startswith("needs svn (not installed): the demo's repository for it")
         assert "install the Debian package 'subversion'" in shown
         title = str(log.query_one("#build-log-title", Label).render())
-        assert title == "No build yet. Press b to fetch this node."
+        # Not "press b": b would only say the same (found by the first-hour walk).
+        assert title == "Cannot be fetched here: needs svn (not installed)."
 
         # The FOD list too (wide enough for the whole reason: i9-tui shortens labels).
         await pilot.press("f")

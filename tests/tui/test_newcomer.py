@@ -134,7 +134,7 @@ async def test_e_and_E_say_why_there_is_no_failure_yet(
 async def test_b_on_a_package_is_greyed_out_with_the_reason(
     make_app: Callable[..., ReviveApp], demo_session: Session
 ) -> None:
-    """On the profile (not a download) the footer shows "Fetch: downloads only" greyed
+    """On the profile (not a download) the footer shows "Fetch: FODs only" greyed
     out instead of "Fetch", and the Log tab says why; b changes nothing."""
     app = make_app(session=demo_session)
     async with app.run_test(size=SIZE) as pilot:
@@ -146,7 +146,7 @@ async def test_b_on_a_package_is_greyed_out_with_the_reason(
         footer = screen.query_one(ReviveFooter)
         keys = {k.description: k for k in footer.query(FooterKey)}
         assert "Fetch" not in keys
-        assert keys["Fetch: downloads only"].has_class("-disabled")
+        assert keys["Fetch: FODs only"].has_class("-disabled")
         await pilot.press("3")
         await pilot.pause()
         assert str(screen.query_one("#build-log-title", Label).render()) == NOT_A_DOWNLOAD

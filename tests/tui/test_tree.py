@@ -170,7 +170,7 @@ async def test_actions_greyed_out_where_they_make_no_sense(
         await pilot.pause()
         tree = app.screen.query_one(DerivationTree)
         # On a package: no rewrite, not a reference; "Fetch" is replaced by the
-        # greyed-out "Fetch: downloads only" (the reason).
+        # greyed-out "Fetch: FODs only" (the reason).
         assert tree.check_action("rewrite_node", ()) is None
         assert tree.check_action("build_node", ()) is False
         assert tree.check_action("build_unavailable", ()) is None

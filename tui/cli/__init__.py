@@ -78,9 +78,13 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 def _app_epilog() -> str:
     from revive.core.demo.generate import default_demo_dir
 
+    demo = default_demo_dir()
     return (
         "The demo environment is generated on first use, with the sources it fetches, in\n"
-        f"  {default_demo_dir()}\n"
+        f"  {demo}\n"
+        f"(its .drv files, for the commands, in {demo / 'store'}).\n"
+        "guix-revive -C FILE | --commit C, -m FILE | SPEC…: open an environment that\n"
+        "the installed Guix lowers (the options of guix-revive env).\n"
         "Each COMMAND has its own help: guix-revive COMMAND --help."
     )
 

@@ -33,6 +33,7 @@ from revive.core.diff_layout import (
     side_by_side,
     unified_lines,
 )
+from revive.core.errors import StoreError
 from revive.core.store_path import DEFAULT_STORE_DIR, is_store_path, store_dir_of
 from revive.tui.cli.common import HelpFormatter, add_store_option, console, is_terminal, print_json
 
@@ -139,6 +140,7 @@ def locate(arg: str, store: str) -> tuple[str, str, Derivation]:
         ``(physical file, logical store path, derivation)``.
 
     Raises:
+        StoreError: there is no such file.
         DerivationError: the file cannot be read or is malformed.
     """
     file = arg
@@ -146,6 +148,10 @@ def locate(arg: str, store: str) -> tuple[str, str, Derivation]:
         candidate = os.path.join(store, os.path.basename(arg))
         if os.path.exists(candidate):
             file = candidate
+    if not os.path.exists(file):
+        # Said like the other commands do, not as a parse error at line 1, column 1.
+        where = f", and not in the store {store}" if is_store_path(arg) else ""
+        raise StoreError(f"{arg}: no such file{where}")
     base = os.path.basename(file)
     named = is_store_path("/" + base) and base.endswith(".drv")
     drv = read_derivation(file, ("/x/" + base) if named else None)

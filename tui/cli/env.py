@@ -53,8 +53,15 @@ from revive.core.store_path import name_part
 from revive.core.stores.api import BuildEvent, BuildFailed, BuildFinished, BuildStarted, Store
 from revive.core.stores.embedded import default_store_root
 from revive.core.stores.select import open_store
-from revive.tui.cli.common import HelpFormatter, add_store_option, console, is_terminal
+from revive.tui.cli.common import (
+    HelpFormatter,
+    add_store_option,
+    console,
+    is_terminal,
+    store_directory,
+)
 from revive.tui.cli.fetch_options import add_fetch_options, fetch_options, mirror_config
+from revive.tui.cli.loading import check_roots
 
 __all__ = ["add_parser", "run", "add_lowering_options", "lowering_request"]
 
@@ -201,10 +208,16 @@ def run(args: argparse.Namespace) -> int:
     config = mirror_config(args)
     state_file = _state_path(args)
     previous = None if (args.fresh or state_file is None) else load_state(state_file)
-    source = StoreDir.open(args.store)
     key, roots = _roots(args, previous, err)
+    # Like every command: .drv files listed from a copy of some store items
+    # are read where they are, without --store.
+    source = StoreDir.open(store_directory(args.store, roots))
+    roots = tuple(source.resolve_root(root) for root in roots)
 
     graph = load_closure(list(roots), source)
+    if args.roots is not None:
+        # Roots given as input must be readable (exit 2), not planned as "0 sources".
+        check_roots(graph, source, roots, roots)
     problems = tuple(graph.problems.values())
     for problem in problems[:_MAX_WARNINGS]:
         err.print(f"warning: {problem}", markup=False)

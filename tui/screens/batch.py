@@ -13,10 +13,13 @@ from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, ProgressBar
+from textual.widgets.data_table import ColumnKey
 
 from revive.tui.widgets.text_fit import shorten_middle
 
 __all__ = ["BatchScreen"]
+
+_METHOD_WIDTH = 17
 
 
 class BatchScreen(ModalScreen[None]):
@@ -85,12 +88,24 @@ class BatchScreen(ModalScreen[None]):
             yield Label("escape: stop", id="batch-help")
 
     def on_mount(self) -> None:
+        name_width, result_width = self._widths()
         table = self.query_one(DataTable)
-        table.add_column("name", key="name")
-        table.add_column("method", key="method", width=17)
-        table.add_column("result", key="result")
+        table.add_column("name", key="name", width=name_width)
+        table.add_column("method", key="method", width=_METHOD_WIDTH)
+        table.add_column("result", key="result", width=result_width)
         if self.total == 0:
             self.finish()
+
+    def _widths(self) -> tuple[int, int]:
+        """Cells for the name and the result: the result (a failure's reason) gets
+        the most, and wraps; a long name gives way from its middle."""
+        table = self.query_one(DataTable)
+        # Before the first layout the table has no size: estimate it from the screen.
+        inner = table.size.width or self.app.size.width * 9 // 10 - 4
+        # Each column's padding (1 cell each side) and the vertical scroll bar.
+        room = max(30, inner - 3 * 2 - 2 - _METHOD_WIDTH)
+        name = max(12, min(32, room * 2 // 5))
+        return name, room - name
 
     def advance(self, name: str, badge: str, result: str) -> None:
         """One more node is done, with ``result`` (``fetched``, ``failed: …``)."""
@@ -106,10 +121,15 @@ class BatchScreen(ModalScreen[None]):
         style = self.get_component_rich_style(
             "batch--failed" if failed else "batch--done", partial=True
         )
-        # The result is what matters: a long name gives way, from its middle.
-        room = max(12, self.size.width - 17 - len(result) - 8)
-        self.query_one(DataTable).add_row(
-            Text(shorten_middle(name, room)), Text(badge), Text(result, style=style)
+        # The result is what matters: it wraps over as many lines as it needs,
+        # and a long name gives way, from its middle.
+        table = self.query_one(DataTable)
+        room = table.columns[ColumnKey("name")].width
+        table.add_row(
+            Text(shorten_middle(name, room)),
+            Text(badge),
+            Text(result, style=style),
+            height=None,
         )
 
     def finish(self) -> None:

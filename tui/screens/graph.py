@@ -358,11 +358,13 @@ class GraphScreen(ArchivalActions, NodeActions, Screen[None]):
         elif tab == "tab-diff":
             self._show_diff(path)
         elif tab == "tab-log":
+            status = session.node_status(path)
             self.query_one(BuildLog).show(
                 path,
                 session.log(path),
-                session.status[path].fetching,
+                status.fetching,
                 fetchable=session.graph.is_fixed_output(path),
+                blocked=None if status.valid else status.blocked,
             )
         elif tab == "tab-referrers":
             self.query_one(ReferrersList).show_referrers(path, session.referrers(path))

@@ -13,7 +13,10 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-__all__ = ["HelpScreen", "key_rows"]
+__all__ = ["KEYS_WIDTH", "HelpScreen", "key_rows"]
+
+KEYS_WIDTH = 26
+"""Cells of the keys column (keys longer than that would be cut with ``…``)."""
 
 _KEY_NAMES = {
     "slash": "/",
@@ -27,7 +30,9 @@ _KEY_NAMES = {
 _EXTRA_TREE_KEYS: tuple[tuple[str, str], ...] = (
     ("enter / space", "Expand or collapse; on a ↑ reference, jump to the first occurrence"),
     ("shift+left / shift+right", "Parent / next ancestor"),
-    ("home / end, pageup / pagedown", "Top / bottom, page up / down"),
+    # Two rows: together the keys are wider than their column and were cut.
+    ("home / end", "Top / bottom"),
+    ("pageup / pagedown", "Page up / down"),
 )
 
 
@@ -84,7 +89,7 @@ class HelpScreen(ModalScreen[None]):
     @staticmethod
     def _table(title: str, rows: list[tuple[str, str]]) -> Table:
         table = Table(title=title, title_justify="left", show_header=False, expand=True, box=None)
-        table.add_column("keys", style="bold", width=26, no_wrap=True)
+        table.add_column("keys", style="bold", width=KEYS_WIDTH, no_wrap=True)
         table.add_column("what", ratio=1)
         for keys, description in rows:
             table.add_row(Text(keys), Text(description))

@@ -62,8 +62,11 @@ class MoveUpstreamScreen(ModalScreen[tuple[str, str] | None]):
             else:
                 yield Label(Text(self.locations[0] if self.locations else ""), id="move-old-url")
             yield Label("It lives now at:")
+            # A known new location is filled in (and selected when focused):
+            # enter takes it, typing replaces it.
             yield Input(
-                placeholder=self.suggestion or "https://…",
+                value=self.suggestion,
+                placeholder="https://…",
                 suggester=SuggestFromList([self.suggestion]) if self.suggestion else None,
                 id="move-new",
             )
@@ -75,8 +78,8 @@ class MoveUpstreamScreen(ModalScreen[tuple[str, str] | None]):
                 ),
                 id="move-help",
             )
-            accept = "right: take the suggestion · " if self.suggestion else ""
-            yield Label(f"{accept}enter: use it · escape: cancel", id="move-keys")
+            edit = "type to replace it · " if self.suggestion else ""
+            yield Label(f"enter: use it · {edit}escape: cancel", id="move-keys")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

@@ -80,6 +80,7 @@ class BuildLog(Vertical):
         self._count = 0
         self._running = False
         self._fetchable = True
+        self._blocked: str | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="build-log-head"):
@@ -96,11 +97,18 @@ class BuildLog(Vertical):
         return self.query_one("#build-log-lines", RichLog)
 
     def show(
-        self, path: str | None, lines: Iterable[str], running: bool, fetchable: bool = True
+        self,
+        path: str | None,
+        lines: Iterable[str],
+        running: bool,
+        fetchable: bool = True,
+        blocked: str | None = None,
     ) -> None:
-        """Show ``path``'s log so far (``fetchable``: a download, which ``b`` fetches)."""
+        """Show ``path``'s log so far (``fetchable``: a download, which ``b`` fetches;
+        ``blocked``: why it cannot be fetched here, e.g. ``needs svn (not installed)``)."""
         self.path = path
         self._fetchable = fetchable
+        self._blocked = blocked
         log = self.lines_widget
         log.clear()
         count = 0
@@ -132,6 +140,9 @@ class BuildLog(Vertical):
             title.update("Fetching… (x: cancel)")
         elif self._count == 0 and not self._fetchable:
             title.update(NOT_A_DOWNLOAD)
+        elif self._count == 0 and self._blocked:
+            # Not "press b": b would only say the same.
+            title.update(f"Cannot be fetched here: {self._blocked}.")
         elif self._count == 0:
             title.update("No build yet. Press b to fetch this node.")
         else:

@@ -118,6 +118,9 @@ class DiffView(ScrollView, can_focus=True):
     DEFAULT_CSS = """
     DiffView {
         background: $surface;
+        /* Lines are laid out for the width without the scroll bar, whether
+           or not it shows yet: one appearing later would hide their ends. */
+        scrollbar-gutter: stable;
         & > .diff-view--heading { text-style: bold; color: $text-primary; }
         & > .diff-view--key { color: $text-accent; }
         & > .diff-view--dim { color: $text-muted; }

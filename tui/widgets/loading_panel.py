@@ -67,7 +67,8 @@ class LoadingPanel(Vertical):
 
     DEFAULT_CSS = """
     LoadingPanel {
-        & > #loading-label { color: $text-muted; }
+        /* The whole width, so that a long step wraps instead of being cut. */
+        & > #loading-label { color: $text-muted; width: 100%; }
         & > #loading-error { display: none; color: $text-error; text-style: bold; }
         & > #loading-next { display: none; margin-top: 1; }
         &.-failed > #loading-error { display: block; }

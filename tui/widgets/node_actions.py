@@ -31,7 +31,7 @@ NODE_ACTION_BINDINGS = [
     ),
     # Shown greyed out in place of "Fetch" on a node that is not a download,
     # so that the footer says why b does nothing there.
-    Binding("b", "build_unavailable", "Fetch: downloads only", tooltip=NOT_A_DOWNLOAD),
+    Binding("b", "build_unavailable", "Fetch: FODs only", tooltip=NOT_A_DOWNLOAD),
     Binding("x", "cancel_build", "Cancel", show=False, tooltip="Cancel this node's fetch"),
     Binding("y", "copy_path", "Copy path", show=False, tooltip="Copy the store path"),
 ]
@@ -123,7 +123,7 @@ class NodeActions:
             return (session is not None and session.can_rewrite(path)) or None
         fod = session is not None and path is not None and session.graph.is_fixed_output(path)
         if action == "build_node":
-            # A package: hidden, so that the greyed "Fetch: downloads only" shows instead.
+            # A package: hidden, so that the greyed "Fetch: FODs only" shows instead.
             if not fod:
                 return False
             return (session is not None and session.can_build(path)) or None

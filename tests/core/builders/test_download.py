@@ -168,7 +168,7 @@ async def test_404_everywhere_is_not_found_and_disarchive_is_reported(
     with pytest.raises(FetchError) as info:
         await run_builder(spec, make_ctx(options(methods=ALL_LOCAL), read_item=items.__getitem__))
     assert info.value.reason is FailureReason.NOT_FOUND
-    assert str(info.value) == f"{url}: HTTP 404 Not Found (and 2 other sources failed)"
+    assert str(info.value) == f"{url}: HTTP 404 Not Found (also tried 2 other places: all failed)"
     assert [k for k, _ in attempts(make_ctx.events)] == [
         AttemptKind.UPSTREAM,
         AttemptKind.CONTENT_ADDRESSED,

@@ -85,7 +85,7 @@ def test_404(corpus_dir):
         MISSING,
         FailureReason.NOT_FOUND,
         "http://127.0.0.1:48979/missing-1.0.tar.gz: HTTP 404 File not found "
-        "(and 5 other sources failed)",
+        "(also tried 5 other places: all failed)",
     )
     assert [e.kind for e in events if isinstance(e, BuildAttempt)] == [
         AttemptKind.UPSTREAM,
