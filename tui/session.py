@@ -822,6 +822,11 @@ def open_session(
         if on_roots is not None:
             on_roots(RootsRead(opened.store, opened.roots, opened.title))
         graph = load_closure(opened.roots, opened.store, progress=on_progress, cancel=cancel)
+        for root in opened.roots:
+            # A root that cannot be read is a failed load (shown in the loading
+            # area), not a tree of one "malformed" node; inputs may be missing.
+            if root in graph.problems:
+                raise ReviveError(str(graph.problems[root]))
         outline = build_outline(graph.roots, lambda p: [i for i, _ in graph.inputs(p)])
         fods = tuple(p for p in outline.order if graph.is_fixed_output(p))
     except BaseException:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Label, ProgressBar, Static
+from textual.worker import WorkerFailed
 
 from revive.core.demo.generate import GenerateProgress
 from revive.core.demo.model import DemoEnvironment
@@ -55,6 +57,16 @@ def _by_name(session: Session, name: str) -> str:
     return next(p for p in session.fods if p.endswith(f"-{name}.drv"))
 
 
+async def wait_for_workers(app: App[object]) -> None:
+    """Wait for every worker, including one failing on purpose.
+
+    Waiting raises for a worker that fails while it is waited for (and not
+    for one already removed): the tests read the failure on screen instead.
+    """
+    with contextlib.suppress(WorkerFailed):
+        await app.workers.wait_for_complete()
+
+
 async def test_demo_opens_with_no_vcs_program_and_says_what_each_source_needs(
     make_app: Callable[..., ReviveApp], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -81,7 +93,7 @@ async def test_demo_opens_with_no_vcs_program_and_says_what_each_source_needs(
     monkeypatch.setattr(LoadingPanel, "show_generating", spy)
     app = make_app(plan)
     async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
+        await wait_for_workers(app)
         await pilot.pause()
         assert [p.done for p, _, _ in shown] == list(range(15))
         assert [(total, done) for _, total, done in shown[6:]] == [(14, d) for d in range(6, 15)]
@@ -126,7 +138,7 @@ async def test_demo_opens_with_no_vcs_program_and_says_what_each_source_needs(
         # Fetching it anyway: a clear, distinct failure, not a crash.
         worker = screen.start_build(svn)
         assert worker is not None
-        await app.workers.wait_for_complete()
+        await wait_for_workers(app)
         await pilot.pause()
         status = session.node_status(svn)
         assert status.state is FetchState.FAILED
@@ -142,12 +154,12 @@ async def test_demo_opens_with_no_vcs_program_and_says_what_each_source_needs(
         hello = _by_name(session, "hello-2.10.tar.gz")
         assert session.node_status(hello).reason is None
         screen.start_build(hello)
-        await app.workers.wait_for_complete()
+        await wait_for_workers(app)
         await pilot.pause()
         assert session.node_status(hello).state is FetchState.VALID
         gone = _by_name(session, "flowCore_1.52.1.tar.gz")
         screen.start_build(gone)
-        await app.workers.wait_for_complete()
+        await wait_for_workers(app)
         await pilot.pause()
         assert (session.node_status(gone).failure or "").startswith("not found")
         # Rewritten, both broken-on-purpose sources fetch: the tarball from the
@@ -157,7 +169,7 @@ async def test_demo_opens_with_no_vcs_program_and_says_what_each_source_needs(
         for path in (gone, moved):
             session.write_rewrite(path, session.preview_rewrite(path))
             screen.start_build(path)
-            await app.workers.wait_for_complete()
+            await wait_for_workers(app)
             await pilot.pause()
             assert session.node_status(path).state is FetchState.VALID, session.log(path)
             assert session.node_status(path).reason is None
@@ -178,7 +190,7 @@ async def test_a_loading_failure_stays_on_screen_until_the_user_acts(
     )
     app = make_app(plan)
     async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
+        await wait_for_workers(app)
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, GraphScreen) and screen.session is None
@@ -200,14 +212,14 @@ async def test_a_loading_failure_stays_on_screen_until_the_user_acts(
 
         # r: the same cause, the same failure, still in place.
         await pilot.press("r")
-        await app.workers.wait_for_complete()
+        await wait_for_workers(app)
         await pilot.pause()
         assert panel.failed == f"{store}: no such store directory"
 
         # Fix the cause, r again: it opens.
         shutil.copytree(demo_env.store_dir, store)
         await pilot.press("r")
-        await app.workers.wait_for_complete()
+        await wait_for_workers(app)
         await pilot.pause()
         assert screen.session is not None and not screen.has_class("-loading")
         assert panel.failed is None and screen.drv_tree.has_focus
@@ -222,7 +234,7 @@ async def test_a_demo_that_cannot_be_generated_says_so_in_place(
     (demo_dir / "notes.txt").write_text("mine\n")
     app = make_app(LoadPlan(demo=True, demo_dir=demo_dir, store_root=tmp_path / "fetched"))
     async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
+        await wait_for_workers(app)
         await pilot.pause()
         panel = app.screen.query_one(LoadingPanel)
         assert panel.failed == f"{demo_dir}: exists and is not a guix-revive demo; not touching it"
@@ -287,7 +299,7 @@ async def test_status_after_reopening_is_shared_by_twins(
 
     app = make_app(plan)
     async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
+        await wait_for_workers(app)
         await pilot.pause()
         screen, session = _screen(app)
         assert [session.node_status(p).state for p in twins] == [FetchState.VALID] * 2
@@ -363,3 +375,25 @@ def test_the_demo_never_goes_to_an_installed_guix(
         assert session.plan.backend == "embedded"
     finally:
         session.close()
+
+
+async def test_a_malformed_root_is_a_loading_failure_not_a_tree(
+    make_app: Callable[..., ReviveApp], tmp_path: Path
+) -> None:
+    """``guix-revive bad.drv``: the parse error with its position, in the loading area."""
+    store = tmp_path / "store"
+    store.mkdir()
+    bad = store / "0123456789abcdfghijklmnpqrsvwxyz-bad.drv"
+    bad.write_text('Derive([("out","/gnu/store/oops')
+    plan = LoadPlan(
+        roots=(str(bad),), store=str(store), store_root=tmp_path / "fetched", backend="embedded"
+    )
+    app = make_app(plan)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_workers(app)
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, GraphScreen) and screen.session is None
+        panel = screen.query_one(LoadingPanel)
+        assert panel.failed is not None
+        assert panel.failed.startswith(f"{bad}:1:") and "unterminated string" in panel.failed
