@@ -10,6 +10,7 @@ corpus needed), so that none of this is skipped on a fresh clone.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from revive.core.demo.store_builder import Fixed, StoreBuilder
+from revive.core.stores.embedded import EmbeddedStore, default_store_root
 from revive.tui.cli import COMMANDS, common, main
 
 TARBALL = b"hello tarball\n"
@@ -289,3 +291,19 @@ def test_write_into_a_file_is_2(
     status, _, err = run(capsys, "rewrite", "--write", file, tiny.source)
     assert status == 2
     assert err == f"guix-revive: error: {file}: not a directory (--write needs one)\n"
+
+
+def test_fods_sees_what_guix_revive_fetched(
+    tiny: Tiny, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """present: yes for an output in guix-revive's own store, not only in the .drv directory."""
+    status, before, _ = run(capsys, "fods", "--json", tiny.package)
+    assert status == 0 and [row["present"] for row in json.loads(before)] == [False]
+    tarball = tmp_path / "hello-1.0.tar.gz"
+    tarball.write_bytes(TARBALL)
+    fetched = EmbeddedStore(default_store_root()).add_fixed(
+        "hello-1.0.tar.gz", tarball, recursive=False
+    )
+    status, after, _ = run(capsys, "fods", "--json", tiny.package)
+    rows = json.loads(after)
+    assert status == 0 and rows[0]["output"] == fetched and rows[0]["present"] is True

@@ -3,7 +3,8 @@
 One row per fixed-output derivation (source download or checkout) of the
 roots' closure: name, fetch method, era, what it fetches (URL, or URL and
 commit/revision), expected hash (nix-base32), output path, and whether the
-output is already in the store directory. A Rich table on a terminal;
+output is already there (in the store directory, or in guix-revive's own
+stores: what `fetch` and the app fetched). A Rich table on a terminal;
 tab-separated lines with a header when piped; ``--json`` for programs.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from rich.table import Table
@@ -38,6 +39,7 @@ from revive.core.fetch.spec import (
 from revive.core.graph import DerivationGraph
 from revive.core.store_dir import StoreDir
 from revive.core.store_path import hash_part
+from revive.core.stores.embedded import META_DIR, EmbeddedStore, default_store_root
 from revive.tui.cli.common import HelpFormatter, add_store_option, console, is_terminal, print_json
 from revive.tui.cli.loading import load_roots, open_store
 
@@ -98,7 +100,7 @@ class FodRow:
     error: str
     """Why the spec is missing (one line), else ``""``."""
     present: bool
-    """True if its output is in the store directory."""
+    """True if its output is in the store directory or in guix-revive's own stores."""
 
     @property
     def source(self) -> str:
@@ -120,12 +122,31 @@ class FodRow:
         return f"{self.derivation.outputs[0].hash_algo}:{self.nix32}"
 
 
+def fetched_outputs(store: StoreDir, paths: Iterable[str]) -> frozenset[str]:
+    """Which of ``paths`` guix-revive's own stores hold: the default embedded
+    store (``guix-revive fetch``) and, for the demo, its ``fetched`` store (the app's).
+
+    Only stores that exist are read; nothing is created.
+    """
+    wanted = list(paths)
+    roots = {default_store_root(), store.physical.parent / "fetched"}
+    found: set[str] = set()
+    for root in roots:
+        if (root / META_DIR / "db.sqlite").is_file():
+            found |= EmbeddedStore(root, store_dir=store.logical).query_valid(wanted)
+    return frozenset(found)
+
+
 def fod_rows(graph: DerivationGraph, store: StoreDir) -> list[FodRow]:
-    """A row for every FOD of ``graph``, sorted by name then path."""
+    """A row for every FOD of ``graph``, sorted by name then path.
+
+    An output is present when it is in the store directory or in one of
+    guix-revive's own stores (:func:`fetched_outputs`).
+    """
+    fods = {path: drv for path, drv in graph.derivations.items() if drv.is_fixed_output}
+    fetched = fetched_outputs(store, (drv.outputs[0].path for drv in fods.values()))
     rows = []
-    for path, drv in graph.derivations.items():
-        if not drv.is_fixed_output:
-            continue
+    for path, drv in fods.items():
         found = classify(drv, store.read_bytes)
         spec: FetchSpec | None = None
         error = ""
@@ -136,7 +157,9 @@ def fod_rows(graph: DerivationGraph, store: StoreDir) -> list[FodRow]:
                 spec = extract_fetch_spec(drv, store.read_bytes, path=path, classification=found)
             except ReviveError as err:
                 error = str(err)
-        rows.append(FodRow(path, drv, found, spec, error, store.exists(drv.outputs[0].path)))
+        output = drv.outputs[0].path
+        present = output in fetched or store.exists(output)
+        rows.append(FodRow(path, drv, found, spec, error, present))
     rows.sort(key=lambda row: (row.derivation.name, row.drv_path))
     return rows
 
