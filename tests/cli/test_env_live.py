@@ -1,0 +1,178 @@
+"""``guix-revive env --roots FILE --fetch --backend guix`` against the live daemon.
+
+The issue's proof: roots lowered into the real store whose sources are a url
+download (today's form, loopback HTTP), an old in-band git checkout and an svn
+checkout (repositories in temp dirs) end up valid at their original output
+paths, ``guix gc --verify=contents`` is clean, and ``guix build`` of the root
+downloads nothing. Skipped unless ``GUIX_REVIVE_LIVE_GUIX=1`` (set up with
+``scripts/live-guix.sh``; the wrapper is put first on PATH here only).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from revive.core.derivation import Derivation, Output
+from revive.core.fetch.spec import UrlFetch
+from revive.core.fetch.text_item import TextItem
+from revive.core.stores.guix import GuixStore
+from revive.tui.cli import main
+
+_CONFTEST = Path(__file__).resolve().parent.parent / "core" / "env" / "conftest.py"
+_spec = importlib.util.spec_from_file_location("revive_test_env_fixtures_live", _CONFTEST)
+assert _spec is not None and _spec.loader is not None
+env_fixtures = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = env_fixtures
+_spec.loader.exec_module(env_fixtures)
+builders = env_fixtures.builders
+store_fixtures = env_fixtures.store_fixtures
+loopback = env_fixtures.loopback
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("GUIX_REVIVE_LIVE_GUIX") != "1",
+    reason="needs a live Guix daemon (GUIX_REVIVE_LIVE_GUIX=1, scripts/live-guix.sh)",
+)
+
+_GUILE = "/gnu/store/18hp7flyb3yid3yp49i6qcdq0sbi5l1n-guile-3.0.2/bin/guile"
+
+
+@pytest.fixture(autouse=True)
+def live_guix_on_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    bin_dir = os.environ.get("GUIX_REVIVE_GUIX_BIN", "/opt/guix-live/bin")
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ.get('PATH', '')}")
+    monkeypatch.chdir(tmp_path)
+
+
+def guix(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["guix", *args], capture_output=True, text=True)
+
+
+def _expected(name: str, *, data: bytes | None = None, tree: Path | None = None):
+    import hashlib
+
+    from revive.core.fetch.spec import Expected
+    from revive.core.store_path import fixed_output_path
+
+    if data is not None:
+        digest, recursive = hashlib.sha256(data).digest(), False
+    else:
+        assert tree is not None
+        digest, recursive = hashlib.sha256(builders.independent_nar(tree)).digest(), True
+    path = fixed_output_path(name, "sha256", digest, recursive)
+    return Expected(name, path, "sha256", digest, recursive)
+
+
+def _in_band(copy, expected, script: str, env: tuple[tuple[str, str], ...]) -> str:
+    """An original FOD of the shared-script era: guile runs ``script``, parameters in env."""
+    item = copy.add_item(TextItem.make(script, f";; the old {script} script\n".encode()))
+    drv = Derivation(
+        expected.name,
+        (Output("out", expected.output_path, "r:sha256", expected.digest.hex()),),
+        (),
+        (item,),
+        "x86_64-linux",
+        _GUILE,
+        ("--no-auto-compile", item),
+        (*env, ("out", expected.output_path)),
+    )
+    return copy.add_drv(drv)
+
+
+def test_env_fetch_makes_every_source_valid_and_the_root_builds(loopback, tmp_path):
+    salt = uuid.uuid4().hex
+    files = {"README": f"salt {salt}\n".encode(), "src/a.c": b"int a;\n"}
+    ref = tmp_path / "ref"
+    builders.write_tree(ref, files)
+    copy = store_fixtures.StoreCopy(tmp_path / "copy")
+    data = f"a tarball, salt {salt}\n".encode()
+    loopback.files["/hello-1.0.tar.gz"] = data
+    url = copy.add_spec(
+        UrlFetch(_expected("hello-1.0.tar.gz", data=data), (loopback.url("/hello-1.0.tar.gz"),))
+    )
+    git = tmp_path / "git"
+    genv = builders.GIT_ENV
+    builders.run(["git", "init", "-q", str(git)], **genv)
+    builders.write_tree(git, files)
+    builders.run(["git", "-C", str(git), "add", "."], **genv)
+    builders.run(["git", "-C", str(git), "commit", "-qm", "one"], **genv)
+    builders.run(["git", "-C", str(git), "tag", "v1"], **genv)
+    git_out = _expected("p-git-checkout", tree=ref)
+    git_drv = _in_band(copy, git_out, "git-download",
+                       (("git commit", "v1"), ("git recursive?", "#f"),
+                        ("git url", git.as_uri())))  # fmt: skip
+    svn = tmp_path / "svnrepo"
+    builders.run(["svnadmin", "create", str(svn)])
+    work = tmp_path / "svnwork"
+    builders.run(["svn", "checkout", "-q", svn.as_uri(), str(work)])
+    builders.write_tree(work, files)
+    builders.run(["svn", "add", "-q", "README", "src"], cwd=work)
+    builders.run(["svn", "commit", "-q", "-m", "one"], cwd=work)
+    svn_out = _expected("p-svn-checkout", tree=ref)
+    svn_drv = _in_band(copy, svn_out, "svn-download",
+                       (("svn revision", "1"), ("svn url", svn.as_uri())))  # fmt: skip
+    fods = [url, git_drv, svn_drv]
+
+    # "Lowering": the original .drv files and a root using their outputs enter
+    # the real store, as `guix time-machine -- build -d` would leave them.
+    store = GuixStore(read_only=[copy.root])
+    store.import_derivations(fods)
+    busybox = tmp_path / "busybox" / "bin"
+    busybox.mkdir(parents=True)
+    shutil.copy("/bin/busybox", busybox / "busybox")
+    script = tmp_path / "mk.scm"
+    inputs = " ".join(f'(list (read-derivation-from-file "{p}"))' for p in fods)
+    script.write_text(
+        f"""(use-modules (guix store) (guix derivations))
+(with-store s
+  (let* ((bb (add-to-store s "busybox" #t "sha256" "{busybox.parent}"))
+         (drv (derivation s "uses-revived-sources" (string-append bb "/bin/busybox")
+                '("sh" "-c" "for i in $srcs; do test -e $i || exit 1; echo $i; done > $out")
+                #:env-vars '(("srcs" . "{" ".join(_outputs(copy, fods))}"))
+                #:inputs (cons (list bb) (list {inputs})))))
+    (format #t "DRV ~a~%" (derivation-file-name drv))))
+"""
+    )
+    made = guix("repl", str(script))
+    assert made.returncode == 0, made.stderr[-2000:]
+    root = next(line.split()[1] for line in made.stdout.splitlines() if line.startswith("DRV "))
+    roots = tmp_path / "roots.txt"
+    roots.write_text(root + "\n")
+
+    status = main(["env", "--roots", str(roots), "--backend", "guix", "--fetch", "--json",
+                   "--no-substitutes", "--methods", "upstream", "--retries", "0",
+                   "--target-store", str(tmp_path / "embedded")])  # fmt: skip
+    assert status == 0
+    out_paths = _outputs(copy, fods)
+    assert store.query_valid(out_paths) == set(out_paths)
+    # The svn and git forms this daemon cannot build were never registered.
+    verify = guix("gc", "--verify=contents")
+    assert verify.returncode == 0, verify.stderr[-2000:]
+    assert "corrupt" not in verify.stderr and "invalid" not in verify.stderr
+    built = guix("build", "--no-grafts", root)
+    assert built.returncode == 0, built.stderr[-2000:]
+    for fod in fods:
+        assert Path(fod).name not in built.stderr  # nothing fetched again
+    assert "downloading" not in built.stderr and "substitut" not in built.stderr
+    listed = Path(built.stdout.split()[-1]).read_text().split()
+    assert listed == out_paths
+    print(json.dumps({"root": root, "outputs": out_paths, "build_stderr": built.stderr[-800:]}))
+
+
+def _outputs(copy, fods: list[str]) -> list[str]:
+    from revive.core.aterm import parse_derivation_bytes
+
+    found = []
+    for path in fods:
+        data = (copy.root / Path(path).name).read_bytes()
+        drv = parse_derivation_bytes(data, path, Derivation.name_from_path(path))
+        found.append(drv.outputs[0].path)
+    return found
