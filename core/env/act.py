@@ -98,14 +98,15 @@ def export_sources(
     One query and one ``add-to-store`` session; the daemon hashes each item,
     so only content matching the original derivation lands at its output
     path. Returns the records that became present, by ``.drv`` (the others
-    are fetched instead).
+    are fetched instead). The plan found their outputs not valid in the
+    Guix store: it is not asked again.
     """
     from revive.core.stores.guix import GuixStore  # the embedded store needs no Guix
     from revive.core.stores.guix_import import ImportStatus, export_items
 
     if not isinstance(store, GuixStore) or not records:
         return {}
-    outcomes = export_items(embedded, store, [r.output for r in records])
+    outcomes = export_items(embedded, store, [r.output for r in records], valid=frozenset())
     by_output = {o.output_path: o for o in outcomes}
     done: dict[str, SourceRecord] = {}
     for record in records:

@@ -231,7 +231,13 @@ def plan_source(
     if present is not None:
         return replace(record, state=SourceState.PRESENT, reason=present)
     if export is not None:
-        return replace(record, state=SourceState.EXPORT, reason=export)
+        # Today's form is kept for the fetch that follows a refused export.
+        return replace(
+            record,
+            state=SourceState.EXPORT,
+            reason=export,
+            rewritten=_rewritten_path(drv_path, drv, read_item, settings),
+        )
     if substitute is not None:
         return replace(record, state=SourceState.SUBSTITUTABLE, reason=f"{substitute} has it")
     if found.method in (None, FetchMethod.UNKNOWN):
@@ -267,6 +273,19 @@ def plan_source(
         reason="; ".join(why),
         rewritten=result.drv_path,
     )
+
+
+def _rewritten_path(
+    drv_path: str,
+    drv: Derivation,
+    read_item: Callable[[str], bytes] | None,
+    settings: PlanSettings,
+) -> str | None:
+    try:
+        result = rewrite(drv, read_item, settings.config, original_path=drv_path)
+    except ReviveError:
+        return None
+    return None if result.identity else result.drv_path
 
 
 def _why_rewritten(
