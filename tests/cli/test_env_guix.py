@@ -22,7 +22,6 @@ import pytest
 from revive.core.derivation import Derivation, Output
 from revive.core.fetch.mirrors import default_mirror_config
 from revive.core.fetch.spec import Expected, UrlFetch
-from revive.core.fetch.text_item import TextItem
 from revive.core.store_path import fixed_output_path
 from revive.core.stores.embedded import EmbeddedStore
 from revive.tui.cli import main
@@ -88,23 +87,11 @@ def setup(tmp_path):
     builders.run(["git", "-C", str(repo), "commit", "-qm", "one"], **env)
     builders.run(["git", "-C", str(repo), "tag", "v1"], **env)
     out = _expected("env-test-checkout", sha256(builders.independent_nar(tree)).digest(), True)
-    script = copy.add_item(TextItem.make("git-download", b";; the 2020 git-download script\n"))
-    git_old = copy.add_drv(
-        Derivation(
-            out.name,
-            (Output("out", out.output_path, "r:sha256", out.digest.hex()),),
-            ((tool, ("out",)),),
-            (script,),
-            "x86_64-linux",
-            "/gnu/store/18hp7flyb3yid3yp49i6qcdq0sbi5l1n-guile-3.0.2/bin/guile",
-            ("--no-auto-compile", script),
-            (
-                ("git commit", "v1"),
-                ("git recursive?", "#f"),
-                ("git url", repo.as_uri()),
-                ("out", out.output_path),
-            ),  # fmt: skip
-        )
+    git_old = copy.add_in_band(
+        out,
+        "git-download",
+        (("git commit", "v1"), ("git recursive?", "#f"), ("git url", repo.as_uri())),
+        input_drvs=[tool],
     )
     root = copy.add_drv(
         Derivation(

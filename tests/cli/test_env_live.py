@@ -13,7 +13,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import shutil
 import subprocess
 import sys
 import uuid
@@ -21,9 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from revive.core.derivation import Derivation, Output
+from revive.core.derivation import Derivation
 from revive.core.fetch.spec import UrlFetch
-from revive.core.fetch.text_item import TextItem
 from revive.core.stores.guix import GuixStore
 from revive.tui.cli import main
 
@@ -71,23 +69,7 @@ def _expected(name: str, *, data: bytes | None = None, tree: Path | None = None)
     return Expected(name, path, "sha256", digest, recursive)
 
 
-def _in_band(copy, expected, script: str, env: tuple[tuple[str, str], ...]) -> str:
-    """An original FOD of the shared-script era: guile runs ``script``, parameters in env."""
-    item = copy.add_item(TextItem.make(script, f";; the old {script} script\n".encode()))
-    drv = Derivation(
-        expected.name,
-        (Output("out", expected.output_path, "r:sha256", expected.digest.hex()),),
-        (),
-        (item,),
-        "x86_64-linux",
-        _GUILE,
-        ("--no-auto-compile", item),
-        (*env, ("out", expected.output_path)),
-    )
-    return copy.add_drv(drv)
-
-
-def test_env_fetch_makes_every_source_valid_and_the_root_builds(loopback, tmp_path):
+def test_env_fetch_makes_every_source_valid_and_the_root_builds(loopback, tmp_path, capsys):
     salt = uuid.uuid4().hex
     files = {"README": f"salt {salt}\n".encode(), "src/a.c": b"int a;\n"}
     ref = tmp_path / "ref"
@@ -106,9 +88,8 @@ def test_env_fetch_makes_every_source_valid_and_the_root_builds(loopback, tmp_pa
     builders.run(["git", "-C", str(git), "commit", "-qm", "one"], **genv)
     builders.run(["git", "-C", str(git), "tag", "v1"], **genv)
     git_out = _expected("p-git-checkout", tree=ref)
-    git_drv = _in_band(copy, git_out, "git-download",
-                       (("git commit", "v1"), ("git recursive?", "#f"),
-                        ("git url", git.as_uri())))  # fmt: skip
+    git_env = (("git commit", "v1"), ("git recursive?", "#f"), ("git url", git.as_uri()))
+    git_drv = copy.add_in_band(git_out, "git-download", git_env)
     svn = tmp_path / "svnrepo"
     builders.run(["svnadmin", "create", str(svn)])
     work = tmp_path / "svnwork"
@@ -117,43 +98,33 @@ def test_env_fetch_makes_every_source_valid_and_the_root_builds(loopback, tmp_pa
     builders.run(["svn", "add", "-q", "README", "src"], cwd=work)
     builders.run(["svn", "commit", "-q", "-m", "one"], cwd=work)
     svn_out = _expected("p-svn-checkout", tree=ref)
-    svn_drv = _in_band(copy, svn_out, "svn-download",
-                       (("svn revision", "1"), ("svn url", svn.as_uri())))  # fmt: skip
+    svn_env = (("svn revision", "1"), ("svn url", svn.as_uri()))
+    svn_drv = copy.add_in_band(svn_out, "svn-download", svn_env)
     fods = [url, git_drv, svn_drv]
 
     # "Lowering": the original .drv files and a root using their outputs enter
     # the real store, as `guix time-machine -- build -d` would leave them.
     store = GuixStore(read_only=[copy.root])
     store.import_derivations(fods)
-    busybox = tmp_path / "busybox" / "bin"
-    busybox.mkdir(parents=True)
-    shutil.copy("/bin/busybox", busybox / "busybox")
-    script = tmp_path / "mk.scm"
-    inputs = " ".join(f'(list (read-derivation-from-file "{p}"))' for p in fods)
-    script.write_text(
-        f"""(use-modules (guix store) (guix derivations))
-(with-store s
-  (let* ((bb (add-to-store s "busybox" #t "sha256" "{busybox.parent}"))
-         (drv (derivation s "uses-revived-sources" (string-append bb "/bin/busybox")
-                '("sh" "-c" "for i in $srcs; do test -e $i || exit 1; echo $i; done > $out")
-                #:env-vars '(("srcs" . "{" ".join(_outputs(copy, fods))}"))
-                #:inputs (cons (list bb) (list {inputs})))))
-    (format #t "DRV ~a~%" (derivation-file-name drv))))
-"""
+    inputs = [f'(list (read-derivation-from-file "{p}"))' for p in fods]
+    root = store_fixtures.busybox_derivation(
+        tmp_path, "uses-revived-sources", _outputs(copy, fods), inputs
     )
-    made = guix("repl", str(script))
-    assert made.returncode == 0, made.stderr[-2000:]
-    root = next(line.split()[1] for line in made.stdout.splitlines() if line.startswith("DRV "))
     roots = tmp_path / "roots.txt"
     roots.write_text(root + "\n")
 
     status = main(["env", "--roots", str(roots), "--backend", "guix", "--fetch", "--json",
                    "--no-substitutes", "--methods", "upstream", "--retries", "0",
                    "--target-store", str(tmp_path / "embedded")])  # fmt: skip
-    assert status == 0
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    found = {r["drv"]: r for r in map(json.loads, captured.out.splitlines())}
+    assert {d: r["state"] for d, r in found.items()} == dict.fromkeys(fods, "present")
     out_paths = _outputs(copy, fods)
     assert store.query_valid(out_paths) == set(out_paths)
-    # The svn and git forms this daemon cannot build were never registered.
+    # Today's git and svn forms, which this daemon cannot build, were never registered.
+    rewritten = [found[d]["rewritten"] for d in fods[1:]]
+    assert store.query_valid(rewritten) == set()
     verify = guix("gc", "--verify=contents")
     assert verify.returncode == 0, verify.stderr[-2000:]
     assert "corrupt" not in verify.stderr and "invalid" not in verify.stderr
