@@ -198,10 +198,10 @@ def test_lowering_key_follows_the_files(tmp_path: Path) -> None:
         lowering_key(argv, [str(tmp_path / "missing.scm")])
 
 
-def test_export_keeps_todays_form_and_the_old_tools_source_is_unneeded(environment) -> None:
-    """A source the embedded store has is ``to export`` (today's form kept for a
-    fetch after a refused export); the old git's own source, needed only to build
-    the old fetcher of a source fetched in today's form, is ``unneeded``."""
+def test_to_export_and_unneeded_states(environment) -> None:
+    """A source the embedded store has is ``to export``; the old git's own source,
+    needed only to build the old fetcher of a source fetched in today's form, is
+    ``unneeded``."""
     from revive.core.derivation import Derivation, Output
     from revive.core.derivation_hash import drv_path
 
