@@ -137,6 +137,14 @@ def test_env_fetch_makes_every_source_valid_and_the_root_builds(loopback, tmp_pa
     assert listed == out_paths
     print(json.dumps({"root": root, "outputs": out_paths, "build_stderr": built.stderr[-800:]}))
 
+    # A rerun resumes: every source present from the one query, the roots built (--build).
+    again = main(["env", "--roots", str(roots), "--backend", "guix", "--fetch", "--build",
+                  "--no-substitutes", "--target-store", str(tmp_path / "embedded")])  # fmt: skip
+    captured = capsys.readouterr()
+    assert again == 0, captured.err
+    assert "3 sources (guix store): 3 present" in captured.out
+    assert "build uses-revived-sources: built" in captured.out
+
 
 def _outputs(copy, fods: list[str]) -> list[str]:
     from revive.core.aterm import parse_derivation_bytes
