@@ -34,6 +34,7 @@ _spec.loader.exec_module(env_fixtures)
 builders = env_fixtures.builders
 store_fixtures = env_fixtures.store_fixtures
 loopback = env_fixtures.loopback
+expected_output = env_fixtures.expected_output
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("GUIX_REVIVE_LIVE_GUIX") != "1",
@@ -54,21 +55,6 @@ def guix(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["guix", *args], capture_output=True, text=True)
 
 
-def _expected(name: str, *, data: bytes | None = None, tree: Path | None = None):
-    import hashlib
-
-    from revive.core.fetch.spec import Expected
-    from revive.core.store_path import fixed_output_path
-
-    if data is not None:
-        digest, recursive = hashlib.sha256(data).digest(), False
-    else:
-        assert tree is not None
-        digest, recursive = hashlib.sha256(builders.independent_nar(tree)).digest(), True
-    path = fixed_output_path(name, "sha256", digest, recursive)
-    return Expected(name, path, "sha256", digest, recursive)
-
-
 def test_env_fetch_makes_every_source_valid_and_the_root_builds(loopback, tmp_path, capsys):
     salt = uuid.uuid4().hex
     files = {"README": f"salt {salt}\n".encode(), "src/a.c": b"int a;\n"}
@@ -78,7 +64,9 @@ def test_env_fetch_makes_every_source_valid_and_the_root_builds(loopback, tmp_pa
     data = f"a tarball, salt {salt}\n".encode()
     loopback.files["/hello-1.0.tar.gz"] = data
     url = copy.add_spec(
-        UrlFetch(_expected("hello-1.0.tar.gz", data=data), (loopback.url("/hello-1.0.tar.gz"),))
+        UrlFetch(
+            expected_output("hello-1.0.tar.gz", data=data), (loopback.url("/hello-1.0.tar.gz"),)
+        )
     )
     git = tmp_path / "git"
     genv = builders.GIT_ENV
@@ -87,7 +75,7 @@ def test_env_fetch_makes_every_source_valid_and_the_root_builds(loopback, tmp_pa
     builders.run(["git", "-C", str(git), "add", "."], **genv)
     builders.run(["git", "-C", str(git), "commit", "-qm", "one"], **genv)
     builders.run(["git", "-C", str(git), "tag", "v1"], **genv)
-    git_out = _expected("p-git-checkout", tree=ref)
+    git_out = expected_output("p-git-checkout", tree_dir=ref)
     git_env = (("git commit", "v1"), ("git recursive?", "#f"), ("git url", git.as_uri()))
     git_drv = copy.add_in_band(git_out, "git-download", git_env)
     svn = tmp_path / "svnrepo"
@@ -97,7 +85,7 @@ def test_env_fetch_makes_every_source_valid_and_the_root_builds(loopback, tmp_pa
     builders.write_tree(work, files)
     builders.run(["svn", "add", "-q", "README", "src"], cwd=work)
     builders.run(["svn", "commit", "-q", "-m", "one"], cwd=work)
-    svn_out = _expected("p-svn-checkout", tree=ref)
+    svn_out = expected_output("p-svn-checkout", tree_dir=ref)
     svn_env = (("svn revision", "1"), ("svn url", svn.as_uri()))
     svn_drv = copy.add_in_band(svn_out, "svn-download", svn_env)
     fods = [url, git_drv, svn_drv]
