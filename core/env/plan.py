@@ -4,8 +4,15 @@ Each source (FOD) of the closure gets one :class:`SourceRecord` whose
 :class:`SourceState` says where it stands before anything is fetched:
 
 * ``present``: its output is already valid in the store;
+* ``unneeded``: only the old fetcher of another source needs it (the old
+  git, subversion… built from source), and that source is fetched in
+  today's form, so nothing needs it (decided as by
+  :func:`~revive.core.stores.fetch_plan.plan_fetch`);
 * ``substitutable``: a substitute server has its output (the daemon will
   substitute it instead of downloading from upstream);
+* ``to export``: guix-revive's embedded store fetched it before; it is
+  handed to the Guix store (hash checked by the daemon) instead of being
+  fetched again;
 * ``to fetch``: it is in today's form already, and is fetched as it is;
 * ``to fetch rewritten``: its old form is replaced by today's (same output
   path), and the reason says why: the old fetcher needs an old tool built
@@ -29,7 +36,7 @@ from typing import Final
 
 from revive.core.derivation import Derivation
 from revive.core.env.known_gone import KNOWN_GONE, GoneSite, gone_site
-from revive.core.errors import ReviveError
+from revive.core.errors import MissingStoreItem, ReviveError
 from revive.core.fetch.classify import Era, classify
 from revive.core.fetch.mirrors import MirrorConfig
 from revive.core.fetch.rewrite import rewrite
@@ -37,6 +44,7 @@ from revive.core.fetch.spec import CvsFetch, FetchMethod, FetchSpec, UrlFetch
 from revive.core.store_dir import StoreDir
 from revive.core.store_path import name_part
 from revive.core.stores.api import Store
+from revive.core.stores.fetch_plan import PlanState, plan_fetch
 
 __all__ = [
     "SourceState",
@@ -55,8 +63,12 @@ class SourceState(enum.StrEnum):
 
     PRESENT = "present"
     """Valid in the store: nothing to do."""
+    UNNEEDED = "unneeded"
+    """Only the old fetchers of other sources need it, and today's forms replace them."""
     SUBSTITUTABLE = "substitutable"
     """A substitute server has the output."""
+    EXPORT = "to export"
+    """guix-revive's embedded store has it: handed to the Guix store, not fetched again."""
     FETCH = "to fetch"
     """To fetch in its own form (already today's)."""
     FETCH_REWRITTEN = "to fetch rewritten"
@@ -96,7 +108,7 @@ class SourceRecord:
     @property
     def done(self) -> bool:
         """True when nothing is left to do for it."""
-        return self.state is SourceState.PRESENT
+        return self.state in (SourceState.PRESENT, SourceState.UNNEEDED)
 
     def as_json(self) -> dict[str, object]:
         """The record as JSON data (``drv``, ``output``, ``method``, ``era``, ``state``…)."""
@@ -197,6 +209,7 @@ def plan_source(
     *,
     present: str | None = None,
     substitute: str | None = None,
+    export: str | None = None,
 ) -> SourceRecord:
     """The record of the FOD ``drv_path`` (read as ``drv``).
 
@@ -207,6 +220,8 @@ def plan_source(
         settings: what the fetchers may use.
         present: why its output counts as present (``None``: it does not).
         substitute: the server that has its output (``None``: none).
+        export: why it can be exported from the embedded store (``None``: it
+            cannot).
     """
     out = drv.fixed_output
     assert out is not None, f"{drv_path} is not a fixed-output derivation"
@@ -215,6 +230,14 @@ def plan_source(
     record = SourceRecord(drv_path, out.path, method, found.era, SourceState.NOT_FETCHABLE)
     if present is not None:
         return replace(record, state=SourceState.PRESENT, reason=present)
+    if export is not None:
+        # Today's form is kept for the fetch that follows a refused export.
+        return replace(
+            record,
+            state=SourceState.EXPORT,
+            reason=export,
+            rewritten=_rewritten_path(drv_path, drv, read_item, settings),
+        )
     if substitute is not None:
         return replace(record, state=SourceState.SUBSTITUTABLE, reason=f"{substitute} has it")
     if found.method in (None, FetchMethod.UNKNOWN):
@@ -252,6 +275,19 @@ def plan_source(
     )
 
 
+def _rewritten_path(
+    drv_path: str,
+    drv: Derivation,
+    read_item: Callable[[str], bytes] | None,
+    settings: PlanSettings,
+) -> str | None:
+    try:
+        result = rewrite(drv, read_item, settings.config, original_path=drv_path)
+    except ReviveError:
+        return None
+    return None if result.identity else result.drv_path
+
+
 def _why_rewritten(
     method: str, era: str, tool: str | None, identity: bool, notes: Sequence[str]
 ) -> list[str]:
@@ -281,6 +317,8 @@ def plan_sources(
     *,
     present: Mapping[str, str],
     substitutable: Mapping[str, str],
+    exportable: Mapping[str, str] | None = None,
+    roots: Sequence[str] | None = None,
 ) -> tuple[SourceRecord, ...]:
     """One record per FOD of ``fods`` (in that order).
 
@@ -291,7 +329,12 @@ def plan_sources(
         settings: what the fetchers may use.
         present: output path → why it counts as present.
         substitutable: output path → the server that has it.
+        exportable: output path → why the embedded store can hand it over.
+        roots: the roots; given, a FOD that only the old fetchers of sources
+            fetched in today's form need is ``unneeded`` (as
+            :func:`~revive.core.stores.fetch_plan.plan_fetch` decides).
     """
+    exportable = exportable or {}
     records = []
     for path in fods:
         drv = derivations[path]
@@ -305,9 +348,50 @@ def plan_sources(
                 settings,
                 present=present.get(out.path),
                 substitute=substitutable.get(out.path),
+                export=exportable.get(out.path),
             )
         )
-    return tuple(records)
+    if roots is None:
+        return tuple(records)
+    return _mark_unneeded(records, roots, derivations, read_item, settings.config)
+
+
+def _mark_unneeded(
+    records: Sequence[SourceRecord],
+    roots: Sequence[str],
+    derivations: Mapping[str, Derivation],
+    read_item: Callable[[str], bytes] | None,
+    config: MirrorConfig | None,
+) -> tuple[SourceRecord, ...]:
+    # An output present (or about to be, exported) needs nothing below it,
+    # and neither does a form rewritten into today's: the fetch plan's walk.
+    settled = (SourceState.PRESENT, SourceState.EXPORT)
+    valid = frozenset(r.output for r in records if r.state in settled)
+    plan = plan_fetch(
+        roots,
+        derivations,
+        valid,
+        read_item=read_item or _unreadable,
+        do_rewrite=True,
+        config=config,
+        order=[r.drv for r in records],
+    )
+    unneeded = {e.drv_path for e in plan.of(PlanState.UNNEEDED)}
+    return tuple(
+        replace(
+            r,
+            state=SourceState.UNNEEDED,
+            reason="only the old fetchers of sources fetched in today's form need it",
+            rewritten=None,
+        )
+        if r.drv in unneeded and r.state is not SourceState.PRESENT
+        else r
+        for r in records
+    )
+
+
+def _unreadable(path: str) -> bytes:
+    raise MissingStoreItem(path)
 
 
 def survey_outputs(

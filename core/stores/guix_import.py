@@ -174,14 +174,18 @@ def _deriver_texts(
 
 
 def export_items(
-    source: EmbeddedStore, target: GuixStore, paths: Iterable[str]
+    source: EmbeddedStore,
+    target: GuixStore,
+    paths: Iterable[str],
+    valid: frozenset[str] | None = None,
 ) -> tuple[ImportOutcome, ...]:
     """Import items of guix-revive's embedded store into the Guix store.
 
     How each item was hashed comes from its deriver when the embedded store
     can read it, else from the item itself (a SHA-256 over the NAR or over
     the flat file that gives back its path). The deriver is recorded when it
-    is a builtin form.
+    is a builtin form. ``valid``: the paths known to be valid in the Guix
+    store already (default: asked in one query).
 
     Raises:
         StoreError: the daemon could not be asked at all.
@@ -204,7 +208,7 @@ def export_items(
             continue
         expected, deriver = found
         items.append(FixedImport(expected, physical, deriver))
-    for outcome in import_fixed(target, items, source.read_item):
+    for outcome in import_fixed(target, items, source.read_item, valid=valid):
         outcomes[outcome.output_path] = outcome
     return tuple(outcomes[p] for p in dict.fromkeys(paths) if p in outcomes)
 

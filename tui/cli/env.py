@@ -51,7 +51,7 @@ from revive.core.graph import DerivationGraph
 from revive.core.store_dir import StoreDir
 from revive.core.store_path import name_part
 from revive.core.stores.api import BuildEvent, BuildFailed, BuildFinished, BuildStarted, Store
-from revive.core.stores.embedded import default_store_root
+from revive.core.stores.embedded import EmbeddedStore, default_store_root
 from revive.core.stores.select import open_store
 from revive.tui.cli.common import (
     HelpFormatter,
@@ -147,6 +147,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="the store: guix when installed, else embedded (default: auto)",
     )
     act.add_argument(
+        "--recreate-with-guix",
+        action="store_true",
+        help="guix backend: build the sources its daemon has no builder for (svn, hg, bzr, "
+        "cvs, git before 2024) as origins re-created with the installed Guix's own fetch "
+        "methods, instead of guix-revive's builders + add-to-store",
+    )
+    act.add_argument(
         "--target-store",
         metavar="DIR",
         default=None,
@@ -223,7 +230,6 @@ def run(args: argparse.Namespace) -> int:
         err.print(f"warning: {problem}", markup=False)
     if len(problems) > _MAX_WARNINGS:
         err.print(f"warning: … and {len(problems) - _MAX_WARNINGS} more missing or malformed")
-    fods = [p for p in graph.topological_order() if graph.is_fixed_output(p)]
     store = open_store(
         args.backend,
         root=args.target_store,
@@ -231,8 +237,10 @@ def run(args: argparse.Namespace) -> int:
         read_only=[source],
         options=options,
         mirror_config=config,
+        on_unsupported="recreate" if args.recreate_with_guix else "embedded",
     )
-    records = _plan(args, graph, fods, store, source, options, config, err)
+    embedded = _embedded_for_export(args, store, source)
+    records = _plan(args, graph, roots, store, source, embedded, options, config, err)
     if previous is not None:
         records = tuple(_with_history(r, previous) for r in records)
 
@@ -243,7 +251,9 @@ def run(args: argparse.Namespace) -> int:
     save(records)
     builds: tuple[RootBuild, ...] = ()
     if args.fetch:
-        records, stopped = _fetch(args, store, records, graph.derivations, config, err, save)
+        records, stopped = _fetch(
+            args, store, embedded, records, graph.derivations, config, err, save
+        )
         save(records)
         if stopped:
             err.print("stopped after a failure: --keep-going fetches the rest", markup=False)
@@ -259,21 +269,40 @@ def run(args: argparse.Namespace) -> int:
     return 0 if all_present(records, summary) else 1
 
 
+def _embedded_for_export(
+    args: argparse.Namespace, store: Store, source: StoreDir
+) -> EmbeddedStore | None:
+    """guix-revive's embedded store, when the Guix store is the target and it exists."""
+    if store.backend_name != "guix":
+        return None
+    root = Path(args.target_store) if args.target_store else default_store_root()
+    if not root.is_dir():
+        return None
+    return EmbeddedStore(root, store_dir=source.logical, read_only=[source])
+
+
 def _plan(
     args: argparse.Namespace,
     graph: DerivationGraph,
-    fods: Sequence[str],
+    roots: Sequence[str],
     store: Store,
     source: StoreDir,
+    embedded: EmbeddedStore | None,
     options: FetchOptions,
     config: MirrorConfig | None,
     err: Console,
 ) -> tuple[SourceRecord, ...]:
     """Ask the store, then the substitute servers, and plan every source."""
     derivations = graph.derivations
+    fods = [p for p in graph.topological_order() if graph.is_fixed_output(p)]
     outputs = [_output(derivations[p]) for p in fods]
     present = survey_outputs(outputs, store, source)
     missing = [o for o in outputs if o not in present]
+    exportable: dict[str, str] = {}
+    if embedded is not None and missing:
+        why = f"in guix-revive's embedded store ({embedded.root}): exported, not fetched again"
+        exportable = dict.fromkeys(sorted(embedded.query_valid(missing)), why)
+        missing = [o for o in missing if o not in exportable]
     substitutable: dict[str, str] = {}
     servers = () if args.no_substitutes else tuple(args.substitute_urls.split())
     if servers and missing:
@@ -298,6 +327,8 @@ def _plan(
         settings,
         present=present,
         substitutable=substitutable,
+        exportable=exportable,
+        roots=roots,
     )
 
 
@@ -372,6 +403,7 @@ def _log_event(err: Console, args: argparse.Namespace) -> Callable[[BuildEvent],
 def _fetch(
     args: argparse.Namespace,
     store: Store,
+    embedded: EmbeddedStore | None,
     records: tuple[SourceRecord, ...],
     derivations: Mapping[str, Derivation],
     config: MirrorConfig | None,
@@ -400,6 +432,7 @@ def _fetch(
             keep_going=args.keep_going,
             on_event=_log_event(err, args),
             on_done=done,
+            embedded=embedded,
         )
     )
 
@@ -420,7 +453,9 @@ def _title(args: argparse.Namespace, roots: Sequence[str]) -> str:
 
 _STYLE = {
     SourceState.PRESENT: "green",
+    SourceState.UNNEEDED: "dim",
     SourceState.SUBSTITUTABLE: "cyan",
+    SourceState.EXPORT: "cyan",
     SourceState.FETCH: "yellow",
     SourceState.FETCH_REWRITTEN: "yellow",
     SourceState.NOT_FETCHABLE: "red",

@@ -21,9 +21,6 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
-from revive.core.builders.options import ALL_METHODS, DownloadMethod, FetchOptions
-from revive.core.errors import ReviveError
-from revive.core.fetch.mirrors import load_mirror_config
 from revive.core.store_path import name_part
 from revive.core.stores.api import (
     BuildAttempt,
@@ -41,6 +38,7 @@ from revive.core.stores.embedded import default_store_root
 from revive.core.stores.fetch_plan import FetchPlan, PlanState, plan_fetch, stage_plan
 from revive.core.stores.select import open_store
 from revive.tui.cli.common import HelpFormatter, add_store_option, console, is_terminal
+from revive.tui.cli.fetch_options import add_fetch_options, fetch_options, mirror_config
 from revive.tui.cli.loading import load_roots
 from revive.tui.cli.loading import open_store as open_source_store
 
@@ -102,45 +100,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         default=None,
         help=f"the embedded store's directory (default: {default_store_root()})",
     )
-    parser.add_argument(
-        "--nar-mirror",
-        action="append",
-        default=[],
-        metavar="URL",
-        help="a base URL serving <URL>/nar/<output basename> (may be repeated)",
-    )
-    parser.add_argument(
-        "--url-rewrite",
-        action="append",
-        default=[],
-        metavar="OLD=NEW",
-        help="replace the URL prefix OLD by NEW before fetching (may be repeated)",
-    )
-    parser.add_argument(
-        "--mirror-config",
-        metavar="FILE",
-        default=None,
-        help="mirror data (JSON, like guix-revive's own) for --rewrite and for "
-        "derivations whose mirror lists are missing",
-    )
-    parser.add_argument(
-        "--methods",
-        default=",".join(ALL_METHODS),
-        metavar="LIST",
-        help="kinds of source allowed, comma-separated (default: all of "
-        + ", ".join(ALL_METHODS)
-        + ")",
-    )
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=None,
-        metavar="SECONDS",
-        help="connect and read timeout of downloads",
-    )
-    parser.add_argument(
-        "--retries", type=int, default=None, metavar="N", help="retries of a transient failure"
-    )
+    add_fetch_options(parser)
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="print build log lines (when piped)"
     )
@@ -153,38 +113,10 @@ def _positive(text: str) -> int:
     return value
 
 
-def _options(args: argparse.Namespace) -> FetchOptions:
-    rewrites: list[tuple[str, str]] = []
-    for item in args.url_rewrite:
-        old, sep, new = item.partition("=")
-        if not sep or not old:
-            raise ReviveError(f"--url-rewrite {item!r}: expected OLD=NEW")
-        rewrites.append((old, new))
-    methods: list[DownloadMethod] = []
-    for name in filter(None, (m.strip() for m in args.methods.split(","))):
-        try:
-            methods.append(DownloadMethod(name))
-        except ValueError:
-            raise ReviveError(
-                f"--methods: unknown method {name!r} (known: {', '.join(ALL_METHODS)})"
-            ) from None
-    changes: dict[str, object] = {
-        "url_rewrites": tuple(rewrites),
-        "nar_mirrors": tuple(args.nar_mirror),
-        "methods": tuple(methods),
-    }
-    if args.timeout is not None:
-        changes["connect_timeout"] = args.timeout
-        changes["read_timeout"] = args.timeout
-    if args.retries is not None:
-        changes["retries"] = max(0, args.retries)
-    return FetchOptions(**changes)  # type: ignore[arg-type]
-
-
 def run(args: argparse.Namespace) -> int:
     """Fetch the closure; 0 iff every FOD output is valid at the end."""
-    options = _options(args)
-    config = load_mirror_config(args.mirror_config) if args.mirror_config else None
+    options = fetch_options(args)
+    config = mirror_config(args)
     source = open_source_store(args.store, args.roots)
     roots, graph = load_roots(source, args.roots, use_cache=False)
     out = console()

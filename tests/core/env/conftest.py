@@ -159,6 +159,23 @@ class Environment:
         return f"# lowered on another machine\n{self.root}\n"
 
 
+def expected_output(name: str, *, data: bytes | None = None, tree_dir: Path | None = None):
+    """The :class:`Expected` of a flat file (``data``) or a tree's NAR (``tree_dir``)."""
+    import hashlib
+
+    from revive.core.fetch.spec import Expected
+    from revive.core.store_path import fixed_output_path
+
+    if data is not None:
+        digest, recursive = hashlib.sha256(data).digest(), False
+    else:
+        assert tree_dir is not None
+        digest, recursive = hashlib.sha256(builders.independent_nar(tree_dir)).digest(), True
+    return Expected(
+        name, fixed_output_path(name, "sha256", digest, recursive), "sha256", digest, recursive
+    )
+
+
 def make_environment(base: Path, server) -> Environment:
     """The environment: roles ``url`` (to fetch), ``git-old`` (to fetch rewritten),
     ``subst`` (substitutable: a narinfo and a NAR on loopback, upstream 404),
@@ -172,20 +189,7 @@ def make_environment(base: Path, server) -> Environment:
     fods: dict[str, str] = {}
     outputs: dict[str, str] = {}
 
-    def expected(name: str, *, data: bytes | None = None, tree_dir: Path | None = None):
-        import hashlib
-
-        from revive.core.fetch.spec import Expected
-        from revive.core.store_path import fixed_output_path
-
-        if data is not None:
-            digest, recursive = hashlib.sha256(data).digest(), False
-        else:
-            assert tree_dir is not None
-            digest, recursive = hashlib.sha256(builders.independent_nar(tree_dir)).digest(), True
-        return Expected(
-            name, fixed_output_path(name, "sha256", digest, recursive), "sha256", digest, recursive
-        )
+    expected = expected_output
 
     def add(role: str, spec) -> None:
         fods[role] = copy.add_spec(spec)

@@ -196,3 +196,57 @@ def test_lowering_key_follows_the_files(tmp_path: Path) -> None:
     assert lowering_key(argv, [str(channels)]) != before
     with pytest.raises(ReviveError, match="cannot read"):
         lowering_key(argv, [str(tmp_path / "missing.scm")])
+
+
+def test_to_export_and_unneeded_states(environment) -> None:
+    """A source the embedded store has is ``to export``; the old git's own source,
+    needed only to build the old fetcher of a source fetched in today's form, is
+    ``unneeded``."""
+    from revive.core.derivation import Derivation, Output
+    from revive.core.derivation_hash import drv_path
+
+    copy = StoreDir.open(environment.copy)
+    graph = load_closure([environment.root], copy)
+    old = graph.derivations[environment.fods["git-old"]]
+    tool_out = "/gnu/store/" + "t" * 32 + "-git-2.25.tar.xz"
+    tool = Derivation(
+        "git-2.25.tar.xz",
+        (Output("out", tool_out, "sha256", "00" * 32),),
+        (),
+        (),
+        "x86_64-linux",
+        "builtin:download",
+        (),
+        (("out", tool_out), ("url", '"http://127.0.0.1:9/git-2.25.tar.xz"')),
+    )
+    derivations = dict(graph.derivations)
+    tool_path = drv_path(tool)
+    derivations[tool_path] = tool
+    # The old git FOD, as if built with a git whose source is `tool`.
+    old_path = environment.fods["git-old"]
+    derivations[old_path] = Derivation(
+        old.name, old.outputs, ((tool_path, ("out",)),), old.input_srcs, old.system,
+        old.builder, old.args, old.env,
+    )  # fmt: skip
+    fods = [tool_path, old_path, environment.fods["url"]]
+    read = lambda p: copy.read_bytes(p)  # noqa: E731
+    url_out = environment.outputs["url"]
+    records = plan_sources(
+        derivations,
+        fods,
+        read,
+        PlanSettings(have_tool=lambda name: True),
+        present={},
+        substitutable={},
+        exportable={url_out: "in the embedded store"},
+        roots=[old_path, environment.fods["url"]],
+    )
+    by_drv = {r.drv: r for r in records}
+    assert by_drv[tool_path].state is SourceState.UNNEEDED and by_drv[tool_path].done
+    assert by_drv[old_path].state is SourceState.FETCH_REWRITTEN
+    assert by_drv[environment.fods["url"]].state is SourceState.EXPORT
+    assert by_drv[environment.fods["url"]].reason == "in the embedded store"
+    # Without the roots, nothing is walked: nothing is marked unneeded.
+    again = plan_sources(derivations, fods, read, PlanSettings(have_tool=lambda n: True),
+                         present={}, substitutable={})  # fmt: skip
+    assert SourceState.UNNEEDED not in {r.state for r in again}

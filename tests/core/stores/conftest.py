@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from revive.core.aterm import serialize_derivation
-from revive.core.derivation import Derivation
+from revive.core.derivation import Derivation, Output
 from revive.core.derivation_hash import drv_path
 from revive.core.fetch.mirrors import MirrorConfig, default_mirror_config
 from revive.core.fetch.rewrite import modern_derivation
-from revive.core.fetch.spec import FetchSpec
+from revive.core.fetch.spec import Expected, FetchSpec
 from revive.core.fetch.text_item import TextItem
 
 # Test modules cannot import each other (importlib mode, no __init__.py), so
@@ -63,6 +63,59 @@ class StoreCopy:
         """Write today's FOD for ``spec`` and its mirror files; return its ``.drv`` path."""
         drv, items, _notes = modern_derivation(spec, "x86_64-linux", config)
         return self.add_drv(drv, items)
+
+    def add_in_band(
+        self,
+        expected: Expected,
+        script: str,
+        env: Iterable[tuple[str, str]],
+        input_drvs: Iterable[str] = (),
+    ) -> str:
+        """Write an original FOD of the shared-script era (2016-2024): the old
+        Guile runs ``script`` (a text item written too), parameters in ``env``."""
+        item = self.add_item(TextItem.make(script, f";; the old {script} script\n".encode()))
+        drv = Derivation(
+            expected.name,
+            (Output("out", expected.output_path, "r:sha256", expected.digest.hex()),),
+            tuple((p, ("out",)) for p in sorted(input_drvs)),
+            (item,),
+            "x86_64-linux",
+            "/gnu/store/18hp7flyb3yid3yp49i6qcdq0sbi5l1n-guile-3.0.2/bin/guile",
+            ("--no-auto-compile", item),
+            (*env, ("out", expected.output_path)),
+        )
+        return self.add_drv(drv)
+
+
+def busybox_derivation(work: Path, name: str, srcs: list[str], inputs: list[str]) -> str:
+    """Add a derivation for a live test to the real store with ``guix repl``; its path.
+
+    Its builder is this machine's static busybox (added to the store), which
+    lists ``srcs`` (each must exist) into its output; ``inputs`` are Scheme
+    expressions of its other inputs (``(list "/gnu/store/…")`` for a store
+    item, ``(list (read-derivation-from-file "….drv"))`` for a derivation).
+    """
+    import shutil
+    import subprocess
+
+    bin_dir = work / "busybox" / "bin"
+    bin_dir.mkdir(parents=True)
+    shutil.copy("/bin/busybox", bin_dir / "busybox")
+    script = work / "mk.scm"
+    script.write_text(
+        f"""(use-modules (guix store) (guix derivations))
+(with-store s
+  (let* ((bb (add-to-store s "busybox" #t "sha256" "{bin_dir.parent}"))
+         (drv (derivation s "{name}" (string-append bb "/bin/busybox")
+                '("sh" "-c" "for i in $srcs; do test -e $i || exit 1; echo $i; done > $out")
+                #:env-vars '(("srcs" . "{" ".join(srcs)}"))
+                #:inputs (cons (list bb) (list {" ".join(inputs)})))))
+    (format #t "DRV ~a~%" (derivation-file-name drv))))
+"""
+    )
+    made = subprocess.run(["guix", "repl", str(script)], capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr[-2000:]
+    return next(line.split()[1] for line in made.stdout.splitlines() if line.startswith("DRV "))
 
 
 @pytest.fixture

@@ -10,9 +10,10 @@ beforehand. Skipped without the variable: CI replays the recordings instead.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
-import shutil
 import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -26,6 +27,15 @@ from revive.core.stores.batch import FetchJob, OutcomeStatus, fetch_many
 from revive.core.stores.embedded import EmbeddedStore
 from revive.core.stores.guix import GuixStore
 from revive.core.stores.guix_import import ImportStatus, export_items
+
+# Test modules cannot import each other: the conftest's helper, loaded as a module.
+_CONFTEST = Path(__file__).resolve().parent / "conftest.py"
+_spec = importlib.util.spec_from_file_location("revive_test_store_fixtures_live", _CONFTEST)
+assert _spec is not None and _spec.loader is not None
+_fixtures = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = _fixtures
+_spec.loader.exec_module(_fixtures)
+busybox_derivation = _fixtures.busybox_derivation
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("GUIX_REVIVE_LIVE_GUIX") != "1",
@@ -144,24 +154,9 @@ def test_every_form_becomes_valid_at_its_original_output_path(
     assert "corrupt" not in verify.stderr and "invalid" not in verify.stderr
 
     # A derivation for the test, whose inputs are the fetched sources, builds.
-    busybox = tmp_path / "busybox" / "bin"
-    busybox.mkdir(parents=True)
-    shutil.copy("/bin/busybox", busybox / "busybox")
-    script = tmp_path / "mk.scm"
-    listed = " ".join(f'"{o}"' for o in outputs)
-    script.write_text(
-        f"""(use-modules (guix store) (guix derivations))
-(with-store s
-  (let* ((bb (add-to-store s "busybox" #t "sha256" "{busybox.parent}"))
-         (drv (derivation s "uses-fetched-sources" (string-append bb "/bin/busybox")
-                '("sh" "-c" "for i in $srcs; do test -e $i || exit 1; echo $i; done > $out")
-                #:env-vars '(("srcs" . "{" ".join(outputs)}"))
-                #:inputs (map list (cons bb (list {listed}))))))
-    (format #t "DRV ~a~%" (derivation-file-name drv))))
-"""
+    drv = busybox_derivation(
+        tmp_path, "uses-fetched-sources", outputs, [f'(list "{o}")' for o in outputs]
     )
-    made = guix("repl", str(script))
-    drv = next(line.split()[1] for line in made.stdout.splitlines() if line.startswith("DRV "))
     events = asyncio.run(_collect(store, drv))
     assert isinstance(events[-1], BuildFinished), events[-3:]
     built = Path(events[-1].output_path).read_text().split()
