@@ -60,7 +60,12 @@ from revive.tui.cli.common import (
     is_terminal,
     store_directory,
 )
-from revive.tui.cli.fetch_options import add_fetch_options, fetch_options, mirror_config
+from revive.tui.cli.fetch_options import (
+    add_backend_options,
+    add_fetch_options,
+    fetch_options,
+    mirror_config,
+)
 from revive.tui.cli.loading import check_roots
 
 __all__ = ["add_parser", "run", "add_lowering_options", "lowering_request"]
@@ -133,26 +138,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     add_store_option(parser)
     act = parser.add_argument_group("acting")
     act.add_argument("--fetch", action="store_true", help="fetch every source that is missing")
-    act.add_argument(
-        "-j", "--jobs", type=_positive, default=4, metavar="N", help="fetches at once (default 4)"
-    )
+    add_backend_options(act)
     act.add_argument(
         "-k", "--keep-going", action="store_true", help="go on fetching after a failure"
     )
     act.add_argument("--build", action="store_true", help="then build the roots")
-    act.add_argument(
-        "--backend",
-        choices=("auto", "embedded", "guix"),
-        default="auto",
-        help="the store: guix when installed, else embedded (default: auto)",
-    )
-    act.add_argument(
-        "--recreate-with-guix",
-        action="store_true",
-        help="guix backend: build the sources its daemon has no builder for (svn, hg, bzr, "
-        "cvs, git before 2024) as origins re-created with the installed Guix's own fetch "
-        "methods, instead of guix-revive's builders + add-to-store",
-    )
     act.add_argument(
         "--target-store",
         metavar="DIR",
@@ -184,13 +174,6 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--fresh", action="store_true", help="ignore the state file: lower and plan again"
     )
     out.add_argument("-v", "--verbose", action="store_true", help="print build log lines")
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def _state_path(args: argparse.Namespace) -> Path | None:

@@ -38,7 +38,12 @@ from revive.core.stores.embedded import default_store_root
 from revive.core.stores.fetch_plan import FetchPlan, PlanState, plan_fetch, stage_plan
 from revive.core.stores.select import open_store
 from revive.tui.cli.common import HelpFormatter, add_store_option, console, is_terminal
-from revive.tui.cli.fetch_options import add_fetch_options, fetch_options, mirror_config
+from revive.tui.cli.fetch_options import (
+    add_backend_options,
+    add_fetch_options,
+    fetch_options,
+    mirror_config,
+)
 from revive.tui.cli.loading import load_roots
 from revive.tui.cli.loading import open_store as open_source_store
 
@@ -78,22 +83,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="only print the plan: what is valid, unneeded, to fetch (rewritten or as is), "
         "or not fetchable; nothing is added to any store",
     )
-    parser.add_argument(
-        "--recreate-with-guix",
-        action="store_true",
-        help="guix backend: build the FODs the daemon has no builder for (svn, hg, bzr, "
-        "cvs, git before 2024) as origins re-created with the installed Guix's own fetch "
-        "methods, instead of guix-revive's builders + add-to-store",
-    )
-    parser.add_argument(
-        "-j", "--jobs", type=_positive, default=4, metavar="N", help="fetches at once (default 4)"
-    )
-    parser.add_argument(
-        "--backend",
-        choices=("auto", "embedded", "guix"),
-        default="auto",
-        help="guix when installed, else embedded (default: auto)",
-    )
+    add_backend_options(parser)
     parser.add_argument(
         "--target-store",
         metavar="DIR",
@@ -104,13 +94,6 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="print build log lines (when piped)"
     )
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:

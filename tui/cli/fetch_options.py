@@ -14,7 +14,40 @@ from revive.core.builders.options import ALL_METHODS, DownloadMethod, FetchOptio
 from revive.core.errors import ReviveError
 from revive.core.fetch.mirrors import MirrorConfig, load_mirror_config
 
-__all__ = ["add_fetch_options", "fetch_options", "mirror_config", "url_rewrites"]
+__all__ = [
+    "add_backend_options",
+    "add_fetch_options",
+    "fetch_options",
+    "mirror_config",
+    "url_rewrites",
+]
+
+
+def add_backend_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``--jobs``, ``--backend`` and ``--recreate-with-guix``: what fetches, how many at once."""
+    parser.add_argument(
+        "-j", "--jobs", type=_positive, default=4, metavar="N", help="fetches at once (default 4)"
+    )
+    parser.add_argument(
+        "--backend",
+        choices=("auto", "embedded", "guix"),
+        default="auto",
+        help="the store: guix when installed, else embedded (default: auto)",
+    )
+    parser.add_argument(
+        "--recreate-with-guix",
+        action="store_true",
+        help="guix backend: build the sources its daemon has no builder for (svn, hg, bzr, "
+        "cvs, git before 2024) as origins re-created with the installed Guix's own fetch "
+        "methods, instead of guix-revive's builders + add-to-store",
+    )
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def add_fetch_options(parser: argparse.ArgumentParser) -> None:
