@@ -60,3 +60,25 @@ def verify_paths(
 
 def path_hash(digest: bytes, /) -> str:
     """A store path's hash part: ``digest`` XOR-folded into 20 bytes, in nix-base32."""
+
+def verify_closure(
+    order: tuple[str, ...],
+    derivations: dict[str, Any],
+    texts: dict[str, bytes],
+    memo: dict[str, str | None],
+    store_dir: str,
+    sha256: Callable[[bytes], Any],
+    read: Callable[[str], bytes | None],
+    fallback: Callable[[str, Any], None],
+    report: Callable[[str, str, str, str, str], None],
+    cycle: Callable[[str], None],
+    tick: Callable[[int], None],
+    /,
+) -> tuple[int, int]:
+    """Check every node of ``order``, inputs first, as ``verify.verify_graph`` does.
+
+    Derivations whose bytes are at hand and canonical are checked here;
+    every other node goes to ``fallback``, which sets its ``memo`` entry.
+    Returns the number of nodes checked and of fixed-output derivations
+    checked here (not through ``fallback``).
+    """

@@ -65,6 +65,47 @@ def verify_graph(
     """
     checker = _Checker(graph, store, texts)
     total = len(graph)
+
+    def tick(done: int) -> None:
+        if cancel is not None and cancel.is_set():
+            raise VerifyCancelled(f"verification cancelled after {done} derivations")
+        if progress is not None:
+            progress(done, total)
+
+    if _verify_closure is not None and checker.physical is not None:
+        _, fixed = _verify_closure(
+            tuple(graph),
+            dict(graph.derivations),
+            checker.texts,
+            checker.memo,
+            checker.store_dir,
+            hashlib.sha256,
+            checker.read,
+            checker.check,
+            checker.report,
+            checker.cycle,
+            tick,
+        )
+        checker.fixed += fixed
+    else:
+        _walk(graph, checker, tick)
+    if progress is not None:
+        progress(total, total)
+    order = {path: i for i, path in enumerate(graph)}
+    checker.mismatches.sort(key=lambda m: order[m.path])
+    checker.unchecked.sort(key=lambda u: order[u[0]])
+    checker.missing.sort(key=order.__getitem__)
+    return VerifyReport(
+        total,
+        checker.fixed,
+        tuple(checker.mismatches),
+        tuple(checker.missing),
+        tuple(checker.unchecked),
+    )
+
+
+def _walk(graph: DerivationGraph, checker: _Checker, tick: Callable[[int], None]) -> None:
+    """Check every node of ``graph``, inputs first (what ``verify_closure`` does in C)."""
     done = 0
     for path in graph:
         if path in checker.memo:
@@ -90,30 +131,14 @@ def verify_graph(
                     continue
             elif where is not None and where != len(stack) - 1:
                 checker.memo[current] = None
-                checker.unchecked.append((current, f"{current}: dependency cycle"))
+                checker.cycle(current)
                 stack.pop()
                 continue
             stack.pop()
             checker.check(current, drv)
             done += 1
             if done % 256 == 0:
-                if cancel is not None and cancel.is_set():
-                    raise VerifyCancelled(f"verification cancelled after {done} derivations")
-                if progress is not None:
-                    progress(done, total)
-    if progress is not None:
-        progress(total, total)
-    order = {path: i for i, path in enumerate(graph)}
-    checker.mismatches.sort(key=lambda m: order[m.path])
-    checker.unchecked.sort(key=lambda u: order[u[0]])
-    checker.missing.sort(key=order.__getitem__)
-    return VerifyReport(
-        total,
-        checker.fixed,
-        tuple(checker.mismatches),
-        tuple(checker.missing),
-        tuple(checker.unchecked),
-    )
+                tick(done)
 
 
 class _Checker:
@@ -161,6 +186,14 @@ class _Checker:
         self.fixed = 0
         self.written: dict[tuple[str, ...], str | None] = {}
         """Output-name lists as written after an input's hash (see :func:`_after_hash`)."""
+
+    def report(self, path: str, kind: str, found: str, expected: str, output: str) -> None:
+        """Record a mismatch found in ``path``."""
+        self.mismatches.append(Mismatch(path, kind, found, expected, output))
+
+    def cycle(self, path: str) -> None:
+        """Record that ``path`` depends on itself (its memo entry is set by the walk)."""
+        self.unchecked.append((path, f"{path}: dependency cycle"))
 
     def read(self, path: str) -> bytes | None:
         """The bytes of the ``.drv`` file of ``path``, or ``None`` (no store, unreadable)."""
@@ -319,6 +352,10 @@ class _Checker:
 _Found = tuple[str, str | None, tuple[str, ...] | None]
 _verify_paths: Callable[..., _Found | None] | None = None if MODULE is None else MODULE.verify_paths
 """The compiled checker of one ``.drv`` file (``core/_drv_scan.c``), or ``None``."""
+_verify_closure: Callable[..., tuple[int, int]] | None = (
+    None if MODULE is None else MODULE.verify_closure
+)
+"""The compiled walk, which checks most nodes itself (``core/_drv_scan.c``), or ``None``."""
 
 
 def _pieces(drv: Derivation) -> tuple[str, str, str]:

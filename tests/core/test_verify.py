@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import base64
+import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from revive.core import _drv_scan
 from revive.core.aterm import parse_derivation_bytes, serialize_derivation
 from revive.core.closure import load_closure
+from revive.core.compiled import COMPILED
 from revive.core.derivation import Derivation, Output
 from revive.core.derivation_hash import DerivationHasher, drv_path, masked
 from revive.core.graph import DerivationGraph
 from revive.core.store_dir import StoreDir
 from revive.core.store_path import fixed_output_path
-from revive.core.verify import Mismatch, _Checker, verify_graph
+from revive.core.verify import Mismatch, VerifyCancelled, _Checker, verify_graph
 
 HELLO = "/gnu/store/gknm68l0q893bpvyhcd4ccih1bmh0j87-hello-2.10.drv"
 TXT2MAN = "/gnu/store/w3gsxzynyrvyxizibcpbi5sxmky9y1av-txt2man-1.6.0.drv"
@@ -36,7 +39,8 @@ def test_corpus_hashes_equal_the_reference(guix2020_store: Path) -> None:
     texts: dict[str, bytes] = {}
     assert load_closure([TXT2MAN, HELLO], store, texts=texts).derivations == graph.derivations
     assert len(texts) == 401
-    assert verify_graph(graph, store=store, texts=texts) == report and not texts
+    assert verify_graph(graph, store=store, texts=texts) == report
+    assert not texts or not COMPILED  # (the pure-Python checker serializes instead)
     reference = DerivationHasher(graph.derivation)
     # Serialized, and cut out of the files' bytes.
     for checker in (_Checker(graph), _Checker(graph, store)):
@@ -294,3 +298,64 @@ def test_replaced_inputs_are_written_as_the_serializer_writes_them(
     assert reference == serialize_derivation(drv.evolve(input_drvs=())).replace(
         "],[],[", f"],[{written}],[", 1
     )
+
+
+def _fallbacks(monkeypatch: Any) -> list[str]:
+    """The paths the Python checker is handed (by the compiled walk, or the Python one)."""
+    seen: list[str] = []
+    check = _Checker.check
+
+    def spy(self: _Checker, path: str, drv: Derivation | None) -> None:
+        seen.append(path)
+        check(self, path, drv)
+
+    monkeypatch.setattr(_Checker, "check", spy)
+    return seen
+
+
+@pytest.mark.skipif(COMPILED is False, reason="the compiled module is not built")
+def test_the_compiled_walk_checks_every_corpus_node_itself(
+    guix2020_store: Path, monkeypatch: Any
+) -> None:
+    """Real Guix files, fixed-output ones too, never reach the Python checker."""
+    store = StoreDir.open(guix2020_store)
+    texts: dict[str, bytes] = {}
+    graph = load_closure([TXT2MAN, HELLO], store, texts=texts)
+    reference = verify_graph(graph)
+    seen = _fallbacks(monkeypatch)
+    # The loader's bytes, then the files read again.
+    assert verify_graph(graph, store=store, texts=texts) == reference and not texts
+    assert verify_graph(graph, store=store) == reference
+    assert seen == []
+
+
+def test_a_cycle_in_a_store_is_reported_as_in_memory(tmp_path: Path) -> None:
+    """The compiled walk finds the cycle A -> B -> A where the Python walk does."""
+
+    def node(name: str, *inputs: str) -> Derivation:
+        out = f"/gnu/store/{'o' * 32}-{name}"
+        edges = tuple((p, ("out",)) for p in inputs)
+        env = (("out", out),)
+        return Derivation(name, (Output("out", out),), edges, (), "s", "/bin/sh", (), env)
+
+    a, b, c = (f"/gnu/store/{x * 32}-{x}.drv" for x in "abc")
+    derivs = {c: node("c", a), a: node("a", b), b: node("b", a)}
+    store = write_store(tmp_path / "store", derivs)
+    graph = load_closure([c], store)
+    report = verify_graph(graph, store=store)
+    assert report == verify_graph(graph)
+    assert (a, f"{a}: dependency cycle") in report.unchecked
+
+
+def test_verifying_stops_when_cancelled(guix2020_store: Path) -> None:
+    """A set cancel event stops the walk (compiled or not) at its first progress report."""
+    store = StoreDir.open(guix2020_store)
+    graph = load_closure([TXT2MAN, HELLO], store)
+    seen: list[tuple[int, int]] = []
+    verify_graph(graph, store=store, progress=lambda *step: seen.append(step))
+    assert seen == [(256, 401), (401, 401)]
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(VerifyCancelled, match="after 256 derivations"):
+        verify_graph(graph, store=store, progress=lambda *step: seen.append(step), cancel=cancel)
+    assert len(seen) == 2
