@@ -82,3 +82,9 @@ def verify_closure(
     Returns the number of nodes checked and of fixed-output derivations
     checked here (not through ``fallback``).
     """
+
+def read_with_state(file: str, /) -> tuple[bytes, tuple[int, int, int, int, int]]:
+    """The bytes of ``file`` and, from the open file, what ``os.stat`` says of it.
+
+    The state is ``(st_ino, st_size, st_mtime_ns, st_ctime_ns, st_mode)``.
+    """

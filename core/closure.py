@@ -32,7 +32,14 @@ from revive.core.compiled import COMPILED
 from revive.core.derivation import Derivation, Fields, InputDrv
 from revive.core.errors import ReviveError
 from revive.core.graph import DerivationGraph
-from revive.core.load_worker import LOADED, MALFORMED, WorkerFailed, WorkerPool, load_one
+from revive.core.load_worker import (
+    LOADED,
+    MALFORMED,
+    FileState,
+    WorkerFailed,
+    WorkerPool,
+    load_one,
+)
 from revive.core.store_dir import StoreDir
 
 __all__ = [
@@ -148,6 +155,7 @@ def load_closure(
     cancel: threading.Event | None = None,
     workers: int | None = None,
     texts: dict[str, bytes] | None = None,
+    states: dict[str, FileState] | None = None,
 ) -> DerivationGraph:
     """The graph of ``roots`` (logical ``.drv`` paths) and everything they depend on.
 
@@ -164,6 +172,8 @@ def load_closure(
         texts: when given, the bytes of each file read and parsed in this
             process are put in it by path (what :func:`revive.core.verify.verify_graph`
             hashes; nothing for nodes re-opened from the cache or read by workers).
+        states: when given, the state of each of those files as it was read
+            (what :class:`revive.core.result_cache.ResultCache` keeps with a result).
 
     Raises:
         LoadCancelled: ``cancel`` was set.
@@ -195,6 +205,7 @@ def load_closure(
         cancel,
         default_workers() if workers is None else workers,
         texts,
+        states,
     )
     if cache is not None:
         cache.save(store, root_paths, graph)
@@ -212,9 +223,11 @@ class _Walk:
         progress: Callable[[LoadProgress], None] | None,
         cancel: threading.Event | None,
         texts: dict[str, bytes] | None = None,
+        states: dict[str, FileState] | None = None,
     ) -> None:
         self.store = store
         self.texts = texts
+        self.states = states
         self.known = known
         self.progress = progress
         self.cancel = cancel
@@ -274,7 +287,7 @@ class _Walk:
         """Handle queued nodes in this process (stop early once ``until`` are queued)."""
         queue = self.queue
         known = self.known
-        edges, texts = self.edges, self.texts
+        edges, texts, states = self.edges, self.texts, self.states
         logical, physical = self.logical, self.physical
         while self.index < len(queue):
             if until is not None and len(queue) - self.index >= until:
@@ -286,7 +299,7 @@ class _Walk:
             if drv is not None:
                 self.add(path, drv)
             else:
-                self.apply(path, *load_one(logical, physical, path, edges, texts))
+                self.apply(path, *load_one(logical, physical, path, edges, texts, states))
 
     def parallel(self, workers: int) -> None:
         """Handle the rest of the queue with worker processes (or alone if they fail).
@@ -347,8 +360,9 @@ def _walk(
     cancel: threading.Event | None,
     workers: int,
     texts: dict[str, bytes] | None = None,
+    states: dict[str, FileState] | None = None,
 ) -> DerivationGraph:
-    walk = _Walk(roots, store, known, progress, cancel, texts)
+    walk = _Walk(roots, store, known, progress, cancel, texts, states)
     with paused_gc():
         if workers > 1 and not known:
             # Small closures never pay for starting processes: go on alone

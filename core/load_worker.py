@@ -18,9 +18,11 @@ import os
 import struct
 import subprocess
 import sys
-from typing import IO, Any, Final
+from collections.abc import Callable
+from typing import IO, Any, Final, TypeAlias
 
 from revive.core.aterm import parse_derivation_bytes
+from revive.core.compiled import MODULE
 from revive.core.derivation import Derivation, InputDrv
 from revive.core.drv_scan import scan_bytes
 from revive.core.errors import DerivationError
@@ -31,6 +33,8 @@ __all__ = [
     "MALFORMED",
     "load_one",
     "read_file",
+    "read_file_state",
+    "FileState",
     "load_batch",
     "WorkerPool",
     "WorkerFailed",
@@ -48,20 +52,50 @@ _READ_SIZE: Final = 1 << 16
 _LENGTH: Final = struct.Struct("<I")
 
 
+FileState: TypeAlias = tuple[int, int, int, int, int]
+"""What ``stat`` says of a file: inode, size, modification and change times (ns), mode."""
+
+
 def read_file(file: str) -> bytes:
     """The bytes of ``file`` (raises ``OSError``): the cheapest way CPython has."""
     # os.open/os.read: half the cost of open().read() (no buffered file object).
     fd = os.open(file, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        data = os.read(fd, _READ_SIZE)
-        if len(data) < _READ_SIZE:
-            return data
-        chunks = [data]
-        while chunk := os.read(fd, 1 << 20):
-            chunks.append(chunk)
-        return b"".join(chunks)
+        return _read_all(fd)
     finally:
         os.close(fd)
+
+
+def read_file_state(file: str) -> tuple[bytes, FileState]:
+    """The bytes of ``file`` and its state, taken from the open file (raises ``OSError``).
+
+    The state is the one of what was read, and costs no second lookup of
+    the path (``verify`` keeps its report with the state of every file).
+    """
+    if _read_with_state is not None:
+        return _read_with_state(file)
+    fd = os.open(file, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        data = _read_all(fd)
+    finally:
+        os.close(fd)
+    return data, (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_mode)
+
+
+def _read_all(fd: int) -> bytes:
+    data = os.read(fd, _READ_SIZE)
+    if len(data) < _READ_SIZE:
+        return data
+    chunks = [data]
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+_read_with_state: Final[Callable[[str], tuple[bytes, FileState]] | None] = (
+    None if MODULE is None else MODULE.read_with_state
+)
 
 
 def missing_message(path: str, file: str) -> str:
@@ -77,6 +111,7 @@ def load_one(
     path: str,
     edges: dict[object, InputDrv] | None = None,
     texts: dict[str, bytes] | None = None,
+    states: dict[str, FileState] | None = None,
 ) -> tuple[int, Any]:
     """Read and parse the ``.drv`` at store path ``path``.
 
@@ -88,6 +123,8 @@ def load_one(
             tuple (see :func:`revive.core.drv_scan.scan_fields`).
         texts: when given, the bytes of a file parsed are put in it under
             ``path`` (``verify`` hashes them instead of reading them again).
+        states: when given, the state of each file read is put in it under
+            ``path`` (see :func:`read_file_state`).
 
     Returns:
         ``(LOADED, (name, fields))``, or ``(MISSING | MALFORMED, one-line error)``.
@@ -97,7 +134,10 @@ def load_one(
         return MISSING, f"{path}: not in the store {logical}"
     file = physical + path[cut:]
     try:
-        data = read_file(file)
+        if states is None:
+            data = read_file(file)
+        else:
+            data, states[path] = read_file_state(file)
     except FileNotFoundError:
         return MISSING, missing_message(path, file)
     except IsADirectoryError:

@@ -33,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -69,15 +69,26 @@ def default_cache_dir() -> Path:
     return root / "guix-revive"
 
 
-def file_states(store: StoreDir, paths: Iterable[str]) -> list[int]:
-    """Five numbers per store path: what ``stat`` says of its file now (see module doc)."""
+def file_states(
+    store: StoreDir, paths: Iterable[str], known: Mapping[str, tuple[int, ...]] | None = None
+) -> list[int]:
+    """Five numbers per store path: what ``stat`` says of its file now (see module doc).
+
+    ``known``: the states of some of the files, taken as they were read
+    (:func:`revive.core.load_worker.read_file_state`); the others are asked.
+    """
     prefix = store.logical + "/"
     cut = len(prefix)
     physical = os.path.join(store.physical, "")
     states: list[int] = []
     add = states.extend
     stat = os.stat
+    given = known.get if known else _nothing
     for path in paths:
+        state = given(path)
+        if state is not None:
+            add(state)
+            continue
         if not path.startswith(prefix) or "/" in path[cut:]:
             add(_ABSENT)
             continue
@@ -88,6 +99,10 @@ def file_states(store: StoreDir, paths: Iterable[str]) -> list[int]:
             continue
         add((info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_mode))
     return states
+
+
+def _nothing(_: str) -> None:
+    return None
 
 
 class ResultCache:
@@ -139,6 +154,7 @@ class ResultCache:
         value: Any,
         paths: Sequence[str],
         since: int,
+        states: Mapping[str, tuple[int, ...]] | None = None,
     ) -> bool:
         """Keep ``value`` (marshal-able), computed from the files of ``paths`` as they are now.
 
@@ -148,16 +164,18 @@ class ResultCache:
             since: ``time.time_ns()`` before the first of those files was
                 read; the result is not kept if one changed after
                 ``since - settle_ns`` (see the module docstring).
+            states: the states of files taken as they were read, for the
+                value computed from what was read (the others are asked).
 
         Returns:
             Whether it was kept (errors are ignored: a result that cannot be
             kept is recomputed).
         """
         file = self.result_path(store, roots, kind)
-        states = file_states(store, paths)
-        if max(states[3::5], default=-1) >= since - self.settle_ns:
+        numbers = file_states(store, paths, states)
+        if max(numbers[3::5], default=-1) >= since - self.settle_ns:
             return False
-        record = (RESULT_VERSION, (kind, *_store_key(store)), roots, tuple(paths), states, value)
+        record = (RESULT_VERSION, (kind, *_store_key(store)), roots, tuple(paths), numbers, value)
         import tempfile  # here: it imports `random`, which a load of a result never needs
 
         temp = ""

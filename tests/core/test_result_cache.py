@@ -142,3 +142,33 @@ def test_results_are_pruned_and_cleared(store: StoreDir, results: ResultCache) -
     results.save(store, ROOTS, "verify", 1, paths, now)
     assert DerivationCache(results.directory).clear() == 0
     assert results.load(store, ROOTS, "verify") is None
+
+
+def test_states_taken_while_reading_are_kept(store: StoreDir, results: ResultCache) -> None:
+    """A file changed after it was read (its state taken then) makes the result stale."""
+    since = time.time_ns()
+    states: dict[str, tuple[int, int, int, int, int]] = {}
+    paths = list(load_closure(ROOTS, store, states=states))
+    assert set(states) == set(paths)
+    time.sleep(0.02)
+    # Changed after the read, before the result is kept: what is kept is
+    # the state of what was read, so the result is never reused.
+    file = file_of(store, TARBALL)
+    file.write_bytes(file.read_bytes())
+    assert results.save(store, ROOTS, "verify", "from the old bytes", paths, since, states)
+    assert results.load(store, ROOTS, "verify") is None
+    # Unchanged since read: reused, and the states are what os.stat says.
+    time.sleep(0.02)
+    since = time.time_ns()
+    states.clear()
+    paths = list(load_closure(ROOTS, store, states=states))
+    assert results.save(store, ROOTS, "verify", "kept", paths, since, states)
+    assert results.load(store, ROOTS, "verify") == "kept"
+    info = os.stat(file)
+    assert states[TARBALL] == (
+        info.st_ino,
+        info.st_size,
+        info.st_mtime_ns,
+        info.st_ctime_ns,
+        info.st_mode,
+    )

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     # `verify` reusing a kept report never loads one.
     from revive.core.closure import ClosureCache, LoadProgress
     from revive.core.graph import DerivationGraph
+    from revive.core.load_worker import FileState
 
 __all__ = [
     "add_cache_option",
@@ -88,11 +89,12 @@ def load_roots(
     *,
     use_cache: bool,
     texts: dict[str, bytes] | None = None,
+    states: dict[str, FileState] | None = None,
     cache: ClosureCache | None = None,
 ) -> tuple[list[str], DerivationGraph]:
     """Resolve the ``.drv`` arguments, load their closure, check every root was read.
 
-    ``texts``, ``cache``: see :func:`load_graph`.
+    ``texts``, ``states``, ``cache``: see :func:`load_graph`.
 
     Returns:
         The roots' logical paths (one per argument) and the closure.
@@ -102,7 +104,12 @@ def load_roots(
     """
     roots = resolve_roots(store, args)
     graph = load_graph(
-        store, list(dict.fromkeys(roots)), use_cache=use_cache, texts=texts, cache=cache
+        store,
+        list(dict.fromkeys(roots)),
+        use_cache=use_cache,
+        texts=texts,
+        states=states,
+        cache=cache,
     )
     check_roots(graph, store, roots, args)
     return roots, graph
@@ -114,12 +121,13 @@ def load_graph(
     *,
     use_cache: bool,
     texts: dict[str, bytes] | None = None,
+    states: dict[str, FileState] | None = None,
     cache: ClosureCache | None = None,
 ) -> DerivationGraph:
     """Load the closure of ``roots``, with a transient progress bar on a terminal.
 
-    ``texts``, when given, receives the bytes of the files read (see
-    :func:`~revive.core.closure.load_closure`). ``cache``, when given, is
+    ``texts`` and ``states``, when given, receive the bytes and the state of
+    the files read (see :func:`~revive.core.closure.load_closure`). ``cache``, when given, is
     the cache used with ``use_cache`` (default: :class:`DerivationCache`).
     """
     from revive.core.cache import DerivationCache
@@ -130,7 +138,7 @@ def load_graph(
     elif cache is None:
         cache = DerivationCache()
     if not sys.stderr.isatty():
-        return load_closure(roots, store, cache=cache, texts=texts)
+        return load_closure(roots, store, cache=cache, texts=texts, states=states)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     with Progress(
@@ -145,4 +153,4 @@ def load_graph(
         def report(step: LoadProgress) -> None:
             bar.update(task, completed=step.done, total=step.discovered)
 
-        return load_closure(roots, store, cache=cache, progress=report, texts=texts)
+        return load_closure(roots, store, cache=cache, progress=report, texts=texts, states=states)

@@ -83,17 +83,21 @@ def run(args: argparse.Namespace) -> int:
         return 0 if report.ok else 1
     from revive.core.cache import DerivationCache
     from revive.core.closure import LoadOnly
+    from revive.core.load_worker import FileState
     from revive.core.verify import verify_graph
 
-    # The bytes the loader reads are hashed as they are, not read twice. A
+    # The bytes the loader reads are hashed as they are, not read twice, and
+    # the report is kept with the state each file had when it was read. A
     # closure pack written by another command is used; none is written here
     # (the report is what is kept), and the report is printed before it is kept.
     texts: dict[str, bytes] = {}
+    states: dict[str, FileState] = {}
     given, graph = load_roots(
         store,
         args.roots,
         use_cache=not args.no_cache,
         texts=texts,
+        states=states,
         cache=LoadOnly(DerivationCache()),
     )
     report = verify_graph(graph, store=store, texts=texts)
@@ -102,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     if results is not None:
         roots = tuple(dict.fromkeys(given))
-        results.save(store, roots, "verify", report.to_plain(), list(graph), since)
+        results.save(store, roots, "verify", report.to_plain(), list(graph), since, states)
     return 0 if report.ok else 1
 
 
