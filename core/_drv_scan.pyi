@@ -88,3 +88,28 @@ def read_with_state(file: str, /) -> tuple[bytes, tuple[int, int, int, int, int]
 
     The state is ``(st_ino, st_size, st_mtime_ns, st_ctime_ns, st_mode)``.
     """
+
+def load_queue(
+    queue: list[str],
+    index: int,
+    logical: str,
+    physical: str,
+    edges: dict[object, InputDrv],
+    texts: dict[str, bytes] | None,
+    states: dict[str, tuple[int, int, int, int, int]] | None,
+    derivations: dict[str, Any],
+    seen: set[str],
+    derivation_cls: type,
+    derivation_slots: tuple[Any, ...],
+    output_cls: type,
+    output_slots: tuple[Any, ...],
+    fallback: Callable[[str], None],
+    checkpoint: Callable[[int], None],
+    every: int,
+    /,
+) -> int:
+    """Load the nodes of ``queue`` from ``index`` on, as the walk of ``closure`` does.
+
+    A second thread reads the files ahead; a path not read and parsed here
+    goes to ``fallback``. Returns the index reached, ``len(queue)``.
+    """

@@ -28,8 +28,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
-from revive.core.compiled import COMPILED
-from revive.core.derivation import Derivation, Fields, InputDrv
+from revive.core.compiled import COMPILED, MODULE
+from revive.core.derivation import COMPILED_CLASSES, Derivation, Fields, InputDrv
 from revive.core.errors import ReviveError
 from revive.core.graph import DerivationGraph
 from revive.core.load_worker import (
@@ -255,6 +255,17 @@ class _Walk:
             if self.cancel is not None and self.cancel.is_set():
                 raise LoadCancelled(self.index)
 
+    def checkpoint_at(self, index: int) -> None:
+        """:meth:`checkpoint` once ``index`` nodes are handled (the compiled loop's)."""
+        self.index = index
+        self.checkpoint()
+
+    def load_here(self, path: str) -> None:
+        """Read, parse and record ``path`` in Python (what the compiled loop leaves)."""
+        self.apply(
+            path, *load_one(self.logical, self.physical, path, self.edges, self.texts, self.states)
+        )
+
     def apply(self, path: str, status: int, payload: Any) -> None:
         """Record the outcome for ``path`` and queue its unseen inputs."""
         if status == LOADED:
@@ -289,6 +300,23 @@ class _Walk:
         known = self.known
         edges, texts, states = self.edges, self.texts, self.states
         logical, physical = self.logical, self.physical
+        if _load_queue is not None and until is None and not known:
+            self.index = _load_queue(
+                queue,
+                self.index,
+                logical,
+                physical,
+                edges,
+                texts,
+                states,
+                self.derivations,
+                self.seen,
+                *COMPILED_CLASSES,
+                self.load_here,
+                self.checkpoint_at,
+                PROGRESS_EVERY,
+            )
+            return
         while self.index < len(queue):
             if until is not None and len(queue) - self.index >= until:
                 return
@@ -377,6 +405,9 @@ def _walk(
         progress(LoadProgress(len(walk.queue), len(walk.queue)))
     return walk.graph(roots)
 
+
+_load_queue: Final[Callable[..., int] | None] = None if MODULE is None else MODULE.load_queue
+"""The compiled loop of :meth:`_Walk.sequential` (``core/_drv_scan.c``), or ``None``."""
 
 PARALLEL_MIN: Final = 4000
 """Queued, unread nodes from which a load spreads over worker processes.

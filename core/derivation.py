@@ -21,7 +21,7 @@ from typing import Final, TypeAlias
 from revive.core import compiled
 from revive.core.store_path import name_part
 
-__all__ = ["Output", "InputDrv", "Fields", "Derivation"]
+__all__ = ["Output", "InputDrv", "Fields", "Derivation", "COMPILED_CLASSES"]
 
 InputDrv: TypeAlias = tuple[str, tuple[str, ...]]
 """One input derivation: its ``.drv`` path and the output names used."""
@@ -247,6 +247,8 @@ _DERIVATION_SLOTS: Final = tuple(getattr(Derivation, slot) for slot in (*_FIELDS
 _OUTPUT_SLOTS: Final = tuple(
     getattr(Output, slot) for slot in ("name", "path", "hash_algo", "hash")
 )
+COMPILED_CLASSES: Final = (Derivation, _DERIVATION_SLOTS, Output, _OUTPUT_SLOTS)
+"""What the compiled module's builders take to make :class:`Derivation` objects."""
 _make = None if compiled.MODULE is None else compiled.MODULE.make_derivation
 _make_each = None if compiled.MODULE is None else compiled.MODULE.make_derivations
 (

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from synth import STORE, write_synthetic_closure  # noqa: E402
 
-from revive.core import aterm, verify  # noqa: E402
+from revive.core import aterm, closure, verify  # noqa: E402
 from revive.core import derivation as model  # noqa: E402
 from revive.core.closure import load_closure  # noqa: E402
 from revive.core.errors import DerivationError  # noqa: E402
@@ -76,6 +76,7 @@ def fuzz_walk(module, root: str, store: StoreDir, rng: random.Random, iterations
     """
     verify._verify_closure = module.verify_closure
     verify._verify_paths = module.verify_paths
+    closure._load_queue = module.load_queue
     texts: dict[str, bytes] = {}
     graph = load_closure([root], store, texts=texts)
     reference = verify.verify_graph(graph)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from revive.core import closure
 from revive.core.closure import LoadCancelled, LoadProgress, load_closure
 from revive.core.store_dir import StoreDir
 
@@ -126,3 +127,39 @@ def test_worker_processes_give_the_same_graph(hello_copy: Path) -> None:
     # Edges read by the workers are shared like the ones read here.
     edges = [edge for drv in shared.derivations.values() for edge in drv.input_drvs]
     assert len({id(edge) for edge in edges}) == len(set(edges)) < len(edges)
+
+
+def test_the_compiled_loop_loads_what_the_python_loop_loads(
+    hello_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Missing, malformed, non-UTF-8, directory, odd paths: the same graph, bytes and states."""
+    if closure._load_queue is None:
+        pytest.skip("the compiled module is not built")
+    store = StoreDir.open(hello_copy)
+    inputs = [path for path, _ in load_closure([HELLO], store).inputs(HELLO)]
+    (hello_copy / Path(inputs[0]).name).unlink()
+    (hello_copy / Path(inputs[1]).name).write_bytes(b'Derive([("out"')
+    (hello_copy / Path(inputs[2]).name).write_bytes(b'Derive([("\xff",')
+    (hello_copy / Path(inputs[3]).name).unlink()
+    (hello_copy / Path(inputs[3]).name).mkdir()
+    roots = [HELLO, TXT2MAN, "/gnu/store/not-a-store-path.drv", "/elsewhere/x.drv"]
+
+    def load(compiled_loop: bool) -> tuple[object, ...]:
+        monkeypatch.setattr(closure, "_load_queue", loop if compiled_loop else None)
+        texts: dict[str, bytes] = {}
+        states: dict[str, tuple[int, int, int, int, int]] = {}
+        steps: list[LoadProgress] = []
+        graph = load_closure(roots, store, texts=texts, states=states, progress=steps.append)
+        return (
+            list(graph),
+            dict(graph.derivations),
+            dict(graph.problems),
+            texts,
+            states,
+            steps,
+        )
+
+    loop = closure._load_queue
+    compiled = load(True)
+    assert compiled == load(False)
+    assert len(compiled[2]) == 6 and len(compiled[5]) > 1
