@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import threading
 from collections.abc import Callable, Iterable
 from itertools import chain
-from typing import cast
+from typing import Final, cast
 
 from revive.core.aterm import escape_string, serialize_derivation
 from revive.core.compiled import MODULE
@@ -224,7 +225,10 @@ class _Checker:
         # (sorted as str: the same order as the UTF-8 bytes the daemon sorts).
         references = sorted({*drv.input_srcs, *[p for p, _ in drv.input_drvs]})
         kind = ":".join(("text", *references))
-        found = self._from_file(path, drv, replaced, kind)
+        if _verify_paths is None:
+            found = self._from_loaded(path, drv, replaced, kind)
+        else:
+            found = self._from_file(path, drv, replaced, kind)
         if found is None:
             found = self._serialized(path, drv, replaced, kind)
         computed, modulo, outputs = found
@@ -278,6 +282,50 @@ class _Checker:
             self.store_dir,
             hashlib.sha256,
         )
+
+    def _from_loaded(
+        self, path: str, drv: Derivation, replaced: str | None, kind: str
+    ) -> _Found | None:
+        """:meth:`_from_file`'s values from the bytes the loader read, without the module.
+
+        The loader parsed ``drv`` from those very bytes: when they are
+        canonical (no escape the serializer would not write) and hash to
+        ``path``, they are the serialization of ``drv``, and the two other
+        texts are cut out of them around its input list. ``None`` otherwise
+        (bytes of something else, a stale or damaged file): then
+        :meth:`_serialized` does it all.
+        """
+        data = self.texts.pop(path, None)
+        if data is None or not _canonical_escapes(data):
+            return None
+        try:
+            computed = make_store_path(
+                kind, hashlib.sha256(data).digest(), drv.name + ".drv", self.store_dir
+            )
+        except ReviveError:
+            return None
+        if computed != path:
+            return None
+        if replaced is None:
+            return computed, None, None
+        head = ("Derive([" + _outputs_text(drv.outputs) + "],[").encode()
+        inputs = _inputs_text(drv.input_drvs).encode()
+        start, stop = len(head), len(head) + len(inputs)
+        if not data.startswith(head) or data[start:stop] != inputs:
+            return None
+        new_inputs = replaced.encode()
+        tail = data[stop:]
+        modulo = b"".join((head, new_inputs, tail))
+        for out in drv.outputs:
+            value = drv.getenv(out.name)
+            if value:
+                name = escape_string(out.name)
+                entry = f"({name},{escape_string(value)})".encode()
+                tail = tail.replace(entry, f'({name},"")'.encode(), 1)
+        masked_head = ("Derive([" + _outputs_text(drv.outputs, masked=True) + "],[").encode()
+        masked = b"".join((masked_head, new_inputs, tail))
+        outputs = self._outputs(path, drv, hashlib.sha256(masked).digest())
+        return computed, hashlib.sha256(modulo).hexdigest(), outputs
 
     def _serialized(self, path: str, drv: Derivation, replaced: str | None, kind: str) -> _Found:
         """:meth:`_from_file`'s values from ``drv`` serialized (output paths ``None`` if none)."""
@@ -381,6 +429,18 @@ def _spliced(drv: Derivation, pieces: tuple[str, str, str], replaced: str) -> tu
 
 _EMPTY_HEAD = len("Derive([],[")
 """Where the sources start in the text of a derivation without outputs and inputs."""
+
+
+_BAD_ESCAPE: Final = re.compile(rb'\\[^"\\nrt]')
+"""A backslash followed by a character the serializer never escapes."""
+
+
+def _canonical_escapes(data: bytes) -> bool:
+    """True if ``data`` holds only the escapes the serializer writes (and no raw control)."""
+    if b"\n" in data or b"\r" in data or b"\t" in data:
+        return False
+    # Escaped backslashes out of the way, each backslash left starts an escape.
+    return b"\\" not in data or _BAD_ESCAPE.search(data.replace(b"\\\\", b"")) is None
 
 
 def _plain(strings: Iterable[str]) -> bool:

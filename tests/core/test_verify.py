@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from revive.core import _drv_scan
+from revive.core import _drv_scan, verify
 from revive.core.aterm import parse_derivation_bytes, serialize_derivation
 from revive.core.closure import load_closure
 from revive.core.compiled import COMPILED
@@ -359,3 +359,45 @@ def test_verifying_stops_when_cancelled(guix2020_store: Path) -> None:
     with pytest.raises(VerifyCancelled, match="after 256 derivations"):
         verify_graph(graph, store=store, progress=lambda *step: seen.append(step), cancel=cancel)
     assert len(seen) == 2
+
+
+@settings(max_examples=40, deadline=None)
+@given(closure=closures(), data=st.data())
+def test_without_the_module_the_loaded_bytes_give_what_serializing_gives(
+    closure: tuple[dict[str, Derivation], list[str]],
+    data: st.DataObject,
+    tmp_path_factory: Any,
+) -> None:
+    """The pure-Python checker cuts its texts out of canonical loaded bytes; other bytes too."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(verify, "_verify_paths", None)
+        patch.setattr(verify, "_verify_closure", None)
+        _check_pure_python_bytes(closure, data, tmp_path_factory)
+
+
+def _check_pure_python_bytes(
+    closure: tuple[dict[str, Derivation], list[str]], data: st.DataObject, tmp_path_factory: Any
+) -> None:
+    derivs, order = closure
+    folder = tmp_path_factory.mktemp("store")
+    store = write_store(folder, derivs)
+    texts: dict[str, bytes] = {}
+    graph = load_closure([order[-1]], store, texts=texts)
+    reference = verify_graph(graph)
+    for path in data.draw(st.lists(st.sampled_from(sorted(texts)), max_size=3, unique=True)):
+        change = data.draw(st.sampled_from(["escape", "swap", "cut"]))
+        if change == "escape":  # \a reads as "a": not what the serializer writes
+            texts[path] = texts[path].replace(b"a", b"\\a", 1)
+        elif change == "swap":
+            texts[path] = texts[data.draw(st.sampled_from(sorted(texts)))]
+        else:
+            texts[path] = texts[path][:-1]
+    assert verify_graph(graph, store=store, texts=texts) == reference
+
+
+def test_canonical_escapes_are_the_serializers() -> None:
+    """Escaped backslashes do not hide an escape the serializer never writes."""
+    assert verify._canonical_escapes(b'"a\\\\n\\"b\\\\\\\\"')
+    assert not verify._canonical_escapes(b'"\\\\\\a"')
+    assert not verify._canonical_escapes(b'"\\a"')
+    assert not verify._canonical_escapes(b'"a\tb"')
