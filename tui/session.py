@@ -165,6 +165,32 @@ class Session:
     _unrewrites: list[tuple[str, str]] | None = None
     _by_output: dict[str, tuple[str, ...]] | None = None
 
+    @classmethod
+    def of_graph(
+        cls,
+        store: StoreDir,
+        graph: DerivationGraph,
+        *,
+        title: str,
+        plan: LoadPlan,
+        demo: DemoEnvironment | None = None,
+        servers: DemoServers | None = None,
+    ) -> Session:
+        """A session on ``graph``: its tree order and FODs worked out from its roots."""
+        outline = build_outline(graph.roots, lambda p: [i for i, _ in graph.inputs(p)])
+        fods = tuple(p for p in outline.order if graph.is_fixed_output(p))
+        return cls(
+            store=store,
+            graph=graph,
+            outline=outline,
+            title=title,
+            plan=plan,
+            demo=demo,
+            servers=servers,
+            fods=fods,
+            fod_positions=outline.positions(fods),
+        )
+
     def close(self) -> None:
         """Stop what the session started (the demo's servers); idempotent."""
         servers, self.servers = self.servers, None
@@ -827,23 +853,18 @@ def open_session(
             # area), not a tree of one "malformed" node; inputs may be missing.
             if root in graph.problems:
                 raise ReviveError(str(graph.problems[root]))
-        outline = build_outline(graph.roots, lambda p: [i for i, _ in graph.inputs(p)])
-        fods = tuple(p for p in outline.order if graph.is_fixed_output(p))
+        session = Session.of_graph(
+            opened.store,
+            graph,
+            title=opened.title,
+            plan=opened.plan,
+            demo=opened.demo,
+            servers=opened.servers,
+        )
     except BaseException:
         if opened.servers is not None:
             opened.servers.stop()
         raise
-    session = Session(
-        store=opened.store,
-        graph=graph,
-        outline=outline,
-        title=opened.title,
-        plan=opened.plan,
-        demo=opened.demo,
-        servers=opened.servers,
-        fods=fods,
-        fod_positions=outline.positions(fods),
-    )
     if opened.demo is not None:
         for source in opened.demo.sources:
             if source.needs and source.drv_path in graph:
