@@ -21,9 +21,8 @@ from rich.text import Text
 
 from revive.core import base32
 from revive.core.derivation import Derivation
-from revive.core.errors import ReviveError
-from revive.core.fetch.classify import Classification, classify
-from revive.core.fetch.extract import extract_fetch_spec
+from revive.core.fetch.classify import Classification
+from revive.core.fetch.extract import read_fetch_spec
 from revive.core.fetch.spec import (
     BzrFetch,
     CvsFetch,
@@ -147,16 +146,7 @@ def fod_rows(graph: DerivationGraph, store: StoreDir) -> list[FodRow]:
     fetched = fetched_outputs(store, (drv.outputs[0].path for drv in fods.values()))
     rows = []
     for path, drv in fods.items():
-        found = classify(drv, store.read_bytes)
-        spec: FetchSpec | None = None
-        error = ""
-        if found.method is FetchMethod.UNKNOWN:
-            error = found.reason
-        else:
-            try:
-                spec = extract_fetch_spec(drv, store.read_bytes, path=path, classification=found)
-            except ReviveError as err:
-                error = str(err)
+        found, spec, error = read_fetch_spec(drv, store.read_bytes, path=path)
         output = drv.outputs[0].path
         present = output in fetched or store.exists(output)
         rows.append(FodRow(path, drv, found, spec, error, present))
