@@ -21,6 +21,7 @@ from revive.core.fetch.spec import (
     GitFetch,
     UrlFetch,
     describe_source,
+    spec_parameters,
 )
 
 FOD_LABELS = [
@@ -202,3 +203,31 @@ def test_read_fetch_spec_says_why_instead_of_raising(hand_store: Any) -> None:
     found, spec, why = read_fetch_spec(hg.drv, lambda path: script, path="X.drv")
     assert str(found.method) == "hg-fetch" and spec is None
     assert why == 'X.drv: cannot evaluate (some-procedure "x") in the builder script'
+
+
+@pytest.mark.parametrize(
+    ("label", "keys"),
+    [
+        ("url-U2", ["urls", "executable"]),
+        ("git-G1", ["url", "commit", "recursive_checkout"]),
+        ("svn-S1", ["url", "revision"]),
+        ("svn-multi-script", ["url", "revision", "locations"]),
+        ("hg-H1", ["url", "changeset"]),
+        ("bzr-in-band", ["url", "revision"]),
+        ("cvs-script", ["root", "module", "revision"]),
+    ],
+)
+def test_spec_parameters(hand_store: Any, label: str, keys: list[str]) -> None:
+    spec = hand_store.examples[label].spec
+    parameters = spec_parameters(spec)
+    assert list(parameters) == keys
+    if isinstance(spec, GitFetch):
+        assert parameters == {
+            "url": spec.url,
+            "commit": spec.commit,
+            "recursive_checkout": spec.recursive,
+        }
+    if isinstance(spec, UrlFetch):
+        assert parameters["urls"] == list(spec.urls) and parameters["executable"] is False
+    if "locations" in parameters:
+        assert isinstance(parameters["locations"], list) and parameters["locations"]
