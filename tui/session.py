@@ -42,14 +42,12 @@ from revive.core.search import SearchField, SearchIndex
 from revive.core.store_dir import StoreDir
 from revive.core.store_path import DEFAULT_STORE_DIR, name_part
 from revive.core.stores.api import (
-    BuildAttempt,
     BuildEvent,
     BuildFailed,
     BuildFinished,
-    BuildLog,
     BuildProgress,
-    BuildStarted,
     Store,
+    describe_event,
 )
 from revive.core.stores.select import choose_backend, open_store
 
@@ -945,26 +943,6 @@ def _open_demo(
 def short_name(path: str) -> str:
     """The store name of ``path`` without its hash (for compact displays)."""
     return name_part(path)
-
-
-def describe_event(event: BuildEvent) -> str | None:
-    """One log line for a build event (``None`` for progress, shown as a bar)."""
-    if isinstance(event, BuildStarted):
-        method = f" with {event.method}" if event.method else ""
-        return f"▶ fetching {event.output_path}{method}"
-    if isinstance(event, BuildAttempt):
-        return f"→ trying {event.source} ({event.kind})"
-    if isinstance(event, BuildLog):
-        return event.line
-    if isinstance(event, BuildFinished):
-        again = " (already in the store)" if event.cached else ""
-        return f"✔ {event.output_path} is valid{again}"
-    if isinstance(event, BuildFailed):
-        line = f"✘ {event.reason}: {event.detail}"
-        if event.expected_hash and event.actual_hash:
-            line += f" (expected {event.expected_hash}, got {event.actual_hash})"
-        return line
-    return None
 
 
 def one_line(error: BaseException) -> str:
