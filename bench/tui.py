@@ -82,7 +82,7 @@ def with_wide_node(session: Session, fan_out: int = 500) -> tuple[Session, str]:
     new_graph = DerivationGraph.from_derivations(
         store_dir, (*graph.roots, path), derivations, missing=problems
     )
-    new = Session.of_graph(session.store, new_graph, title=session.title, plan=session.plan)
+    new = Session(store=session.store, graph=new_graph, title=session.title, plan=session.plan)
     return new, path
 
 

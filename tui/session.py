@@ -137,8 +137,8 @@ class Session:
     """Where the ``.drv`` files and other items are."""
     graph: DerivationGraph
     """The closure of the roots."""
-    outline: Outline
-    """The tree order of the closure (first occurrences, pre-order)."""
+    outline: Outline = field(init=False)
+    """The tree order of the closure (first occurrences, pre-order), from the graph's roots."""
     title: str = ""
     """What is open, for the header (``demo``, root names…)."""
     demo: DemoEnvironment | None = None
@@ -151,9 +151,9 @@ class Session:
     """What is known about each node's output."""
     search_index: SearchIndex | None = None
     """The search index, once built (:meth:`build_search_index`)."""
-    fods: tuple[str, ...] = ()
+    fods: tuple[str, ...] = field(init=False)
     """Every loaded fixed-output node, in outline order."""
-    fod_positions: tuple[int, ...] = ()
+    fod_positions: tuple[int, ...] = field(init=False)
     """Outline positions of :attr:`fods` (for next/previous FOD)."""
     _kinds: dict[str, NodeKind] = field(default_factory=dict)
     _classes: dict[str, Classification] = field(default_factory=dict)
@@ -163,31 +163,11 @@ class Session:
     _unrewrites: list[tuple[str, str]] | None = None
     _by_output: dict[str, tuple[str, ...]] | None = None
 
-    @classmethod
-    def of_graph(
-        cls,
-        store: StoreDir,
-        graph: DerivationGraph,
-        *,
-        title: str,
-        plan: LoadPlan,
-        demo: DemoEnvironment | None = None,
-        servers: DemoServers | None = None,
-    ) -> Session:
-        """A session on ``graph``: its tree order and FODs worked out from its roots."""
-        outline = build_outline(graph.roots, lambda p: [i for i, _ in graph.inputs(p)])
-        fods = tuple(p for p in outline.order if graph.is_fixed_output(p))
-        return cls(
-            store=store,
-            graph=graph,
-            outline=outline,
-            title=title,
-            plan=plan,
-            demo=demo,
-            servers=servers,
-            fods=fods,
-            fod_positions=outline.positions(fods),
-        )
+    def __post_init__(self) -> None:
+        graph = self.graph
+        self.outline = build_outline(graph.roots, lambda p: [i for i, _ in graph.inputs(p)])
+        self.fods = tuple(p for p in self.outline.order if graph.is_fixed_output(p))
+        self.fod_positions = self.outline.positions(self.fods)
 
     def close(self) -> None:
         """Stop what the session started (the demo's servers); idempotent."""
@@ -851,9 +831,9 @@ def open_session(
             # area), not a tree of one "malformed" node; inputs may be missing.
             if root in graph.problems:
                 raise ReviveError(str(graph.problems[root]))
-        session = Session.of_graph(
-            opened.store,
-            graph,
+        session = Session(
+            store=opened.store,
+            graph=graph,
             title=opened.title,
             plan=opened.plan,
             demo=opened.demo,
