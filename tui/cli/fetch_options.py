@@ -12,13 +12,13 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
 from revive.core.builders.options import ALL_METHODS, DownloadMethod, FetchOptions
 from revive.core.errors import ReviveError
 from revive.core.fetch.mirrors import MirrorConfig, load_mirror_config
 from revive.core.stores.embedded import default_store_root
-from revive.core.stores.select import open_store
+from revive.core.stores.select import Backend, open_store
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -48,7 +48,7 @@ def add_backend_options(parser: argparse.ArgumentParser | argparse._ArgumentGrou
     )
     parser.add_argument(
         "--backend",
-        choices=("auto", "embedded", "guix"),
+        choices=get_args(Backend),
         default="auto",
         help="the store: guix when installed, else embedded (default: auto)",
     )
