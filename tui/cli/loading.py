@@ -25,6 +25,7 @@ __all__ = [
     "add_cache_option",
     "open_store",
     "resolve_roots",
+    "load_graph",
     "load_roots",
     "check_roots",
 ]
@@ -91,10 +92,7 @@ def load_roots(
 ) -> tuple[list[str], DerivationGraph]:
     """Resolve the ``.drv`` arguments, load their closure, check every root was read.
 
-    The closure is loaded with a transient progress bar on a terminal.
-    ``texts``, when given, receives the bytes of the files read (see
-    :func:`~revive.core.closure.load_closure`). ``cache``, when given, is
-    the cache used with ``use_cache`` (default: :class:`DerivationCache`).
+    ``texts``, ``cache``: see :func:`load_graph`.
 
     Returns:
         The roots' logical paths (one per argument) and the closure.
@@ -102,23 +100,35 @@ def load_roots(
     Raises:
         ReviveError: an argument names no ``.drv``, or a root cannot be read.
     """
-    from revive.core.cache import DerivationCache
-
     roots = resolve_roots(store, args)
-    if not use_cache:
-        cache = None
-    elif cache is None:
-        cache = DerivationCache()
-    graph = _load(store, list(dict.fromkeys(roots)), cache, texts)
+    graph = load_graph(
+        store, list(dict.fromkeys(roots)), use_cache=use_cache, texts=texts, cache=cache
+    )
     check_roots(graph, store, roots, args)
     return roots, graph
 
 
-def _load(
-    store: StoreDir, roots: list[str], cache: ClosureCache | None, texts: dict[str, bytes] | None
+def load_graph(
+    store: StoreDir,
+    roots: Sequence[str],
+    *,
+    use_cache: bool,
+    texts: dict[str, bytes] | None = None,
+    cache: ClosureCache | None = None,
 ) -> DerivationGraph:
+    """Load the closure of ``roots``, with a transient progress bar on a terminal.
+
+    ``texts``, when given, receives the bytes of the files read (see
+    :func:`~revive.core.closure.load_closure`). ``cache``, when given, is
+    the cache used with ``use_cache`` (default: :class:`DerivationCache`).
+    """
+    from revive.core.cache import DerivationCache
     from revive.core.closure import load_closure
 
+    if not use_cache:
+        cache = None
+    elif cache is None:
+        cache = DerivationCache()
     if not sys.stderr.isatty():
         return load_closure(roots, store, cache=cache, texts=texts)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
