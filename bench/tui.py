@@ -37,7 +37,6 @@ from typing import Any
 from revive.core.derivation import Derivation, Output
 from revive.core.derivation_hash import drv_path as compute_drv_path
 from revive.core.graph import DerivationGraph
-from revive.core.outline import build_outline
 from revive.tui.app import ReviveApp
 from revive.tui.screens.graph import MATCH_LIMIT
 from revive.tui.session import LoadPlan, Session, open_session
@@ -83,17 +82,7 @@ def with_wide_node(session: Session, fan_out: int = 500) -> tuple[Session, str]:
     new_graph = DerivationGraph.from_derivations(
         store_dir, (*graph.roots, path), derivations, missing=problems
     )
-    outline = build_outline(new_graph.roots, lambda p: [i for i, _ in new_graph.inputs(p)])
-    fods = tuple(p for p in outline.order if new_graph.is_fixed_output(p))
-    new = Session(
-        store=session.store,
-        graph=new_graph,
-        outline=outline,
-        title=session.title,
-        plan=session.plan,
-        fods=fods,
-        fod_positions=outline.positions(fods),
-    )
+    new = Session(store=session.store, graph=new_graph, title=session.title, plan=session.plan)
     return new, path
 
 

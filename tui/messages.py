@@ -3,7 +3,7 @@
 Events are named in the past tense (``NodeFocused``), requests in the
 imperative (``RevealNode``). Widgets post them upwards; the graph screen
 handles them and sets attributes on its children (messages up, attributes
-down). Messages posted in loops define ``can_replace`` so they coalesce.
+down). Messages posted in loops coalesce (:class:`_OnlyTheLatest`).
 """
 
 from __future__ import annotations
@@ -31,79 +31,63 @@ __all__ = [
 ]
 
 
-@dataclass
-class NodeFocused(Message):
-    """The cursor moved onto a node (tree, FOD list, referrers…)."""
-
-    path: str
-    """The node's ``.drv`` path."""
+class _OnlyTheLatest(Message):
+    """A message posted in a loop: a newer one replaces it while it waits in the queue."""
 
     def can_replace(self, message: Message) -> bool:
-        # Holding a key down moves the cursor faster than the detail pane
-        # renders; only the last position matters.
-        return isinstance(message, NodeFocused)
+        return isinstance(message, type(self))
 
 
 @dataclass
-class RevealNode(Message):
+class _AboutNode(Message):
+    """A message about one node."""
+
+    path: str
+    """The node's ``.drv`` path."""
+
+
+class NodeFocused(_OnlyTheLatest, _AboutNode):
+    """The cursor moved onto a node (tree, FOD list, referrers…).
+
+    Holding a key down moves the cursor faster than the detail pane renders;
+    only the last position matters.
+    """
+
+
+class RevealNode(_AboutNode):
     """Show this node in the tree (expanding its first-occurrence chain) and focus it."""
 
-    path: str
-    """The node's ``.drv`` path."""
 
-
-@dataclass
-class RewriteRequested(Message):
+class RewriteRequested(_AboutNode):
     """The user asked to rewrite this fixed-output node."""
 
-    path: str
-    """The node's ``.drv`` path."""
 
-
-@dataclass
-class BuildRequested(Message):
+class BuildRequested(_AboutNode):
     """The user asked to build (fetch) this node."""
 
-    path: str
-    """The node's ``.drv`` path."""
 
-
-@dataclass
-class CancelRequested(Message):
+class CancelRequested(_AboutNode):
     """The user asked to cancel the build of this node."""
 
-    path: str
-    """The node's ``.drv`` path."""
 
-
-@dataclass
-class WhyRequested(Message):
+class WhyRequested(_AboutNode):
     """The user asked why this node is in the closure."""
 
-    path: str
-    """The node's ``.drv`` path."""
-
 
 @dataclass
-class LoadProgressed(Message):
+class LoadProgressed(_OnlyTheLatest):
     """Loading the closure went on (posted from the loading thread)."""
 
     progress: LoadProgress
     """How many nodes are read, out of how many known so far."""
 
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, LoadProgressed)
-
 
 @dataclass
-class SearchChanged(Message):
+class SearchChanged(_OnlyTheLatest):
     """The search text changed (incremental search)."""
 
     query: str
     """The text typed so far."""
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, SearchChanged)
 
 
 @dataclass

@@ -42,14 +42,12 @@ from revive.core.search import SearchField, SearchIndex
 from revive.core.store_dir import StoreDir
 from revive.core.store_path import DEFAULT_STORE_DIR, name_part
 from revive.core.stores.api import (
-    BuildAttempt,
     BuildEvent,
     BuildFailed,
     BuildFinished,
-    BuildLog,
     BuildProgress,
-    BuildStarted,
     Store,
+    describe_event,
 )
 from revive.core.stores.select import choose_backend, open_store
 
@@ -139,8 +137,8 @@ class Session:
     """Where the ``.drv`` files and other items are."""
     graph: DerivationGraph
     """The closure of the roots."""
-    outline: Outline
-    """The tree order of the closure (first occurrences, pre-order)."""
+    outline: Outline = field(init=False)
+    """The tree order of the closure (first occurrences, pre-order), from the graph's roots."""
     title: str = ""
     """What is open, for the header (``demo``, root names…)."""
     demo: DemoEnvironment | None = None
@@ -153,9 +151,9 @@ class Session:
     """What is known about each node's output."""
     search_index: SearchIndex | None = None
     """The search index, once built (:meth:`build_search_index`)."""
-    fods: tuple[str, ...] = ()
+    fods: tuple[str, ...] = field(init=False)
     """Every loaded fixed-output node, in outline order."""
-    fod_positions: tuple[int, ...] = ()
+    fod_positions: tuple[int, ...] = field(init=False)
     """Outline positions of :attr:`fods` (for next/previous FOD)."""
     _kinds: dict[str, NodeKind] = field(default_factory=dict)
     _classes: dict[str, Classification] = field(default_factory=dict)
@@ -164,6 +162,12 @@ class Session:
     _backend: Store | None = None
     _unrewrites: list[tuple[str, str]] | None = None
     _by_output: dict[str, tuple[str, ...]] | None = None
+
+    def __post_init__(self) -> None:
+        graph = self.graph
+        self.outline = build_outline(graph.roots, lambda p: [i for i, _ in graph.inputs(p)])
+        self.fods = tuple(p for p in self.outline.order if graph.is_fixed_output(p))
+        self.fod_positions = self.outline.positions(self.fods)
 
     def close(self) -> None:
         """Stop what the session started (the demo's servers); idempotent."""
@@ -827,23 +831,18 @@ def open_session(
             # area), not a tree of one "malformed" node; inputs may be missing.
             if root in graph.problems:
                 raise ReviveError(str(graph.problems[root]))
-        outline = build_outline(graph.roots, lambda p: [i for i, _ in graph.inputs(p)])
-        fods = tuple(p for p in outline.order if graph.is_fixed_output(p))
+        session = Session(
+            store=opened.store,
+            graph=graph,
+            title=opened.title,
+            plan=opened.plan,
+            demo=opened.demo,
+            servers=opened.servers,
+        )
     except BaseException:
         if opened.servers is not None:
             opened.servers.stop()
         raise
-    session = Session(
-        store=opened.store,
-        graph=graph,
-        outline=outline,
-        title=opened.title,
-        plan=opened.plan,
-        demo=opened.demo,
-        servers=opened.servers,
-        fods=fods,
-        fod_positions=outline.positions(fods),
-    )
     if opened.demo is not None:
         for source in opened.demo.sources:
             if source.needs and source.drv_path in graph:
@@ -924,26 +923,6 @@ def _open_demo(
 def short_name(path: str) -> str:
     """The store name of ``path`` without its hash (for compact displays)."""
     return name_part(path)
-
-
-def describe_event(event: BuildEvent) -> str | None:
-    """One log line for a build event (``None`` for progress, shown as a bar)."""
-    if isinstance(event, BuildStarted):
-        method = f" with {event.method}" if event.method else ""
-        return f"▶ fetching {event.output_path}{method}"
-    if isinstance(event, BuildAttempt):
-        return f"→ trying {event.source} ({event.kind})"
-    if isinstance(event, BuildLog):
-        return event.line
-    if isinstance(event, BuildFinished):
-        again = " (already in the store)" if event.cached else ""
-        return f"✔ {event.output_path} is valid{again}"
-    if isinstance(event, BuildFailed):
-        line = f"✘ {event.reason}: {event.detail}"
-        if event.expected_hash and event.actual_hash:
-            line += f" (expected {event.expected_hash}, got {event.actual_hash})"
-        return line
-    return None
 
 
 def one_line(error: BaseException) -> str:

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 
 from revive.core.derivation import Derivation
 from revive.core.errors import ReviveError
-from revive.core.fetch.classify import classify
-from revive.core.fetch.extract import expected_of, extract_fetch_spec
-from revive.core.fetch.spec import Expected, FetchMethod, FetchSpec
+from revive.core.fetch.extract import expected_of, read_fetch_spec
+from revive.core.fetch.spec import Expected, FetchSpec
 from revive.core.graph import DerivationGraph
 
 __all__ = ["FodTarget", "fod_target", "fod_targets"]
@@ -53,16 +52,7 @@ def fod_target(
         expected = expected_of(drv)
     except ReviveError:
         return None
-    found = classify(drv, read_item)
-    spec: FetchSpec | None = None
-    error = ""
-    if found.method is FetchMethod.UNKNOWN:
-        error = found.reason
-    else:
-        try:
-            spec = extract_fetch_spec(drv, read_item, path=path, classification=found)
-        except ReviveError as err:
-            error = str(err)
+    found, spec, error = read_fetch_spec(drv, read_item, path=path)
     return FodTarget(path, expected, found.label, found.era, spec, error)
 
 

@@ -48,7 +48,13 @@ from revive.core.fetch.spec import (
 )
 from revive.core.store_path import name_part
 
-__all__ = ["ExtractionError", "UnknownFetchMethod", "extract_fetch_spec", "expected_of"]
+__all__ = [
+    "ExtractionError",
+    "UnknownFetchMethod",
+    "extract_fetch_spec",
+    "expected_of",
+    "read_fetch_spec",
+]
 
 
 class ExtractionError(ReviveError):
@@ -121,6 +127,31 @@ def extract_fetch_spec(
         raise ExtractionError(f"{where}: cannot evaluate {err} in the builder script") from None
     except _Bad as err:
         raise ExtractionError(f"{where}: {err}") from None
+
+
+def read_fetch_spec(
+    drv: Derivation,
+    read_item: Callable[[str], bytes] | None = None,
+    *,
+    path: str | None = None,
+) -> tuple[Classification, FetchSpec | None, str]:
+    """How a FOD fetches, and what, or why what it fetches cannot be said.
+
+    For the reports that list every FOD of a closure (``guix-revive fods``,
+    the archival audit): one FOD that cannot be read must not stop the rest.
+    ``read_item`` and ``path`` are as for :func:`extract_fetch_spec`.
+
+    Returns:
+        ``(classification, spec, "")``; or ``(classification, None, why)``
+        when the method is unknown or the parameters cannot be read.
+    """
+    found = classify(drv, read_item)
+    if found.method is FetchMethod.UNKNOWN:
+        return found, None, found.reason
+    try:
+        return found, extract_fetch_spec(drv, read_item, path=path, classification=found), ""
+    except ReviveError as err:
+        return found, None, str(err)
 
 
 class _Bad(Exception):

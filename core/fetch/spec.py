@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Final, TypeAlias
 
 from revive.core import base32
 
@@ -26,6 +26,7 @@ __all__ = [
     "CvsFetch",
     "FetchSpec",
     "describe_source",
+    "spec_parameters",
 ]
 
 
@@ -187,3 +188,29 @@ def describe_source(spec: FetchSpec) -> str:
     if isinstance(spec, BzrFetch):
         return f"{spec.url} @ {spec.revision}"
     return f"{spec.root} {spec.module} @ {spec.revision}"
+
+
+_PARAMETERS: Final[dict[type, tuple[tuple[str, str], ...]]] = {
+    UrlFetch: (("urls", "urls"), ("executable", "executable")),
+    GitFetch: (("url", "url"), ("commit", "commit"), ("recursive_checkout", "recursive")),
+    SvnMultiFetch: (("url", "url"), ("revision", "revision"), ("locations", "locations")),
+    SvnFetch: (("url", "url"), ("revision", "revision")),
+    HgFetch: (("url", "url"), ("changeset", "changeset")),
+    BzrFetch: (("url", "url"), ("revision", "revision")),
+    CvsFetch: (("root", "root"), ("module", "module"), ("revision", "revision")),
+}
+"""The parameters that say where each kind of spec fetches from: ``(key, attribute)``."""
+
+
+def spec_parameters(spec: FetchSpec) -> dict[str, object]:
+    """Where ``spec`` fetches from, as JSON-ready values keyed by parameter name.
+
+    The URLs of a download (and whether it is executable), the repository and
+    revision of a checkout; what ``guix-revive fods --json`` prints per FOD.
+    Lists are lists, not tuples.
+    """
+    values: dict[str, object] = {}
+    for key, attribute in _PARAMETERS[type(spec)]:
+        value = getattr(spec, attribute)
+        values[key] = list(value) if isinstance(value, tuple) else value
+    return values

@@ -31,6 +31,7 @@ __all__ = [
     "BuildFinished",
     "BuildFailed",
     "BuildEvent",
+    "describe_event",
     "HashMismatch",
     "Store",
 ]
@@ -166,6 +167,26 @@ BuildEvent: TypeAlias = (
     BuildStarted | BuildAttempt | BuildLog | BuildProgress | BuildFinished | BuildFailed
 )
 """Anything a build reports."""
+
+
+def describe_event(event: BuildEvent) -> str | None:
+    """One line of a build's log for ``event`` (``None`` for progress: a bar shows it)."""
+    if isinstance(event, BuildStarted):
+        method = f" with {event.method}" if event.method else ""
+        return f"▶ fetching {event.output_path}{method}"
+    if isinstance(event, BuildAttempt):
+        return f"→ trying {event.source} ({event.kind})"
+    if isinstance(event, BuildLog):
+        return event.line
+    if isinstance(event, BuildFinished):
+        again = " (already in the store)" if event.cached else ""
+        return f"✔ {event.output_path} is valid{again}"
+    if isinstance(event, BuildFailed):
+        line = f"✘ {event.reason}: {event.detail}"
+        if event.expected_hash and event.actual_hash:
+            line += f" (expected {event.expected_hash}, got {event.actual_hash})"
+        return line
+    return None
 
 
 class HashMismatch(StoreError):

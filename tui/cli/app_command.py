@@ -12,10 +12,11 @@ import difflib
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 from revive.core.errors import ReviveError
 from revive.core.fetch.url_map import UrlMap, read_url_map
+from revive.core.stores.select import Backend
 from revive.tui.cli.common import STORE_HELP, store_directory
 from revive.tui.cli.env import add_lowering_options, lowering_request, wants_lowering
 
@@ -36,7 +37,7 @@ def add_app_options(parser: Any) -> None:
     parser.add_argument("--store", metavar="DIR", default=None, help=STORE_HELP)
     parser.add_argument(
         "--backend",
-        choices=("auto", "embedded", "guix"),
+        choices=get_args(Backend),
         default="auto",
         help="what builds and fetches: guix-revive's own fetchers (embedded) or the Guix "
         "daemon (guix); auto: guix when it is on PATH",

@@ -52,7 +52,6 @@ from revive.core.store_dir import StoreDir
 from revive.core.store_path import name_part
 from revive.core.stores.api import BuildEvent, BuildFailed, BuildFinished, BuildStarted, Store
 from revive.core.stores.embedded import EmbeddedStore, default_store_root
-from revive.core.stores.select import open_store
 from revive.tui.cli.common import (
     HelpFormatter,
     add_store_option,
@@ -63,8 +62,11 @@ from revive.tui.cli.common import (
 from revive.tui.cli.fetch_options import (
     add_backend_options,
     add_fetch_options,
+    add_target_store_option,
     fetch_options,
     mirror_config,
+    open_target_store,
+    warn_unreadable,
 )
 from revive.tui.cli.loading import check_roots
 
@@ -78,7 +80,6 @@ exit status:
 """
 
 _STATE_NAME = "guix-revive-env.state.json"
-_MAX_WARNINGS = 10
 
 
 def add_lowering_options(parser: argparse.ArgumentParser) -> None:
@@ -143,12 +144,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "-k", "--keep-going", action="store_true", help="go on fetching after a failure"
     )
     act.add_argument("--build", action="store_true", help="then build the roots")
-    act.add_argument(
-        "--target-store",
-        metavar="DIR",
-        default=None,
-        help=f"the embedded store's directory (default: {default_store_root()})",
-    )
+    add_target_store_option(act)
     subs = parser.add_argument_group("substitutes")
     subs.add_argument(
         "--substitute-urls",
@@ -209,19 +205,8 @@ def run(args: argparse.Namespace) -> int:
         # Roots given as input must be readable (exit 2), not planned as "0 sources".
         check_roots(graph, source, roots, roots)
     problems = tuple(graph.problems.values())
-    for problem in problems[:_MAX_WARNINGS]:
-        err.print(f"warning: {problem}", markup=False)
-    if len(problems) > _MAX_WARNINGS:
-        err.print(f"warning: … and {len(problems) - _MAX_WARNINGS} more missing or malformed")
-    store = open_store(
-        args.backend,
-        root=args.target_store,
-        store_dir=source.logical,
-        read_only=[source],
-        options=options,
-        mirror_config=config,
-        on_unsupported="recreate" if args.recreate_with_guix else "embedded",
-    )
+    warn_unreadable(err, problems)
+    store = open_target_store(args, source, options, config)
     embedded = _embedded_for_export(args, store, source)
     records = _plan(args, graph, roots, store, source, embedded, options, config, err)
     if previous is not None:

@@ -34,23 +34,20 @@ from revive.core.stores.api import (
     Store,
 )
 from revive.core.stores.batch import FetchJob, FetchOutcome, OutcomeStatus, fetch_many
-from revive.core.stores.embedded import default_store_root
 from revive.core.stores.fetch_plan import FetchPlan, PlanState, plan_fetch, stage_plan
-from revive.core.stores.select import open_store
 from revive.tui.cli.common import HelpFormatter, add_store_option, console, is_terminal
 from revive.tui.cli.fetch_options import (
     add_backend_options,
     add_fetch_options,
+    add_target_store_option,
     fetch_options,
     mirror_config,
+    open_target_store,
+    warn_unreadable,
 )
-from revive.tui.cli.loading import load_roots
-from revive.tui.cli.loading import open_store as open_source_store
+from revive.tui.cli.loading import load_roots, open_store
 
 __all__ = ["add_parser", "run"]
-
-_MAX_WARNINGS = 10
-"""Missing or malformed derivations listed before the rest is counted."""
 
 _EPILOG = """\
 exit status:
@@ -84,12 +81,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "or not fetchable; nothing is added to any store",
     )
     add_backend_options(parser)
-    parser.add_argument(
-        "--target-store",
-        metavar="DIR",
-        default=None,
-        help=f"the embedded store's directory (default: {default_store_root()})",
-    )
+    add_target_store_option(parser)
     add_fetch_options(parser)
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="print build log lines (when piped)"
@@ -100,25 +92,13 @@ def run(args: argparse.Namespace) -> int:
     """Fetch the closure; 0 iff every FOD output is valid at the end."""
     options = fetch_options(args)
     config = mirror_config(args)
-    source = open_source_store(args.store, args.roots)
+    source = open_store(args.store, args.roots)
     roots, graph = load_roots(source, args.roots, use_cache=False)
     out = console()
     err = Console(stderr=True, highlight=False)
-    problems = dict(graph.problems)
-    for problem in list(problems.values())[:_MAX_WARNINGS]:
-        err.print(f"warning: {problem}", markup=False)
-    if len(problems) > _MAX_WARNINGS:
-        err.print(f"warning: … and {len(problems) - _MAX_WARNINGS} more missing or malformed")
+    warn_unreadable(err, list(graph.problems.values()))
     fods = [p for p in graph.topological_order() if graph.is_fixed_output(p)]
-    store = open_store(
-        args.backend,
-        root=args.target_store,
-        store_dir=source.logical,
-        read_only=[source],
-        options=options,
-        mirror_config=config,
-        on_unsupported="recreate" if args.recreate_with_guix else "embedded",
-    )
+    store = open_target_store(args, source, options, config)
     started = time.monotonic()
     # Plan first (one validity query, rewrites in memory), then stage in one
     # session only what the fetches need.

@@ -2,25 +2,43 @@
 
 Not a command itself (it is not listed in ``COMMANDS``): ``--url-rewrite``,
 ``--nar-mirror``, ``--mirror-config``, ``--methods``, ``--timeout`` and
-``--retries``, and turning them into :class:`FetchOptions`.
+``--retries``, and turning them into :class:`FetchOptions`; ``--jobs``,
+``--backend``, ``--recreate-with-guix`` and ``--target-store``, and opening
+the store they name.
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING, get_args
 
 from revive.core.builders.options import ALL_METHODS, DownloadMethod, FetchOptions
 from revive.core.errors import ReviveError
 from revive.core.fetch.mirrors import MirrorConfig, load_mirror_config
+from revive.core.stores.embedded import default_store_root
+from revive.core.stores.select import Backend, open_store
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from revive.core.store_dir import StoreDir
+    from revive.core.stores.api import Store
 
 __all__ = [
     "add_backend_options",
+    "add_target_store_option",
     "add_fetch_options",
     "fetch_options",
     "mirror_config",
+    "open_target_store",
     "url_rewrites",
+    "warn_unreadable",
 ]
+
+_MAX_WARNINGS = 10
+"""Missing or malformed derivations listed before the rest is counted."""
 
 
 def add_backend_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
@@ -30,7 +48,7 @@ def add_backend_options(parser: argparse.ArgumentParser | argparse._ArgumentGrou
     )
     parser.add_argument(
         "--backend",
-        choices=("auto", "embedded", "guix"),
+        choices=get_args(Backend),
         default="auto",
         help="the store: guix when installed, else embedded (default: auto)",
     )
@@ -41,6 +59,42 @@ def add_backend_options(parser: argparse.ArgumentParser | argparse._ArgumentGrou
         "cvs, git before 2024) as origins re-created with the installed Guix's own fetch "
         "methods, instead of guix-revive's builders + add-to-store",
     )
+
+
+def add_target_store_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``--target-store DIR``: where the embedded store is."""
+    parser.add_argument(
+        "--target-store",
+        metavar="DIR",
+        default=None,
+        help=f"the embedded store's directory (default: {default_store_root()})",
+    )
+
+
+def open_target_store(
+    args: argparse.Namespace,
+    source: StoreDir,
+    options: FetchOptions,
+    config: MirrorConfig | None,
+) -> Store:
+    """The store the backend options name, reading the ``.drv`` files and items of ``source``."""
+    return open_store(
+        args.backend,
+        root=args.target_store,
+        store_dir=source.logical,
+        read_only=[source],
+        options=options,
+        mirror_config=config,
+        on_unsupported="recreate" if args.recreate_with_guix else "embedded",
+    )
+
+
+def warn_unreadable(err: Console, problems: Sequence[str]) -> None:
+    """Say why derivations of the closure are missing or malformed (the first few)."""
+    for problem in problems[:_MAX_WARNINGS]:
+        err.print(f"warning: {problem}", markup=False)
+    if len(problems) > _MAX_WARNINGS:
+        err.print(f"warning: … and {len(problems) - _MAX_WARNINGS} more missing or malformed")
 
 
 def _positive(text: str) -> int:

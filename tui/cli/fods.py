@@ -21,21 +21,9 @@ from rich.text import Text
 
 from revive.core import base32
 from revive.core.derivation import Derivation
-from revive.core.errors import ReviveError
-from revive.core.fetch.classify import Classification, classify
-from revive.core.fetch.extract import extract_fetch_spec
-from revive.core.fetch.spec import (
-    BzrFetch,
-    CvsFetch,
-    FetchMethod,
-    FetchSpec,
-    GitFetch,
-    HgFetch,
-    SvnFetch,
-    SvnMultiFetch,
-    UrlFetch,
-    describe_source,
-)
+from revive.core.fetch.classify import Classification
+from revive.core.fetch.extract import read_fetch_spec
+from revive.core.fetch.spec import FetchMethod, FetchSpec, describe_source, spec_parameters
 from revive.core.graph import DerivationGraph
 from revive.core.store_dir import StoreDir
 from revive.core.store_path import hash_part
@@ -147,16 +135,7 @@ def fod_rows(graph: DerivationGraph, store: StoreDir) -> list[FodRow]:
     fetched = fetched_outputs(store, (drv.outputs[0].path for drv in fods.values()))
     rows = []
     for path, drv in fods.items():
-        found = classify(drv, store.read_bytes)
-        spec: FetchSpec | None = None
-        error = ""
-        if found.method is FetchMethod.UNKNOWN:
-            error = found.reason
-        else:
-            try:
-                spec = extract_fetch_spec(drv, store.read_bytes, path=path, classification=found)
-            except ReviveError as err:
-                error = str(err)
+        found, spec, error = read_fetch_spec(drv, store.read_bytes, path=path)
         output = drv.outputs[0].path
         present = output in fetched or store.exists(output)
         rows.append(FodRow(path, drv, found, spec, error, present))
@@ -207,27 +186,9 @@ def _as_dict(row: FodRow) -> dict[str, object]:
         "present": row.present,
         "error": row.error or None,
     }
-    entry.update(_spec_fields(row.spec))
+    if row.spec is not None:
+        entry.update(spec_parameters(row.spec))
     return entry
-
-
-def _spec_fields(spec: FetchSpec | None) -> dict[str, object]:
-    """The method-specific parameters of ``spec`` for JSON."""
-    if isinstance(spec, UrlFetch):
-        return {"urls": list(spec.urls), "executable": spec.executable}
-    if isinstance(spec, GitFetch):
-        return {"url": spec.url, "commit": spec.commit, "recursive_checkout": spec.recursive}
-    if isinstance(spec, SvnMultiFetch):
-        return {"url": spec.url, "revision": spec.revision, "locations": list(spec.locations)}
-    if isinstance(spec, SvnFetch):
-        return {"url": spec.url, "revision": spec.revision}
-    if isinstance(spec, HgFetch):
-        return {"url": spec.url, "changeset": spec.changeset}
-    if isinstance(spec, BzrFetch):
-        return {"url": spec.url, "revision": spec.revision}
-    if isinstance(spec, CvsFetch):
-        return {"root": spec.root, "module": spec.module, "revision": spec.revision}
-    return {}
 
 
 def _print_table(rows: Sequence[FodRow]) -> None:

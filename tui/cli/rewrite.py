@@ -87,29 +87,35 @@ def run(args: argparse.Namespace) -> int:
     config = load_mirror_config(args.mirrors) if args.mirrors else default_mirror_config()
     roots, graph = load_roots(store, args.drvs, use_cache=False)
     if args.closure:
-        return _run_closure(args, store, config, graph, roots)
-    return _run_single(args, store, config, graph, roots)
+        result = rewrite_closure(graph, store.read_bytes, config)
+        return _finish_closure(args, result, graph, roots)
+    results = [_rewrite_fod(store, config, graph, root) for root in roots]
+    return _finish_single(args, results, graph)
 
 
-def _run_single(
-    args: argparse.Namespace,
-    store: StoreDir,
-    config: MirrorConfig,
-    graph: DerivationGraph,
-    roots: list[str],
+def _rewrite_fod(
+    store: StoreDir, config: MirrorConfig, graph: DerivationGraph, root: str
+) -> RewriteResult:
+    """Today's form of the FOD ``root``.
+
+    Raises:
+        RewriteError: ``root`` is not a FOD (the message says what to rewrite instead).
+    """
+    drv = graph.derivation(root)
+    if not drv.is_fixed_output:
+        found = classify(drv, store.read_bytes)
+        hint = (
+            f"; rewrite the FOD it wraps ({found.wraps}) or use --closure"
+            if found.wraps
+            else "; use --closure to rewrite the FODs of its closure"
+        )
+        raise RewriteError(f"{root}: not a fixed-output derivation ({found.kind}){hint}")
+    return rewrite(drv, store.read_bytes, config, original_path=root)
+
+
+def _finish_single(
+    args: argparse.Namespace, results: list[RewriteResult], graph: DerivationGraph
 ) -> int:
-    results: list[RewriteResult] = []
-    for root in roots:
-        drv = graph.derivation(root)
-        if not drv.is_fixed_output:
-            found = classify(drv, store.read_bytes)
-            hint = (
-                f"; rewrite the FOD it wraps ({found.wraps}) or use --closure"
-                if found.wraps
-                else "; use --closure to rewrite the FODs of its closure"
-            )
-            raise RewriteError(f"{root}: not a fixed-output derivation ({found.kind}){hint}")
-        results.append(rewrite(drv, store.read_bytes, config, original_path=root))
     if args.write:
         _make_directory(args.write)
         for result in results:
@@ -125,14 +131,9 @@ def _run_single(
     return 0
 
 
-def _run_closure(
-    args: argparse.Namespace,
-    store: StoreDir,
-    config: MirrorConfig,
-    graph: DerivationGraph,
-    roots: list[str],
+def _finish_closure(
+    args: argparse.Namespace, result: ClosureRewrite, graph: DerivationGraph, roots: list[str]
 ) -> int:
-    result = rewrite_closure(graph, store.read_bytes, config)
     problems = verify_outputs_unchanged(result, graph)
     if args.write and not problems:
         _make_directory(args.write)

@@ -26,6 +26,7 @@ from revive.core.diff_layout import (
     segments_text,
     unified_lines,
 )
+from revive.tui.widgets.component_styles import ComponentStyles
 
 __all__ = ["DiffView", "SIDE_BY_SIDE_MIN_WIDTH"]
 
@@ -45,7 +46,7 @@ _NEW_ROWS = frozenset({RowKind.CHANGED, RowKind.ADDED})
 _SEPARATOR = " │ "
 
 
-class DiffView(ScrollView, can_focus=True):
+class DiffView(ComponentStyles, ScrollView, can_focus=True):
     """A structured derivation diff: two columns that always scroll together.
 
     Both sides are drawn in one scrolling view, row by row, so a line of the
@@ -147,7 +148,6 @@ class DiffView(ScrollView, can_focus=True):
         self._full: list[str] = []
         self._laid_out_for: tuple[int, bool] | None = None
         self._mode: tuple[bool, bool] | None = None
-        self._styles: dict[str, Style] = {}
 
     # --- public ----------------------------------------------------------------------
 
@@ -194,17 +194,11 @@ class DiffView(ScrollView, can_focus=True):
         self._relayout()
 
     def notify_style_update(self) -> None:
-        self._styles.clear()
+        """Lay the diff out again in the new styles."""
         self._laid_out_for = None
         super().notify_style_update()
         if self.is_mounted:
             self._relayout()
-
-    def _style(self, name: str) -> Style:
-        style = self._styles.get(name)
-        if style is None:
-            style = self._styles[name] = self._component_style(name)
-        return style
 
     def _component_style(self, name: str) -> Style:
         # Rich styles have no alpha: blend translucent backgrounds (``$error

@@ -20,6 +20,7 @@ from revive.core.node_status import FetchState, NodeStatus
 from revive.tui.archival import board_for
 from revive.tui.messages import NodeFocused, RevealNode, WhyRequested
 from revive.tui.widgets.archival_badge import BADGE_WIDTH, archival_badge
+from revive.tui.widgets.component_styles import ComponentStyles
 from revive.tui.widgets.fod_badge import BADGE_PARTS, badge_css, method_part
 from revive.tui.widgets.node_actions import NODE_ACTION_BINDINGS, NodeActions, nothing_failing
 from revive.tui.widgets.text_fit import shorten_middle
@@ -67,7 +68,7 @@ _STATUS_CLASS: dict[FetchState, str] = {
 }
 
 
-class DerivationTree(NodeActions, Tree[NodeRef]):
+class DerivationTree(NodeActions, ComponentStyles, Tree[NodeRef]):
     """The closure as a tree: one line per derivation, fixed-output ones highlighted.
 
     A node is expandable only at its first occurrence (depth-first, in file
@@ -180,7 +181,6 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
         """The current search match, drawn highlighted."""
         self._shown: dict[int, int] = {}
         self._by_path: dict[str, list[TreeNode[NodeRef]]] = {}
-        self._styles: dict[str, Style] = {}
 
     # --- public ----------------------------------------------------------------------
 
@@ -357,10 +357,6 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
 
     # --- labels ----------------------------------------------------------------------
 
-    def notify_style_update(self) -> None:
-        self._styles.clear()
-        super().notify_style_update()
-
     def on_resize(self) -> None:
         # Labels are fitted to the width (see _label_room): a new width means
         # new line widths, which only a rebuild of the line cache measures.
@@ -368,12 +364,6 @@ class DerivationTree(NodeActions, Tree[NodeRef]):
         if width != self._content_width:
             self._content_width = width
             self._invalidate()
-
-    def _style(self, component: str) -> Style:
-        style = self._styles.get(component)
-        if style is None:
-            style = self._styles[component] = self.get_component_rich_style(component, partial=True)
-        return style
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # Tree asks for the widget's rich style once per line, and computing

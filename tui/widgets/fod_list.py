@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.segment import Segment
-from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
@@ -17,6 +16,7 @@ from revive.core.node_status import FetchState
 from revive.tui.archival import board_for
 from revive.tui.messages import NodeFocused, RevealNode
 from revive.tui.widgets.archival_badge import BADGE_WIDTH, badge_segments
+from revive.tui.widgets.component_styles import ComponentStyles
 from revive.tui.widgets.drv_tree import STATUS_ICONS
 from revive.tui.widgets.fod_badge import BADGE_PARTS, badge_css, method_part
 from revive.tui.widgets.node_actions import NODE_ACTION_BINDINGS, NodeActions, nothing_failing
@@ -51,7 +51,7 @@ _STATE_ROOM = 26
 """Columns the state keeps before names are shortened (two fifths of a narrow list)."""
 
 
-class FodList(NodeActions, ScrollView, can_focus=True):
+class FodList(NodeActions, ComponentStyles, ScrollView, can_focus=True):
     """The source downloads of the closure: status, fetch method and era, name, state.
 
     A virtual list: only the lines on screen are drawn, so 10,000 downloads
@@ -137,7 +137,6 @@ class FodList(NodeActions, ScrollView, can_focus=True):
         self._rows: list[str] = []
         self._sorted = False
         self._name_width = 8
-        self._styles: dict[str, Style] = {}
 
     # --- public ------------------------------------------------------------------------
 
@@ -217,16 +216,6 @@ class FodList(NodeActions, ScrollView, can_focus=True):
         self._sort()
 
     # --- drawing -------------------------------------------------------------------------
-
-    def notify_style_update(self) -> None:
-        self._styles.clear()
-        super().notify_style_update()
-
-    def _style(self, name: str) -> Style:
-        style = self._styles.get(name)
-        if style is None:
-            style = self._styles[name] = self.get_component_rich_style(name, partial=True)
-        return style
 
     def _columns(self, width: int) -> tuple[int, int, int]:
         # Names get what they need (up to the longest), the state the rest,

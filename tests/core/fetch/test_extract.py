@@ -13,6 +13,7 @@ from revive.core.fetch.extract import (
     UnknownFetchMethod,
     expected_of,
     extract_fetch_spec,
+    read_fetch_spec,
 )
 from revive.core.fetch.spec import (
     Expected,
@@ -20,6 +21,7 @@ from revive.core.fetch.spec import (
     GitFetch,
     UrlFetch,
     describe_source,
+    spec_parameters,
 )
 
 FOD_LABELS = [
@@ -186,3 +188,46 @@ def test_methods_cover_every_fetch_method(hand_store: Any) -> None:
         FetchMethod.URL_TARBOMB,
         FetchMethod.URL_ZIPBOMB,
     }
+
+
+def test_read_fetch_spec_says_why_instead_of_raising(hand_store: Any) -> None:
+    known = hand_store.examples["git-G1"]
+    found, spec, why = read_fetch_spec(known.drv, hand_store.read_item, path=known.path)
+    assert (str(found.method), spec, why) == ("git-fetch", known.spec, "")
+    unknown = hand_store.examples["raw-fod"]
+    found, spec, why = read_fetch_spec(unknown.drv, hand_store.read_item, path=unknown.path)
+    assert found.method is FetchMethod.UNKNOWN and spec is None
+    assert why == found.reason == "builder /bin/sh is neither a Guix builtin nor Guile"
+    hg = hand_store.examples["hg-H1"]
+    script = b'(begin (hg-fetch (some-procedure "x") (quote "c") ((@ (guile) getenv) "out")))'
+    found, spec, why = read_fetch_spec(hg.drv, lambda path: script, path="X.drv")
+    assert str(found.method) == "hg-fetch" and spec is None
+    assert why == 'X.drv: cannot evaluate (some-procedure "x") in the builder script'
+
+
+@pytest.mark.parametrize(
+    ("label", "keys"),
+    [
+        ("url-U2", ["urls", "executable"]),
+        ("git-G1", ["url", "commit", "recursive_checkout"]),
+        ("svn-S1", ["url", "revision"]),
+        ("svn-multi-script", ["url", "revision", "locations"]),
+        ("hg-H1", ["url", "changeset"]),
+        ("bzr-in-band", ["url", "revision"]),
+        ("cvs-script", ["root", "module", "revision"]),
+    ],
+)
+def test_spec_parameters(hand_store: Any, label: str, keys: list[str]) -> None:
+    spec = hand_store.examples[label].spec
+    parameters = spec_parameters(spec)
+    assert list(parameters) == keys
+    if isinstance(spec, GitFetch):
+        assert parameters == {
+            "url": spec.url,
+            "commit": spec.commit,
+            "recursive_checkout": spec.recursive,
+        }
+    if isinstance(spec, UrlFetch):
+        assert parameters["urls"] == list(spec.urls) and parameters["executable"] is False
+    if "locations" in parameters:
+        assert isinstance(parameters["locations"], list) and parameters["locations"]
