@@ -47,6 +47,17 @@ typedef struct {
     PyObject *edges; /* the caller's table of shared input edges, or NULL */
 } Scanner;
 
+/* 0 if a function called name was given wanted arguments, else -1 with a TypeError. */
+static int
+arity(const char *name, Py_ssize_t nargs, Py_ssize_t wanted)
+{
+    if (nargs == wanted) {
+        return 0;
+    }
+    PyErr_Format(PyExc_TypeError, "%s() takes %zd arguments (%zd given)", name, wanted, nargs);
+    return -1;
+}
+
 /* Failure modes: a syntax error (or bytes that are not UTF-8) returns NULL
  * with no exception set; a real error (memory) returns NULL with one set. */
 
@@ -551,8 +562,7 @@ static PyObject *
 make_derivation(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
 {
     Classes classes;
-    if (nargs != 6) {
-        PyErr_Format(PyExc_TypeError, "make_derivation() takes 6 arguments (%zd given)", nargs);
+    if (arity("make_derivation", nargs, 6) < 0) {
         return NULL;
     }
     if (read_classes(args, &classes) < 0) {
@@ -569,8 +579,7 @@ static PyObject *
 make_derivations(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
 {
     Classes classes;
-    if (nargs != 6) {
-        PyErr_Format(PyExc_TypeError, "make_derivations() takes 6 arguments (%zd given)", nargs);
+    if (arity("make_derivations", nargs, 6) < 0) {
         return NULL;
     }
     if (read_classes(args, &classes) < 0) {
@@ -1083,8 +1092,7 @@ PyDoc_STRVAR(hash_texts_doc,
 static PyObject *
 hash_texts(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 3) {
-        PyErr_Format(PyExc_TypeError, "hash_texts() takes 3 arguments (%zd given)", nargs);
+    if (arity("hash_texts", nargs, 3) < 0) {
         return NULL;
     }
     PyObject *data = args[0];
@@ -1433,8 +1441,7 @@ node_paths(PyObject *data, PyObject *fields, PyObject *replaced, Span kind, Span
 static PyObject *
 verify_paths(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 7) {
-        PyErr_Format(PyExc_TypeError, "verify_paths() takes 7 arguments (%zd given)", nargs);
+    if (arity("verify_paths", nargs, 7) < 0) {
         return NULL;
     }
     Span kind, name, dir;
@@ -2298,8 +2305,7 @@ PyDoc_STRVAR(verify_closure_doc,
 static PyObject *
 verify_closure(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 11) {
-        PyErr_Format(PyExc_TypeError, "verify_closure() takes 11 arguments (%zd given)", nargs);
+    if (arity("verify_closure", nargs, 11) < 0) {
         return NULL;
     }
     PyObject *order = args[0];
@@ -2730,8 +2736,7 @@ PyDoc_STRVAR(load_queue_doc,
 static PyObject *
 load_queue(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 16) {
-        PyErr_Format(PyExc_TypeError, "load_queue() takes 16 arguments (%zd given)", nargs);
+    if (arity("load_queue", nargs, 16) < 0) {
         return NULL;
     }
     Load load = {args[0], args[4], args[5] == Py_None ? NULL : args[5],
