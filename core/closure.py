@@ -6,14 +6,16 @@ unreadable or malformed one a malformed node carrying its one-line error: a
 partial or damaged copy of a store still opens.
 
 This is the hot path of opening an environment (issue 2, item 8: 50,000
-derivations, ≈150 MB), so the loop is written for speed: string paths instead
-of :class:`~pathlib.Path` objects, the compiled reader of
-:mod:`revive.core.drv_scan`, equal input edges shared as one tuple, and the
-cyclic garbage collector paused, because the millions of tuples a closure is
-made of would otherwise trigger dozens of full collections that find nothing
-to free. Without the compiled reader, a big closure is spread over worker
-processes when CPUs are idle (:mod:`revive.core.load_worker`). A closure
-loaded before is re-opened from :mod:`revive.core.cache`. Figures:
+derivations, ≈150 MB), so the loop is written for speed: with the compiled
+module the whole loop runs in C (``load_queue`` in ``core/_drv_load.c``), a
+second thread reading the files ahead while the first scans them, and hands
+back to the Python code here only what is unusual (a missing, malformed or
+oddly named file); equal input edges are shared as one tuple, and the
+cyclic garbage collector is paused, because the millions of tuples a closure
+is made of would otherwise trigger dozens of full collections that find
+nothing to free. Without the compiled module, a big closure is spread over
+worker processes when CPUs are idle (:mod:`revive.core.load_worker`). A
+closure loaded before is re-opened from :mod:`revive.core.cache`. Figures:
 ``bench/README.md``.
 """
 
@@ -407,7 +409,7 @@ def _walk(
 
 
 _load_queue: Final[Callable[..., int] | None] = None if MODULE is None else MODULE.load_queue
-"""The compiled loop of :meth:`_Walk.sequential` (``core/_drv_scan.c``), or ``None``."""
+"""The compiled loop of :meth:`_Walk.sequential` (``core/_drv_load.c``), or ``None``."""
 
 PARALLEL_MIN: Final = 4000
 """Queued, unread nodes from which a load spreads over worker processes.

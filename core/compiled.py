@@ -1,10 +1,12 @@
-"""The optional compiled module, ``revive.core._drv_scan`` (``core/_drv_scan.c``).
+"""The optional compiled module, ``revive.core._drv_scan`` (``core/_drv_*.c``).
 
 It is built by ``setup.py`` when the package is installed where a C compiler
-is present, and does two hot things several times faster than Python:
-reading ``.drv`` terms (:func:`revive.core.drv_scan.scan_bytes`) and building
+is present, and does the hot things several times faster than Python:
+reading ``.drv`` terms (:func:`revive.core.drv_scan.scan_bytes`), building
 :class:`~revive.core.derivation.Derivation` objects from what was read
-(:meth:`~revive.core.derivation.Derivation.from_fields`). Everything it does
+(:meth:`~revive.core.derivation.Derivation.from_fields`), the loop of
+loading a closure (:mod:`revive.core.closure`) and the walk and hashing of
+verifying one (:mod:`revive.core.verify`). Everything it does
 has a pure-Python twin giving the same values, used when the module is
 missing or when ``GUIX_REVIVE_PURE_PYTHON`` is set in the environment (to
 measure or debug the fallback).

@@ -152,15 +152,20 @@ class _Checker:
     first only in the output tuples, the input-derivation list and the
     output-named environment entries, so they are never serialized whole:
 
-    * with a store and the compiled module, the node's ``.drv`` file is read
-      again and, if its bytes are exactly the canonical text of the node
-      (``_drv_scan.hash_texts`` compares every string), the two texts are cut
-      out of those bytes: nothing is serialized at all;
+    * with a store and the compiled module, the walk and the checks run in
+      C (``verify_closure``): the bytes the loader read are used as they are
+      once they hash to the node's path and hold only canonical escapes;
+      other bytes (read again) are compared with the node string by string
+      (``hash_texts``); the two texts are cut out of the bytes, and nothing
+      is serialized. Only the unusual nodes come back to :meth:`check`;
+    * without the module, the loader's bytes are used the same way when
+      they are canonical and hash to the node's path
+      (:meth:`_from_loaded`);
     * otherwise the node is serialized once, in three pieces, and the two
       texts are spliced from them.
 
-    ``tests/core/test_verify.py`` checks both against
-    :mod:`revive.core.derivation_hash`.
+    ``tests/core/test_verify.py`` checks all of them against
+    :mod:`revive.core.derivation_hash` and against each other.
     """
 
     def __init__(
@@ -399,11 +404,11 @@ class _Checker:
 
 _Found = tuple[str, str | None, tuple[str, ...] | None]
 _verify_paths: Callable[..., _Found | None] | None = None if MODULE is None else MODULE.verify_paths
-"""The compiled checker of one ``.drv`` file (``core/_drv_scan.c``), or ``None``."""
+"""The compiled checker of one ``.drv`` file (``core/_drv_texts.c``), or ``None``."""
 _verify_closure: Callable[..., tuple[int, int]] | None = (
     None if MODULE is None else MODULE.verify_closure
 )
-"""The compiled walk, which checks most nodes itself (``core/_drv_scan.c``), or ``None``."""
+"""The compiled walk, which checks most nodes itself (``core/_drv_verify.c``), or ``None``."""
 
 
 def _pieces(drv: Derivation) -> tuple[str, str, str]:

@@ -1,6 +1,6 @@
 """Differential fuzzing of the compiled .drv reader under AddressSanitizer and UBSan.
 
-Run by ``scripts/fuzz_compiled.sh``, which builds ``core/_drv_scan.c`` with
+Run by ``scripts/fuzz_compiled.sh``, which builds ``core/_drv_*.c`` with
 the sanitizers into a temporary directory and starts this script with the
 sanitizer runtimes preloaded; any out-of-bounds access, use after free or
 undefined behaviour aborts the run. On top of that, every mutated input the

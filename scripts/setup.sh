@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
 # The README lists these same packages (tests/cli/test_fresh_clone.py checks
-# it): gcc builds the compiled .drv reader (core/_drv_scan.c); git,
+# it): gcc builds the compiled .drv reader (core/_drv_*.c); git,
 # subversion, mercurial, brz and cvs are the real fetchers; recutils,
 # librsvg2-bin and curl are used by the tests.
 DEBIAN_PACKAGES=(gcc git subversion mercurial brz cvs recutils librsvg2-bin curl)
@@ -33,7 +33,7 @@ fi
 stamp=.venv/.guix-revive-installed
 # The strict editable install links each file it saw: a new module needs a
 # reinstall too, so the stamp covers the list of package files as well.
-want=$( (cat pyproject.toml setup.py core/_drv_scan.c
+want=$( (cat pyproject.toml setup.py core/_drv_*.c core/_drv_scan.h
          find core tui -type f ! -path '*/__pycache__/*' ! -name '*.so' | LC_ALL=C sort) |
        sha256sum | cut -d" " -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || [ ! -d build ]; then

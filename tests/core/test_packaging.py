@@ -21,7 +21,7 @@ SETUPTOOLS = PYPROJECT["tool"]["setuptools"]
 SOURCE_DIRS = {"revive.core": "core", "revive.tui": "tui"}
 SKIPPED_DIRS = {"__pycache__"}
 # C sources are compiled by setup.py (checked below), .so files are what it builds.
-CODE_SUFFIXES = {".py", ".pyc", ".c", ".so"}
+CODE_SUFFIXES = {".py", ".pyc", ".c", ".h", ".so"}
 
 
 def walk(folder: Path) -> list[Path]:
@@ -135,3 +135,7 @@ def test_every_c_source_is_built_by_setup_py() -> None:
     assert sources, "the compiled .drv reader is missing"
     for source in sources:
         assert f'"{source}"' in setup_text, f"{source} is not built by setup.py"
+    for header in (path for folder in SOURCE_DIRS.values() for path in walk(ROOT / folder)):
+        if header.suffix == ".h":
+            name = str(header.relative_to(ROOT))
+            assert f'"{name}"' in setup_text, f"{name} is not a dependency in setup.py"
