@@ -4,6 +4,7 @@
  */
 
 #include "_drv_scan.h"
+
 /* --- reading a file with its state -------------------------------------------
  *
  * The loader reads every .drv of a closure, and verify keeps its report

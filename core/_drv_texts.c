@@ -4,6 +4,7 @@
  */
 
 #include "_drv_scan.h"
+
 /* --- the texts hashed by verify ---------------------------------------------
  *
  * revive.core.verify recomputes every .drv path and output path of a

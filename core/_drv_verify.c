@@ -3,16 +3,17 @@
  */
 
 #include "_drv_scan.h"
+
 /* --- verifying a whole closure ------------------------------------------------
  *
  * verify_closure does what the loop of revive.core.verify.verify_graph does,
  * with the common case in C: it walks the closure inputs first (iterative
- * post-order, cycles reported) and checks each regular derivation whose
- * .drv bytes are at hand and canonical (node_paths), writing its hash modulo
- * to the shared memo. Every other node (fixed-output derivations, missing or
- * malformed nodes, an input whose hash is unknown, output names that need
- * escaping, inputs sharing one hash modulo, bytes that are not the canonical
- * text, names no store path can have) is handed to the Python checker,
+ * post-order, cycles reported) and checks each derivation whose .drv bytes
+ * are at hand and canonical, writing its hash modulo to the shared memo.
+ * Every other node (missing or malformed nodes, an input whose hash is
+ * unknown, output names that need escaping, inputs sharing one hash modulo,
+ * bytes that are not the canonical text, a fixed hash that is not plain
+ * lowercase hex, names no store path can have) is handed to the Python checker,
  * which records its own results and its memo entry: the report is the one
  * the Python loop gives, node for node. At 50,000 nodes the Python loop's
  * glue cost about as much as the hashing. */
