@@ -444,8 +444,12 @@ def _canonical_escapes(data: bytes) -> bool:
     """True if ``data`` holds only the escapes the serializer writes (and no raw control)."""
     if b"\n" in data or b"\r" in data or b"\t" in data:
         return False
+    if b"\\" not in data:
+        return True
     # Escaped backslashes out of the way, each backslash left starts an escape.
-    return b"\\" not in data or _BAD_ESCAPE.search(data.replace(b"\\\\", b"")) is None
+    if b"\\\\" in data:
+        data = data.replace(b"\\\\", b"")
+    return _BAD_ESCAPE.search(data) is None
 
 
 def _plain(strings: Iterable[str]) -> bool:
