@@ -533,10 +533,7 @@ static PyObject *
 make_derivation(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
 {
     Classes classes;
-    if (arity("make_derivation", nargs, 6) < 0) {
-        return NULL;
-    }
-    if (read_classes(args, &classes) < 0) {
+    if (arity("make_derivation", nargs, 6) < 0 || read_classes(args, &classes) < 0) {
         return NULL;
     }
     return build(&classes, args[4], args[5]);
@@ -550,10 +547,7 @@ static PyObject *
 make_derivations(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
 {
     Classes classes;
-    if (arity("make_derivations", nargs, 6) < 0) {
-        return NULL;
-    }
-    if (read_classes(args, &classes) < 0) {
+    if (arity("make_derivations", nargs, 6) < 0 || read_classes(args, &classes) < 0) {
         return NULL;
     }
     PyObject *names = args[4];

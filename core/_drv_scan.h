@@ -105,6 +105,7 @@ PyObject *spliced(const char *data, Py_ssize_t size, Py_ssize_t inputs_start, Py
 PyObject *hash_texts(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 PyObject *sha256_digest(PyObject *sha256, PyObject *data);
 void put_hex(char **out, const unsigned char *digest, Py_ssize_t size);
+PyObject *hex_string(PyObject *digest);
 PyObject *store_path(PyObject *sha256, Span kind, Span kind_suffix, const unsigned char *inner, Span dir, Span base, Span sep, Span suffix);
 PyObject *drv_store_path(PyObject *data, Span kind, Span name, Span dir, PyObject *sha256);
 PyObject *regular_paths(PyObject *drv_path, PyObject *texts, PyObject *rows, Span name, Span dir, PyObject *sha256);

@@ -48,45 +48,36 @@ match_char(Matcher *m, char c)
     }
 }
 
+/* The escapes serialize_derivation writes, both ways: the letter written
+ * after the backslash for each character, and the character of each letter. */
+static const char LETTER_OF[256] = {
+    ['"'] = '"',
+    ['\\'] = '\\',
+    ['\n'] = 'n',
+    ['\r'] = 'r',
+    ['\t'] = 't',
+};
+static const char CHARACTER_OF[256] = {
+    ['"'] = '"',
+    ['\\'] = '\\',
+    ['n'] = '\n',
+    ['r'] = '\r',
+    ['t'] = '\t',
+};
+
 /* The letter after the backslash of the escape serialize_derivation
  * writes for c, or 0 if c is written as it is. */
 char
 escape_letter(unsigned char c)
 {
-    switch (c) {
-    case '"':
-        return '"';
-    case '\\':
-        return '\\';
-    case '\n':
-        return 'n';
-    case '\r':
-        return 'r';
-    case '\t':
-        return 't';
-    default:
-        return 0;
-    }
+    return LETTER_OF[c];
 }
 
 /* The character an escape letter stands for in canonical text, or 0. */
 char
 escape_letter_of(char letter)
 {
-    switch (letter) {
-    case '"':
-        return '"';
-    case '\\':
-        return '\\';
-    case 'n':
-        return '\n';
-    case 'r':
-        return '\r';
-    case 't':
-        return '\t';
-    default:
-        return 0;
-    }
+    return CHARACTER_OF[(unsigned char)letter];
 }
 
 /* Where the canonical literal content of the UTF-8 string want[0:size]
@@ -605,6 +596,16 @@ sha256_digest(PyObject *sha256, PyObject *data)
     return digest;
 }
 
+/* A 32-byte digest (a bytes object) in lowercase hexadecimal, as a str. */
+PyObject *
+hex_string(PyObject *digest)
+{
+    char hex[2 * SHA256_SIZE];
+    char *at = hex;
+    put_hex(&at, (const unsigned char *)PyBytes_AS_STRING(digest), SHA256_SIZE);
+    return PyUnicode_FromStringAndSize(hex, 2 * SHA256_SIZE);
+}
+
 /* A store name the daemon accepts (store_path.validate_name). */
 static int
 valid_name(const char *name, Py_ssize_t size)
@@ -731,11 +732,8 @@ regular_paths(PyObject *drv_path, PyObject *texts, PyObject *rows, Span name, Sp
     if (digest == NULL) {
         return NULL;
     }
-    char hex[2 * SHA256_SIZE];
-    char *at = hex;
-    put_hex(&at, (const unsigned char *)PyBytes_AS_STRING(digest), SHA256_SIZE);
+    modulo_hex = hex_string(digest);
     Py_DECREF(digest);
-    modulo_hex = PyUnicode_FromStringAndSize(hex, 2 * SHA256_SIZE);
     inner = sha256_digest(sha256, PyTuple_GET_ITEM(texts, 1));
     if (modulo_hex == NULL || inner == NULL) {
         goto done;

@@ -662,10 +662,11 @@ fixed_expectation(Walk *w, PyObject *row, Span name)
     if (digest == NULL) {
         return NULL;
     }
-    char hex[2 * SHA256_SIZE];
-    char *at = hex;
-    put_hex(&at, (const unsigned char *)PyBytes_AS_STRING(digest), SHA256_SIZE);
+    PyObject *modulo = hex_string(digest);
     Py_DECREF(digest);
+    if (modulo == NULL) {
+        return NULL;
+    }
     PyObject *path;
     if (source) { /* the NAR's SHA-256 itself: an item added "recursively" */
         unsigned char raw[SHA256_SIZE];
@@ -678,6 +679,7 @@ fixed_expectation(Walk *w, PyObject *row, Span name)
         const Span tag[] = {fixed_out, algo, colon, hash, colon};
         PyObject *inner = digest_of(w->sha256, tag, 5);
         if (inner == NULL) {
+            Py_DECREF(modulo);
             return NULL;
         }
         path = store_path(w->sha256, (Span){"output:", 7}, (Span){"out", 3},
@@ -685,11 +687,11 @@ fixed_expectation(Walk *w, PyObject *row, Span name)
         Py_DECREF(inner);
     }
     if (path == NULL || path == Py_None) {
+        Py_DECREF(modulo);
         return path;
     }
-    PyObject *modulo = PyUnicode_FromStringAndSize(hex, 2 * SHA256_SIZE);
-    PyObject *result = modulo == NULL ? NULL : PyTuple_Pack(2, modulo, path);
-    Py_XDECREF(modulo);
+    PyObject *result = PyTuple_Pack(2, modulo, path);
+    Py_DECREF(modulo);
     Py_DECREF(path);
     return result;
 }
