@@ -48,36 +48,33 @@ match_char(Matcher *m, char c)
     }
 }
 
-/* The escapes serialize_derivation writes, both ways: the letter written
- * after the backslash for each character, and the character of each letter. */
-static const char LETTER_OF[256] = {
-    ['"'] = '"',
-    ['\\'] = '\\',
-    ['\n'] = 'n',
-    ['\r'] = 'r',
-    ['\t'] = 't',
-};
-static const char CHARACTER_OF[256] = {
-    ['"'] = '"',
-    ['\\'] = '\\',
-    ['n'] = '\n',
-    ['r'] = '\r',
-    ['t'] = '\t',
-};
+/* The escapes serialize_derivation writes: each character, then the letter
+ * written after its backslash. */
+static const char ESCAPES[5][2] = {{'"', '"'}, {'\\', '\\'}, {'\n', 'n'}, {'\r', 'r'}, {'\t', 't'}};
 
 /* The letter after the backslash of the escape serialize_derivation
  * writes for c, or 0 if c is written as it is. */
 char
 escape_letter(unsigned char c)
 {
-    return LETTER_OF[c];
+    for (int i = 0; i < 5; i++) {
+        if ((unsigned char)ESCAPES[i][0] == c) {
+            return ESCAPES[i][1];
+        }
+    }
+    return 0;
 }
 
 /* The character an escape letter stands for in canonical text, or 0. */
 char
 escape_letter_of(char letter)
 {
-    return CHARACTER_OF[(unsigned char)letter];
+    for (int i = 0; i < 5; i++) {
+        if (ESCAPES[i][1] == letter) {
+            return ESCAPES[i][0];
+        }
+    }
+    return 0;
 }
 
 /* Where the canonical literal content of the UTF-8 string want[0:size]
