@@ -192,17 +192,32 @@ def test_the_bytes_path_reports_what_serializing_reports(
     assert verify_graph(graph, store=store) == verify_graph(graph)
 
 
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "pure-python"])
 @settings(max_examples=60, deadline=None)
 @given(closure=closures(), data=st.data())
 def test_the_loaders_bytes_give_what_serializing_gives(
-    closure: tuple[dict[str, Derivation], list[str]], data: st.DataObject, tmp_path_factory: Any
+    compiled: bool,
+    closure: tuple[dict[str, Derivation], list[str]],
+    data: st.DataObject,
+    tmp_path_factory: Any,
 ) -> None:
     """Bytes handed over by the loader, then the files changed or deleted: the same report.
 
     The bytes are what was parsed, whatever the files hold now; bytes that
-    are not the node's (handed over wrongly, or of another file) take the
-    serializing path like a changed file does.
+    are not the node's (handed over wrongly, cut, or of another file) take
+    the serializing path like a changed file does, with the compiled module
+    or without it.
     """
+    with pytest.MonkeyPatch.context() as patch:
+        if not compiled:
+            patch.setattr(verify, "_verify_paths", None)
+            patch.setattr(verify, "_verify_closure", None)
+        _check_loaders_bytes(closure, data, tmp_path_factory)
+
+
+def _check_loaders_bytes(
+    closure: tuple[dict[str, Derivation], list[str]], data: st.DataObject, tmp_path_factory: Any
+) -> None:
     derivs, order = closure
     folder = tmp_path_factory.mktemp("store")
     store = write_store(folder, derivs)
@@ -217,7 +232,7 @@ def test_the_loaders_bytes_give_what_serializing_gives(
     reference = verify_graph(graph)
     # After loading: files changed again or deleted, bytes swapped between nodes.
     for path in data.draw(st.lists(st.sampled_from(order), max_size=3, unique=True)):
-        change = data.draw(st.sampled_from(["rewrite", "gone", "swap", "drop"]))
+        change = data.draw(st.sampled_from(["rewrite", "gone", "swap", "drop", "cut"]))
         file = folder / Path(path).name
         if change == "rewrite" and file.exists():
             file.write_bytes(file.read_bytes() + b" ")
@@ -227,6 +242,8 @@ def test_the_loaders_bytes_give_what_serializing_gives(
             texts[path] = texts[data.draw(st.sampled_from(sorted(texts)))]
         elif change == "drop":
             texts.pop(path, None)
+        elif change == "cut" and path in texts:
+            texts[path] = texts[path][:-1]
     assert verify_graph(graph, store=store, texts=texts) == reference
 
 
@@ -359,40 +376,6 @@ def test_verifying_stops_when_cancelled(guix2020_store: Path) -> None:
     with pytest.raises(VerifyCancelled, match="after 256 derivations"):
         verify_graph(graph, store=store, progress=lambda *step: seen.append(step), cancel=cancel)
     assert len(seen) == 2
-
-
-@settings(max_examples=40, deadline=None)
-@given(closure=closures(), data=st.data())
-def test_without_the_module_the_loaded_bytes_give_what_serializing_gives(
-    closure: tuple[dict[str, Derivation], list[str]],
-    data: st.DataObject,
-    tmp_path_factory: Any,
-) -> None:
-    """The pure-Python checker cuts its texts out of canonical loaded bytes; other bytes too."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(verify, "_verify_paths", None)
-        patch.setattr(verify, "_verify_closure", None)
-        _check_pure_python_bytes(closure, data, tmp_path_factory)
-
-
-def _check_pure_python_bytes(
-    closure: tuple[dict[str, Derivation], list[str]], data: st.DataObject, tmp_path_factory: Any
-) -> None:
-    derivs, order = closure
-    folder = tmp_path_factory.mktemp("store")
-    store = write_store(folder, derivs)
-    texts: dict[str, bytes] = {}
-    graph = load_closure([order[-1]], store, texts=texts)
-    reference = verify_graph(graph)
-    for path in data.draw(st.lists(st.sampled_from(sorted(texts)), max_size=3, unique=True)):
-        change = data.draw(st.sampled_from(["escape", "swap", "cut"]))
-        if change == "escape":  # \a reads as "a": not what the serializer writes
-            texts[path] = texts[path].replace(b"a", b"\\a", 1)
-        elif change == "swap":
-            texts[path] = texts[data.draw(st.sampled_from(sorted(texts)))]
-        else:
-            texts[path] = texts[path][:-1]
-    assert verify_graph(graph, store=store, texts=texts) == reference
 
 
 def test_canonical_escapes_are_the_serializers() -> None:
