@@ -171,9 +171,9 @@ def load_closure(
             :class:`LoadCancelled`.
         workers: processes to spread a big load over (default: one per
             CPU); 1 reads everything in this process.
-        texts: when given, the bytes of each file read and parsed in this
-            process are put in it by path (what :func:`revive.core.verify.verify_graph`
-            hashes; nothing for nodes re-opened from the cache or read by workers).
+        texts: when given, the bytes of each file read and parsed are put in
+            it by path (what :func:`revive.core.verify.verify_graph` hashes;
+            nothing for nodes re-opened from the cache).
         states: when given, the state of each of those files as it was read
             (what :class:`revive.core.result_cache.ResultCache` keeps with a result).
 
@@ -343,6 +343,7 @@ class _Walk:
         except WorkerFailed:  # pragma: no cover - no processes allowed here
             return
         queue = self.queue
+        keep = self.texts is not None or self.states is not None
         # (first queue index, size, worker) of each batch sent, oldest first.
         pending: deque[tuple[int, int, int]] = deque()
         submitted = self.index
@@ -354,14 +355,18 @@ class _Walk:
                     while submitted < len(queue) and len(pending) < 2 * workers:
                         size = max(16, min(_BATCH, (len(queue) - submitted) // (2 * workers)))
                         batch = queue[submitted : submitted + size]
-                        pool.send(turn, self.logical, self.physical, batch)
+                        pool.send(turn, self.logical, self.physical, batch, keep)
                         pending.append((submitted, len(batch), turn))
                         submitted += len(batch)
                         turn = (turn + 1) % workers
                     start, count, worker = pending.popleft()
-                    results = pool.receive(worker)
+                    results, texts, states = pool.receive(worker)
                     if len(results) != count:
                         raise WorkerFailed("short answer")
+                    if self.texts is not None:
+                        self.texts.update(texts)
+                    if self.states is not None:
+                        self.states.update(states)
                     for offset, (status, payload) in enumerate(results):
                         if status == LOADED:
                             payload = self.shared(payload)
@@ -435,9 +440,24 @@ def default_workers() -> int:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         cpus = os.cpu_count() or 1
-    try:
-        busy = os.getloadavg()[0]
-    except OSError:  # pragma: no cover - no load average here
-        busy = 0.0
-    idle = int(cpus - busy + 0.5)
+    idle = int(cpus - busy_cpus() + 0.5)
     return idle if idle >= 2 else 1
+
+
+def busy_cpus() -> float:
+    """How many CPUs other work keeps busy now.
+
+    On Linux, the tasks runnable at this moment but this one
+    (``/proc/loadavg``): the one-minute load average lags, and right after
+    a burst of work (this very program's, a moment ago) it would call an
+    idle machine busy. Elsewhere, that load average.
+    """
+    try:
+        with open("/proc/loadavg", encoding="ascii") as stats:
+            runnable = int(stats.read().split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        try:
+            return os.getloadavg()[0]
+        except OSError:  # pragma: no cover - no load average here
+            return 0.0
+    return float(max(0, runnable - 1))

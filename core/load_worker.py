@@ -7,8 +7,10 @@ subprocesses speaking a tiny protocol on their standard input and output
 forks a process that has other threads (the app loads in a worker thread)
 and never re-imports the caller's ``__main__`` module.
 
-Request: ``(logical_store_dir, physical_prefix, [paths])``. Response: one
-``(status, payload)`` per path, as :func:`load_one` returns it.
+Request: ``(logical_store_dir, physical_prefix, [paths], keep)``. Response:
+one ``(status, payload)`` per path, as :func:`load_one` returns it, and, when
+``keep`` is true, the bytes and the state of each file parsed (by path), as
+``verify`` wants them; otherwise two empty dicts.
 """
 
 from __future__ import annotations
@@ -161,9 +163,18 @@ def load_one(
     return LOADED, (drv.name, drv.fields())
 
 
-def load_batch(logical: str, physical: str, paths: list[str]) -> list[tuple[int, Any]]:
-    """:func:`load_one` for each path."""
-    return [load_one(logical, physical, path) for path in paths]
+Batch: TypeAlias = tuple[list[tuple[int, Any]], dict[str, bytes], dict[str, FileState]]
+"""A worker's answer: what :func:`load_one` says of each path, and the kept bytes and states."""
+
+
+def load_batch(logical: str, physical: str, paths: list[str], keep: bool = False) -> Batch:
+    """:func:`load_one` for each path, keeping the bytes and states of the files if ``keep``."""
+    if not keep:
+        return [load_one(logical, physical, path) for path in paths], {}, {}
+    texts: dict[str, bytes] = {}
+    states: dict[str, FileState] = {}
+    results = [load_one(logical, physical, path, None, texts, states) for path in paths]
+    return results, texts, states
 
 
 def _write_blob(stream: IO[bytes], value: Any) -> None:
@@ -188,10 +199,10 @@ def serve(requests: IO[bytes], responses: IO[bytes]) -> None:
     """The worker's loop: answer each request until the input ends."""
     while True:
         try:
-            logical, physical, paths = _read_blob(requests)
+            logical, physical, paths, keep = _read_blob(requests)
         except EOFError:
             return
-        _write_blob(responses, load_batch(logical, physical, paths))
+        _write_blob(responses, load_batch(logical, physical, paths, keep))
 
 
 class WorkerFailed(Exception):
@@ -229,21 +240,23 @@ class WorkerPool:
     def __len__(self) -> int:
         return len(self._processes)
 
-    def send(self, worker: int, logical: str, physical: str, paths: list[str]) -> None:
-        """Queue a batch for worker number ``worker``."""
+    def send(
+        self, worker: int, logical: str, physical: str, paths: list[str], keep: bool = False
+    ) -> None:
+        """Queue a batch for worker number ``worker`` (``keep``: see :func:`load_batch`)."""
         stdin = self._processes[worker].stdin
         assert stdin is not None
         try:
-            _write_blob(stdin, (logical, physical, paths))
+            _write_blob(stdin, (logical, physical, paths, keep))
         except OSError as err:
             raise WorkerFailed(str(err)) from None
 
-    def receive(self, worker: int) -> list[tuple[int, Any]]:
+    def receive(self, worker: int) -> Batch:
         """The answer to the oldest unanswered batch of worker ``worker``."""
         stdout = self._processes[worker].stdout
         assert stdout is not None
         try:
-            answer: list[tuple[int, Any]] = _read_blob(stdout)
+            answer: Batch = _read_blob(stdout)
         except (EOFError, OSError, ValueError) as err:
             raise WorkerFailed(f"load worker {worker} stopped: {err!r}") from None
         return answer

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -113,12 +116,17 @@ def test_worker_processes_give_the_same_graph(hello_copy: Path) -> None:
     bad = hello_copy / "9qi6szjpxslm9a0jlbvgprj6gh7nlkhr-gzip-1.10.drv"
     bad.write_text("Derive(")  # and a malformed one
     roots = (HELLO, TXT2MAN)
-    alone = load_closure(roots, store, workers=1)
-    walk = closure._Walk(roots, store, {}, None, None)
+    texts: dict[str, bytes] = {}
+    states: dict[str, tuple[int, int, int, int, int]] = {}
+    alone = load_closure(roots, store, workers=1, texts=texts, states=states)
+    kept: tuple[dict[str, bytes], dict[str, tuple[int, int, int, int, int]]] = ({}, {})
+    walk = closure._Walk(roots, store, {}, None, None, *kept)
     walk.sequential(until=2)  # start alone, as a big load does
     walk.parallel(2)
     walk.sequential()
     shared = walk.graph(roots)
+    # The workers hand back the bytes and states verify keeps.
+    assert kept == (texts, states) and len(texts) == len(alone.derivations)
     assert list(shared) == list(alone)
     assert dict(shared.derivations) == dict(alone.derivations)
     assert dict(shared.problems) == dict(alone.problems)
@@ -127,6 +135,18 @@ def test_worker_processes_give_the_same_graph(hello_copy: Path) -> None:
     # Edges read by the workers are shared like the ones read here.
     edges = [edge for drv in shared.derivations.values() for edge in drv.input_drvs]
     assert len({id(edge) for edge in edges}) == len(set(edges)) < len(edges)
+
+
+@pytest.mark.skipif(not Path("/proc/loadavg").exists(), reason="Linux's /proc/loadavg")
+def test_busy_cpus_are_the_other_runnable_tasks() -> None:
+    """A process spinning now is busy CPU at once (not a minute later, like the load average)."""
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.2)
+        assert closure.busy_cpus() >= 1
+    finally:
+        spinner.kill()
+        spinner.wait()
 
 
 def test_the_compiled_loop_loads_what_the_python_loop_loads(
