@@ -10,92 +10,8 @@
  * The loader reads every .drv of a closure, and verify keeps its report
  * with the state (stat) of every one of them: taken from the open file
  * while it is read, the state costs no second lookup of the path, and it
- * is the state of what was read. */
-
-PyDoc_STRVAR(read_with_state_doc,
-"read_with_state(file: str, /) -> tuple[bytes, tuple[int, int, int, int, int]]\n\n"
-"The bytes of file and, from the open file, (st_ino, st_size, st_mtime_ns,\n"
-"st_ctime_ns, st_mode) as os.stat gives them. Raises OSError (its subclass\n"
-"for the errno, with the file name) as os.open and os.read do.");
-
-static PyObject *
-read_with_state(PyObject *Py_UNUSED(module), PyObject *file)
-{
-    PyObject *encoded = NULL;
-    if (!PyUnicode_FSConverter(file, &encoded)) {
-        return NULL;
-    }
-    const char *name = PyBytes_AS_STRING(encoded);
-    PyObject *data = NULL, *result = NULL;
-    struct stat info;
-    int fd, failed;
-    Py_BEGIN_ALLOW_THREADS
-    fd = open(name, O_RDONLY | O_CLOEXEC);
-    failed = fd < 0 || fstat(fd, &info) < 0;
-    Py_END_ALLOW_THREADS
-    if (failed) {
-        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, file);
-        goto done;
-    }
-    /* One read for a file that does not grow: asking for a byte more than
-     * its size, a short read is its end. */
-    Py_ssize_t capacity = (S_ISREG(info.st_mode) ? (Py_ssize_t)info.st_size : 0) + 1;
-    Py_ssize_t size = 0;
-    data = PyBytes_FromStringAndSize(NULL, capacity);
-    while (data != NULL) {
-        ssize_t count;
-        Py_BEGIN_ALLOW_THREADS
-        count = read(fd, PyBytes_AS_STRING(data) + size, (size_t)(capacity - size));
-        Py_END_ALLOW_THREADS
-        if (count < 0) {
-            PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, file);
-            Py_CLEAR(data);
-            break;
-        }
-        size += count;
-        if (size < capacity || count == 0) {
-            if (_PyBytes_Resize(&data, size) < 0) {
-                data = NULL;
-            }
-            break;
-        }
-        capacity *= 2;
-        if (_PyBytes_Resize(&data, capacity) < 0) {
-            data = NULL;
-        }
-    }
-    if (data != NULL) {
-        long long billion = 1000000000LL;
-        result = Py_BuildValue(
-            "(O(KLLLk))", data, (unsigned long long)info.st_ino, (long long)info.st_size,
-            (long long)info.st_mtim.tv_sec * billion + info.st_mtim.tv_nsec,
-            (long long)info.st_ctim.tv_sec * billion + info.st_ctim.tv_nsec,
-            (unsigned long)info.st_mode);
-    }
-done:
-    if (fd >= 0) {
-        close(fd);
-    }
-    Py_XDECREF(data);
-    Py_DECREF(encoded);
-    return result;
-}
-
-/* --- loading a closure ----------------------------------------------------------
- *
- * load_queue is the loop of revive.core.closure's breadth-first load for
- * the common case (nothing known from a cache, every file a plain .drv):
- * it reads each queued file, scans it, builds its Derivation and queues the
- * inputs not seen yet, as load_worker.load_one and the walk do in Python.
- * Anything else (a file that cannot be read, a term the strict reader
- * rejects, a path of another shape) goes to the walk's own Python code
- * through fallback, which updates the same queue, tables and sets.
- *
- * Reading a file (open, fstat, read, close) costs about as much as scanning
- * it, and needs no Python object: a second thread reads the files ahead of
- * the scanning one, up to READ_AHEAD of them, into plain buffers. */
-
-#define READ_AHEAD 64
+ * is the state of what was read. Reading needs no Python object, so it
+ * runs without the GIL (and, in load_queue, on a thread of its own). */
 
 typedef struct {
     char *file;      /* the file to read (malloc'd), NULL: not one to read here */
@@ -104,17 +20,6 @@ typedef struct {
     struct stat info;
     int error;       /* 0, or why it was not read */
 } ReadAhead;
-
-typedef struct {
-    pthread_mutex_t lock;
-    pthread_cond_t changed;
-    ReadAhead slots[READ_AHEAD];
-    Py_ssize_t handed; /* files handed to the reader so far */
-    Py_ssize_t done;   /* files the reader is done with */
-    int stop;
-    /* Who waits on changed: each side wakes the other only then (a wake is a system call). */
-    int reader_waits, loader_waits;
-} Reader;
 
 /* Reads slot->file into slot->data (no Python object: runs without the GIL). */
 static void
@@ -161,6 +66,85 @@ read_ahead(ReadAhead *slot)
     free(data);
     close(fd);
 }
+
+/* What os.stat says of the file read into slot: (st_ino, st_size,
+ * st_mtime_ns, st_ctime_ns, st_mode), or NULL. */
+static PyObject *
+state_of(const ReadAhead *slot)
+{
+    const struct stat *info = &slot->info;
+    long long billion = 1000000000LL;
+    return Py_BuildValue("(KLLLk)", (unsigned long long)info->st_ino, (long long)info->st_size,
+                         (long long)info->st_mtim.tv_sec * billion + info->st_mtim.tv_nsec,
+                         (long long)info->st_ctim.tv_sec * billion + info->st_ctim.tv_nsec,
+                         (unsigned long)info->st_mode);
+}
+
+PyDoc_STRVAR(read_with_state_doc,
+"read_with_state(file: str, /) -> tuple[bytes, tuple[int, int, int, int, int]]\n\n"
+"The bytes of file and, from the open file, (st_ino, st_size, st_mtime_ns,\n"
+"st_ctime_ns, st_mode) as os.stat gives them. Raises OSError (its subclass\n"
+"for the errno, with the file name) as os.open and os.read do.");
+
+static PyObject *
+read_with_state(PyObject *Py_UNUSED(module), PyObject *file)
+{
+    PyObject *encoded = NULL;
+    if (!PyUnicode_FSConverter(file, &encoded)) {
+        return NULL;
+    }
+    ReadAhead slot;
+    memset(&slot, 0, sizeof slot);
+    slot.file = PyBytes_AS_STRING(encoded);
+    Py_BEGIN_ALLOW_THREADS
+    read_ahead(&slot);
+    Py_END_ALLOW_THREADS
+    PyObject *result = NULL;
+    if (slot.error != 0) {
+        errno = slot.error;
+        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, file);
+    }
+    else {
+        PyObject *data = PyBytes_FromStringAndSize(slot.data, slot.size);
+        PyObject *state = data == NULL ? NULL : state_of(&slot);
+        if (state != NULL) {
+            result = PyTuple_Pack(2, data, state);
+        }
+        Py_XDECREF(data);
+        Py_XDECREF(state);
+    }
+    free(slot.data);
+    Py_DECREF(encoded);
+    return result;
+}
+
+/* --- loading a closure ----------------------------------------------------------
+ *
+ * load_queue is the loop of revive.core.closure's breadth-first load for
+ * the common case (nothing known from a cache, every file a plain .drv):
+ * it reads each queued file, scans it, builds its Derivation and queues the
+ * inputs not seen yet, as load_worker.load_one and the walk do in Python.
+ * Anything else (a file that cannot be read, a term the strict reader
+ * rejects, a path of another shape) goes to the walk's own Python code
+ * through fallback, which updates the same queue, tables and sets.
+ *
+ * Reading a file (open, fstat, read, close) costs about as much as scanning
+ * it, and needs no Python object: a second thread reads the files ahead of
+ * the scanning one, up to READ_AHEAD of them, into plain buffers. */
+
+#define READ_AHEAD 64
+
+
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    ReadAhead slots[READ_AHEAD];
+    Py_ssize_t handed; /* files handed to the reader so far */
+    Py_ssize_t done;   /* files the reader is done with */
+    int stop;
+    /* Who waits on changed: each side wakes the other only then (a wake is a system call). */
+    int reader_waits, loader_waits;
+} Reader;
 
 static void *
 reader_thread(void *arg)
@@ -269,13 +253,7 @@ load_read(Load *load, PyObject *path, ReadAhead *slot)
         goto done;
     }
     if (load->states != NULL) {
-        long long billion = 1000000000LL;
-        const struct stat *info = &slot->info;
-        state = Py_BuildValue("(KLLLk)", (unsigned long long)info->st_ino,
-                              (long long)info->st_size,
-                              (long long)info->st_mtim.tv_sec * billion + info->st_mtim.tv_nsec,
-                              (long long)info->st_ctim.tv_sec * billion + info->st_ctim.tv_nsec,
-                              (unsigned long)info->st_mode);
+        state = state_of(slot);
         if (state == NULL || PyDict_SetItem(load->states, path, state) < 0) {
             goto done;
         }
