@@ -42,7 +42,7 @@ from revive.core.archive.targets import FodTarget, fod_targets
 from revive.core.errors import ReviveError
 from revive.core.store_dir import StoreDir
 from revive.tui.cli.common import add_store_option, console, is_terminal, print_json
-from revive.tui.cli.loading import load_graph, load_roots, open_store
+from revive.tui.cli.loading import load_roots, open_store
 from revive.tui.widgets.archival_badge import SAVED_STYLES, badge_marks
 
 __all__ = ["add_parser", "run", "badges", "markdown_report", "html_report"]
@@ -146,7 +146,7 @@ def _closure(args: argparse.Namespace) -> Iterator[tuple[list[FodTarget], Archiv
 
     env = generate_demo(default_demo_dir())
     store = StoreDir.open(env.store_dir, env.logical_store_dir)
-    graph = load_graph(store, list(env.root_paths), use_cache=True)
+    _, graph = load_roots(store, list(env.root_paths), use_cache=True)
     targets = fod_targets(graph, store.read_bytes)
     if not args.demo_serve:
         yield targets, default_archive_config()

@@ -26,7 +26,6 @@ __all__ = [
     "add_cache_option",
     "open_store",
     "resolve_roots",
-    "load_graph",
     "load_roots",
     "check_roots",
 ]
@@ -94,7 +93,11 @@ def load_roots(
 ) -> tuple[list[str], DerivationGraph]:
     """Resolve the ``.drv`` arguments, load their closure, check every root was read.
 
-    ``texts``, ``states``, ``cache``: see :func:`load_graph`.
+    The closure is loaded with a transient progress bar on a terminal.
+    ``texts`` and ``states``, when given, receive the bytes and the state of
+    the files read (see :func:`~revive.core.closure.load_closure`).
+    ``cache``, when given, is the cache used with ``use_cache`` (default:
+    :class:`DerivationCache`).
 
     Returns:
         The roots' logical paths (one per argument) and the closure.
@@ -102,55 +105,34 @@ def load_roots(
     Raises:
         ReviveError: an argument names no ``.drv``, or a root cannot be read.
     """
-    roots = resolve_roots(store, args)
-    graph = load_graph(
-        store,
-        list(dict.fromkeys(roots)),
-        use_cache=use_cache,
-        texts=texts,
-        states=states,
-        cache=cache,
-    )
-    check_roots(graph, store, roots, args)
-    return roots, graph
-
-
-def load_graph(
-    store: StoreDir,
-    roots: Sequence[str],
-    *,
-    use_cache: bool,
-    texts: dict[str, bytes] | None = None,
-    states: dict[str, FileState] | None = None,
-    cache: ClosureCache | None = None,
-) -> DerivationGraph:
-    """Load the closure of ``roots``, with a transient progress bar on a terminal.
-
-    ``texts`` and ``states``, when given, receive the bytes and the state of
-    the files read (see :func:`~revive.core.closure.load_closure`). ``cache``, when given, is
-    the cache used with ``use_cache`` (default: :class:`DerivationCache`).
-    """
     from revive.core.cache import DerivationCache
     from revive.core.closure import load_closure
 
+    roots = resolve_roots(store, args)
     if not use_cache:
         cache = None
     elif cache is None:
         cache = DerivationCache()
+    unique = list(dict.fromkeys(roots))
     if not sys.stderr.isatty():
-        return load_closure(roots, store, cache=cache, texts=texts, states=states)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+        graph = load_closure(unique, store, cache=cache, texts=texts, states=states)
+    else:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    with Progress(
-        TextColumn("loading derivations"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        transient=True,
-        console=None,
-    ) as bar:
-        task = bar.add_task("load", total=None)
+        with Progress(
+            TextColumn("loading derivations"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            transient=True,
+            console=None,
+        ) as bar:
+            task = bar.add_task("load", total=None)
 
-        def report(step: LoadProgress) -> None:
-            bar.update(task, completed=step.done, total=step.discovered)
+            def report(step: LoadProgress) -> None:
+                bar.update(task, completed=step.done, total=step.discovered)
 
-        return load_closure(roots, store, cache=cache, progress=report, texts=texts, states=states)
+            graph = load_closure(
+                unique, store, cache=cache, progress=report, texts=texts, states=states
+            )
+    check_roots(graph, store, roots, args)
+    return roots, graph
