@@ -107,6 +107,24 @@ def _serve(
     asyncio.run(main())
 
 
+def start_services(
+    targets: list[FodTarget], latency: float
+) -> tuple[list[int], multiprocessing.Process]:
+    """The loopback archive services for ``targets``, in a process of their own, listening.
+
+    Returns:
+        Their ports (in :data:`SERVICES` order) and the process, to terminate when done.
+    """
+    ports = _free_ports(len(SERVICES))
+    ready = multiprocessing.Event()
+    server = multiprocessing.Process(
+        target=_serve, args=(ports, _routes(targets), latency, ready), daemon=True
+    )
+    server.start()
+    ready.wait(60)
+    return ports, server
+
+
 def _cpu_of(pid: int | None) -> float:
     """CPU seconds (user + system) used so far by process ``pid`` (Linux ``/proc``)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -236,13 +254,7 @@ def run(n: int, directory: Path, latency: float) -> int:
         f"closure: {len(graph)} nodes, {len(targets)} FODs (targets read in "
         f"{time.perf_counter() - started:.2f} s)"
     )
-    ports = _free_ports(len(SERVICES))
-    ready = multiprocessing.Event()
-    server = multiprocessing.Process(
-        target=_serve, args=(ports, _routes(targets), latency, ready), daemon=True
-    )
-    server.start()
-    ready.wait(60)
+    ports, server = start_services(targets, latency)
     config = _config(ports)
     try:
         print(

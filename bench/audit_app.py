@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing
 import statistics
 import sys
 import time
@@ -24,7 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from audit import SERVICES, _config, _free_ports, _routes, _serve  # noqa: E402
+from audit import _config, start_services  # noqa: E402
 from synth import write_synthetic_closure  # noqa: E402
 
 from revive.core.archive.targets import fod_targets  # noqa: E402
@@ -57,13 +56,7 @@ async def measure(directory: Path, root: str, latency: float) -> None:
     """Open the app, time key presses without and with the archival check running."""
     session = open_session(LoadPlan(roots=(root,), store=str(directory)))
     targets = fod_targets(session.graph, session.read_item)
-    ports = _free_ports(len(SERVICES))
-    ready = multiprocessing.Event()
-    server = multiprocessing.Process(
-        target=_serve, args=(ports, _routes(targets), latency, ready), daemon=True
-    )
-    server.start()
-    ready.wait(60)
+    ports, server = start_services(targets, latency)
     frames: list[tuple[float, int]] = []
     original = DerivationTree.render_lines
 

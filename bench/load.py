@@ -36,6 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from floor import os_read_each  # noqa: E402
 from synth import write_synthetic_closure  # noqa: E402
 
 
@@ -55,12 +56,7 @@ def _child(mode: str, directory: str, root: str, cache_dir: str) -> dict[str, An
             with open(file, "rb") as handle:
                 handle.read()
     elif mode == "floor-os":
-        for file in files:
-            fd = os.open(file, os.O_RDONLY)
-            try:
-                os.read(fd, 1 << 16)
-            finally:
-                os.close(fd)
+        os_read_each(files)
     else:
         store = StoreDir.open(directory, "/gnu/store")
         cache = DerivationCache(cache_dir) if mode in ("prime", "warm") else None

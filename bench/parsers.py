@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import sys
 import tempfile
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from floor import os_read_each  # noqa: E402
 from synth import write_synthetic_closure  # noqa: E402
 
 from revive.core import _drv_scan, aterm  # noqa: E402
@@ -82,12 +82,7 @@ def main() -> int:
             lalr.parse(text)
 
     def read_floor() -> None:
-        for file in files:
-            fd = os.open(file, os.O_RDONLY)
-            try:
-                os.read(fd, 1 << 16)
-            finally:
-                os.close(fd)
+        os_read_each(files)
 
     gc.disable()
     print(

@@ -231,6 +231,12 @@ def write_synthetic_closure(n: int, directory: str | Path, seed: int = 0) -> str
     # FOD sources are attached to regular nodes; create them lazily per consumer.
     fods_left = n_fod
 
+    def download(name: str, env: dict[str, str], hash_: tuple[str, str]) -> str:
+        # A builtin:download FOD: no input derivations, the two mirror lists as sources.
+        return b.add(
+            name, ("out",), {}, {b.mirrors, b.ca_mirrors}, "builtin:download", (), env, hash_
+        )
+
     def fod_for(consumer: str) -> str:
         kind = rng.random()
         algo = "sha256"
@@ -256,16 +262,7 @@ def write_synthetic_closure(n: int, directory: str | Path, seed: int = 0) -> str
                 "preferLocalBuild": "1",
                 "url": url_value,
             }
-            return b.add(
-                name,
-                ("out",),
-                {},
-                {b.mirrors, b.ca_mirrors},
-                "builtin:download",
-                (),
-                env,
-                (algo, digest),
-            )
+            return download(name, env, (algo, digest))
         if kind < 0.85:
             name = consumer + "-checkout"
             base = consumer.rsplit("-", 1)[0]
@@ -294,16 +291,7 @@ def write_synthetic_closure(n: int, directory: str | Path, seed: int = 0) -> str
             "url": f'"https://example.org/{name}"',
             "executable": "1",
         }
-        return b.add(
-            name,
-            ("out",),
-            {},
-            {b.mirrors, b.ca_mirrors},
-            "builtin:download",
-            (),
-            env,
-            ("r:sha256", digest[:64].ljust(64, "0")),
-        )
+        return download(name, env, ("r:sha256", digest[:64].ljust(64, "0")))
 
     # --- bootstrap chain: a line, so the graph is deep.
     boot: dict[str, str] = {}

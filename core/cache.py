@@ -49,6 +49,7 @@ import os
 import struct
 import tempfile
 from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
@@ -103,16 +104,8 @@ class _Header:
     chunks: int
 
     def as_tuple(self) -> tuple[Any, ...]:
-        return (
-            self.version,
-            self.marshal_version,
-            self.logical,
-            self.physical,
-            self.roots,
-            self.signatures,
-            self.nodes,
-            self.chunks,
-        )
+        # The fields in order: what ``_Header(*values)`` reads back.
+        return tuple(getattr(self, field.name) for field in dataclass_fields(self))
 
 
 class DerivationCache:

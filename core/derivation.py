@@ -221,16 +221,7 @@ class Derivation:
         return name[:-4] if name.endswith(".drv") else name
 
     def __getstate__(self) -> tuple[object, ...]:
-        return (
-            self.name,
-            self.outputs,
-            self.input_drvs,
-            self.input_srcs,
-            self.system,
-            self.builder,
-            self.args,
-            self.env,
-        )
+        return _STATE_OF(self)
 
     def __setstate__(self, state: tuple[object, ...]) -> None:
         for slot, value in zip(_FIELDS, state, strict=True):
@@ -239,6 +230,8 @@ class Derivation:
 
 
 _FIELDS = ("name", "outputs", "input_drvs", "input_srcs", "system", "builder", "args", "env")
+# What pickling keeps (the environment index is rebuilt on demand).
+_STATE_OF: Final = attrgetter(*_FIELDS)
 
 _new = object.__new__
 _OUTPUT_FIELDS: Final = attrgetter("name", "path", "hash_algo", "hash")

@@ -195,21 +195,9 @@ class DerivationGraph:
             if path not in derivs and path not in problems:
                 problems[path] = why
         order: dict[str, None] = {}
-        queue: deque[str] = deque()
         root_list = tuple(dict.fromkeys(roots))
         for start in (*root_list, *derivs, *problems):
-            if start in order:
-                continue
-            order[start] = None
-            queue.append(start)
-            while queue:
-                drv = derivs.get(queue.popleft())
-                if drv is None:
-                    continue
-                for input_path, _ in drv.input_drvs:
-                    if input_path not in order:
-                        order[input_path] = None
-                        queue.append(input_path)
+            _add_reachable(derivs, start, order)
         for path in order:
             if path not in derivs and path not in problems:
                 problems[path] = f"{path}: not in the store"
@@ -380,17 +368,8 @@ class DerivationGraph:
         """
         if path not in self:
             raise KeyError(path)
-        seen = {path}
-        stack = [path]
-        derivs = self._derivations
-        while stack:
-            drv = derivs.get(stack.pop())
-            if drv is None:
-                continue
-            for input_path, _ in drv.input_drvs:
-                if input_path not in seen:
-                    seen.add(input_path)
-                    stack.append(input_path)
+        seen: dict[str, None] = {}
+        _add_reachable(self._derivations, path, seen)
         return frozenset(seen)
 
     def depths(self) -> dict[str, int]:
@@ -620,3 +599,22 @@ def _paths_to(end: str, preds: Mapping[str, list[str]], limit: int | None) -> li
 
 def _ranked(counter: Counter[str]) -> tuple[tuple[str, int], ...]:
     return tuple(sorted(counter.items(), key=lambda item: (-item[1], item[0])))
+
+
+def _add_reachable(derivs: Mapping[str, Derivation], start: str, seen: dict[str, None]) -> None:
+    """Add ``start`` and every node it reaches through input derivations to ``seen``.
+
+    Breadth first, in input order; what ``seen`` already holds is not walked again.
+    """
+    if start in seen:
+        return
+    seen[start] = None
+    queue = deque((start,))
+    while queue:
+        drv = derivs.get(queue.popleft())
+        if drv is None:
+            continue
+        for input_path, _ in drv.input_drvs:
+            if input_path not in seen:
+                seen[input_path] = None
+                queue.append(input_path)

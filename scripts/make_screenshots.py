@@ -45,6 +45,10 @@ GONE_PACKAGE = "upstream-gone"
 """The demo's special node whose download fails (the story's subject)."""
 
 
+Steps = Callable[[Pilot[None], DemoEnvironment], Awaitable[None]]
+"""What a scene does before its picture is taken."""
+
+
 @dataclass(frozen=True)
 class Scene:
     """One screenshot: what it shows, whether the demo's servers run, the keys to press."""
@@ -53,7 +57,7 @@ class Scene:
     """What must be visible (also the snapshot test's docstring)."""
     serve: bool
     """Start the demo's loopback servers (``--demo-serve``)."""
-    steps: Callable[[Pilot[None], DemoEnvironment], Awaitable[None]]
+    steps: Steps
     """What the user does before the picture is taken."""
     size: tuple[int, int] = SIZE
     """Terminal size (columns, lines)."""
@@ -84,81 +88,36 @@ async def goto_failing_download(pilot: Pilot[None], env: DemoEnvironment) -> Non
     await settle(pilot)
 
 
-async def _tree(pilot: Pilot[None], env: DemoEnvironment) -> None:
-    await settle(pilot)
-    await goto_failing_download(pilot, env)
+def presses(*batches: tuple[str, ...], on_failing: bool = False) -> Steps:
+    """Steps pressing each batch of keys in turn, letting the app settle after each.
+
+    With ``on_failing``, the cursor is first put on the failing download.
+    """
+
+    async def steps(pilot: Pilot[None], env: DemoEnvironment) -> None:
+        await settle(pilot)
+        if on_failing:
+            await goto_failing_download(pilot, env)
+        for keys in batches:
+            await pilot.press(*keys)
+            await settle(pilot)
+
+    return steps
 
 
-async def _tree_fetched(pilot: Pilot[None], env: DemoEnvironment) -> None:
-    await settle(pilot)
-    await pilot.press("B")
-    await settle(pilot)
-    await pilot.press("escape", "e")
-    await settle(pilot)
-
-
-async def _diff(pilot: Pilot[None], env: DemoEnvironment) -> None:
-    await settle(pilot)
-    await goto_failing_download(pilot, env)
-    await pilot.press("2", "z")
-    await settle(pilot)
-
-
-async def _rewrite_dialog(pilot: Pilot[None], env: DemoEnvironment) -> None:
-    await settle(pilot)
-    await goto_failing_download(pilot, env)
-    await pilot.press("r")
-    await settle(pilot)
-
-
-async def _failing_log(pilot: Pilot[None], env: DemoEnvironment) -> None:
-    await settle(pilot)
-    await goto_failing_download(pilot, env)
-    await pilot.press("b")
-    await settle(pilot)
-
-
-async def _fod_list(pilot: Pilot[None], env: DemoEnvironment) -> None:
-    await settle(pilot)
-    await pilot.press("f", "s")
-    await settle(pilot)
-
-
-async def _fod_list_fetched(pilot: Pilot[None], env: DemoEnvironment) -> None:
-    await settle(pilot)
-    await pilot.press("B")
-    await settle(pilot)
-    await pilot.press("escape", "f", "s", "s")
-    await settle(pilot)
-
-
-async def _archives(pilot: Pilot[None], env: DemoEnvironment) -> None:
-    await settle(pilot)
-    await pilot.press("A")
-    await settle(pilot)
-    # The Referrers tab: the Derivation tab would show each answer's time,
-    # which differs from run to run.
-    await pilot.press("escape", "f", "s", "4")
-    await settle(pilot)
-
-
-async def _search(pilot: Pilot[None], env: DemoEnvironment) -> None:
-    await settle(pilot)
-    await pilot.press("slash", *"bioconductor")
-    await settle(pilot)
-
-
-async def _diff_narrow(pilot: Pilot[None], env: DemoEnvironment) -> None:
-    await settle(pilot)
-    await goto_failing_download(pilot, env)
-    await pilot.press("2")
-    await settle(pilot)
-
-
-async def _rewrite_all(pilot: Pilot[None], env: DemoEnvironment) -> None:
-    await settle(pilot)
-    await pilot.press("R")
-    await settle(pilot)
+_tree = presses(on_failing=True)
+_tree_fetched = presses(("B",), ("escape", "e"))
+_diff = presses(("2", "z"), on_failing=True)
+_rewrite_dialog = presses(("r",), on_failing=True)
+_failing_log = presses(("b",), on_failing=True)
+_fod_list = presses(("f", "s"))
+_fod_list_fetched = presses(("B",), ("escape", "f", "s", "s"))
+# The Referrers tab: the Derivation tab would show each answer's time, which
+# differs from run to run.
+_archives = presses(("A",), ("escape", "f", "s", "4"))
+_search = presses(("slash", *"bioconductor"))
+_diff_narrow = presses(("2",), on_failing=True)
+_rewrite_all = presses(("R",))
 
 
 async def _move_upstream(pilot: Pilot[None], env: DemoEnvironment) -> None:
@@ -178,10 +137,7 @@ async def _palette(pilot: Pilot[None], env: DemoEnvironment) -> None:
     await pilot.pause(0.5)  # the palette gathers its commands in a worker of its own
 
 
-async def _keys(pilot: Pilot[None], env: DemoEnvironment) -> None:
-    await settle(pilot)
-    await pilot.press("question_mark")
-    await settle(pilot)
+_keys = presses(("question_mark",))
 
 
 SCENES: dict[str, Scene] = {

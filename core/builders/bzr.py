@@ -6,11 +6,9 @@ URL OUT``, then the ``.bzr`` directory is deleted.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from revive.core.builders.context import BuildContext
 from revive.core.builders.process import tool_environment
-from revive.core.builders.vcs import fetch_with_fallbacks, remove_named, run_checked
+from revive.core.builders.vcs import fetch_one_command
 from revive.core.builders.verify import Verified
 from revive.core.fetch.spec import BzrFetch
 
@@ -27,10 +25,12 @@ async def fetch_bzr(spec: BzrFetch, ctx: BuildContext) -> Verified:
     # brz writes a log file in the user's cache directory; a build has no
     # business there.
     env = tool_environment({"BRZ_LOG": "/dev/null", "BRZ_PLUGIN_PATH": "-site:-user"})
-
-    async def checkout(dest: Path) -> None:
-        argv = ["brz", "branch", "-r", spec.revision, url, str(dest)]
-        await run_checked(ctx, argv, url, env=env)
-        remove_named(dest, frozenset({".bzr"}))
-
-    return await fetch_with_fallbacks(ctx, spec.expected, url, checkout, spec.method)
+    return await fetch_one_command(
+        ctx,
+        spec.expected,
+        url,
+        lambda dest: ["brz", "branch", "-r", spec.revision, url, str(dest)],
+        ".bzr",
+        spec.method,
+        env=env,
+    )

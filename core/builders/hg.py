@@ -8,11 +8,9 @@ changing the files.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from revive.core.builders.context import BuildContext
 from revive.core.builders.process import tool_environment
-from revive.core.builders.vcs import fetch_with_fallbacks, remove_named, run_checked
+from revive.core.builders.vcs import fetch_one_command
 from revive.core.builders.verify import Verified
 from revive.core.fetch.spec import HgFetch
 
@@ -26,13 +24,13 @@ async def fetch_hg(spec: HgFetch, ctx: BuildContext) -> Verified:
         FetchError: every source failed.
     """
     url = ctx.rewritten(spec.url)
-    env = tool_environment({"HGPLAIN": "1", "HGRCPATH": ""})
-
-    async def checkout(dest: Path) -> None:
-        argv = ["hg", "clone", "--noninteractive", "-u", spec.changeset, url, str(dest)]
-        await run_checked(ctx, argv, url, env=env)
-        remove_named(dest, frozenset({".hg"}))
-
-    return await fetch_with_fallbacks(
-        ctx, spec.expected, url, checkout, spec.method, swh_possible=True
+    return await fetch_one_command(
+        ctx,
+        spec.expected,
+        url,
+        lambda dest: ["hg", "clone", "--noninteractive", "-u", spec.changeset, url, str(dest)],
+        ".hg",
+        spec.method,
+        env=tool_environment({"HGPLAIN": "1", "HGRCPATH": ""}),
+        swh_possible=True,
     )

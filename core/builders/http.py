@@ -72,10 +72,11 @@ def download(
             ``NETWORK_UNREACHABLE``, ``TRANSFER_ERROR``, ``BUILDER_UNSUPPORTED``
             for a scheme that cannot be fetched, ``CANCELLED``).
     """
+    job = _Job(dest, options, log, progress, cancel)
     delay = options.retry_delay
     for attempt in range(options.retries + 1):
         try:
-            return _download_once(url, dest, options, log, progress, cancel)
+            return _download_once(url, job)
         except FetchError as err:
             dest.unlink(missing_ok=True)
             if cancel.is_set():
@@ -93,37 +94,34 @@ def download(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _download_once(
-    url: str,
-    dest: Path,
-    options: FetchOptions,
-    log: Callable[[str], None],
-    progress: Callable[[int, int | None], None],
-    cancel: CancelToken,
-) -> Transfer:
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """What one download writes to and reports through, shared by its attempts."""
+
+    dest: Path
+    options: FetchOptions
+    log: Callable[[str], None]
+    progress: Callable[[int, int | None], None]
+    cancel: CancelToken
+
+
+def _download_once(url: str, job: _Job) -> Transfer:
     scheme = urllib.parse.urlsplit(url).scheme.lower()
     if scheme in ("http", "https"):
-        return _http(url, dest, options, log, progress, cancel)
+        return _http(url, job)
     if scheme == "ftp":
-        return _ftp(url, dest, options, progress, cancel)
+        return _ftp(url, job)
     raise FetchError(FailureReason.BUILDER_UNSUPPORTED, f"{url}: unsupported URL scheme")
 
 
 # --- HTTP --------------------------------------------------------------------
 
 
-def _http(
-    url: str,
-    dest: Path,
-    options: FetchOptions,
-    log: Callable[[str], None],
-    progress: Callable[[int, int | None], None],
-    cancel: CancelToken,
-) -> Transfer:
+def _http(url: str, job: _Job) -> Transfer:
     seen = {url}
     current = url
-    for _ in range(options.max_redirects + 1):
-        conn, response = _request(current, options, cancel)
+    for _ in range(job.options.max_redirects + 1):
+        conn, response = _request(current, job.options, job.cancel)
         try:
             status = response.status
             if status in _REDIRECTS:
@@ -138,16 +136,16 @@ def _http(
                         FailureReason.TRANSFER_ERROR, f"{url}: redirect loop at {target}"
                     )
                 seen.add(target)
-                log(f"redirected ({status}) to {target}")
+                job.log(f"redirected ({status}) to {target}")
                 current = target
                 continue
             if status != 200:
                 raise _status_error(current, status, response.reason)
-            return Transfer(current, _receive(current, response, dest, progress, cancel))
+            return Transfer(current, _receive(current, response, job))
         finally:
             conn.close()
     raise FetchError(
-        FailureReason.TRANSFER_ERROR, f"{url}: more than {options.max_redirects} redirects"
+        FailureReason.TRANSFER_ERROR, f"{url}: more than {job.options.max_redirects} redirects"
     )
 
 
@@ -209,17 +207,11 @@ def _request(
         raise
 
 
-def _receive(
-    url: str,
-    response: http.client.HTTPResponse,
-    dest: Path,
-    progress: Callable[[int, int | None], None],
-    cancel: CancelToken,
-) -> int:
+def _receive(url: str, response: http.client.HTTPResponse, job: _Job) -> int:
     length = response.getheader("Content-Length")
     total = int(length) if length and length.isdigit() else None
-    with open(dest, "xb") as out:
-        done = _copy(response, out, total, progress, cancel, url)
+    with open(job.dest, "xb") as out:
+        done = _copy(response, out, total, job.progress, job.cancel, url)
     if total is not None and done < total:
         raise FetchError(
             FailureReason.TRANSFER_ERROR, f"{url}: truncated body ({done} of {total} bytes)"
@@ -334,13 +326,8 @@ def _network_error(url: str, err: BaseException) -> FetchError:
 # --- FTP ---------------------------------------------------------------------
 
 
-def _ftp(
-    url: str,
-    dest: Path,
-    options: FetchOptions,
-    progress: Callable[[int, int | None], None],
-    cancel: CancelToken,
-) -> Transfer:
+def _ftp(url: str, job: _Job) -> Transfer:
+    options, progress, cancel = job.options, job.progress, job.cancel
     parts = urllib.parse.urlsplit(url)
     path = urllib.parse.unquote(parts.path)
     ftp = ftplib.FTP(timeout=options.connect_timeout)
@@ -360,7 +347,7 @@ def _ftp(
         except ftplib.error_perm:
             total = None
         meter = _Meter(total, progress)
-        with open(dest, "xb") as out:
+        with open(job.dest, "xb") as out:
 
             def sink(chunk: bytes) -> None:
                 if cancel.is_set():

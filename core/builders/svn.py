@@ -42,6 +42,18 @@ def svn_export_argv(
     return [*argv, url, str(dest)]
 
 
+def _export_argv(spec: SvnFetch | SvnMultiFetch, url: str, dest: Path) -> list[str]:
+    """:func:`svn_export_argv` of ``url`` (below the one of ``spec``) at ``spec``'s revision."""
+    return svn_export_argv(
+        url,
+        spec.revision,
+        dest,
+        recursive=spec.recursive,
+        user_name=spec.user_name,
+        password=spec.password,
+    )
+
+
 def _env() -> dict[str, str]:
     # A private, empty configuration directory would be cleaner, but svn's
     # --config-dir also holds the server-certificate cache it needs here.
@@ -57,15 +69,7 @@ async def fetch_svn(spec: SvnFetch, ctx: BuildContext) -> Verified:
     url = ctx.rewritten(spec.url)
 
     async def checkout(dest: Path) -> None:
-        argv = svn_export_argv(
-            url,
-            spec.revision,
-            dest,
-            recursive=spec.recursive,
-            user_name=spec.user_name,
-            password=spec.password,
-        )
-        await run_checked(ctx, argv, url, env=_env())
+        await run_checked(ctx, _export_argv(spec, url, dest), url, env=_env())
 
     return await fetch_with_fallbacks(ctx, spec.expected, url, checkout, spec.method)
 
@@ -84,14 +88,7 @@ async def fetch_svn_multi(spec: SvnMultiFetch, ctx: BuildContext) -> Verified:
             relative = location.strip("/")
             target = dest / relative
             target.parent.mkdir(parents=True, exist_ok=True)
-            argv = svn_export_argv(
-                f"{url.rstrip('/')}/{relative}",
-                spec.revision,
-                target,
-                recursive=spec.recursive,
-                user_name=spec.user_name,
-                password=spec.password,
-            )
+            argv = _export_argv(spec, f"{url.rstrip('/')}/{relative}", target)
             await run_checked(ctx, argv, url, env=_env())
 
     return await fetch_with_fallbacks(ctx, spec.expected, url, checkout, spec.method)

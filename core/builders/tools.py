@@ -19,7 +19,7 @@ from revive.core.fetch.spec import FetchMethod
 
 __all__ = ["METHOD_PROGRAMS", "is_installed", "missing_program", "needs_text", "install_hint"]
 
-METHOD_PROGRAMS: Final[Mapping[FetchMethod, str]] = {
+METHOD_PROGRAMS: Final[Mapping[str, str]] = {
     FetchMethod.GIT: "git",
     FetchMethod.SVN: "svn",
     FetchMethod.SVN_MULTI: "svn",
@@ -27,7 +27,7 @@ METHOD_PROGRAMS: Final[Mapping[FetchMethod, str]] = {
     FetchMethod.BZR: "brz",
     FetchMethod.CVS: "cvs",
 }
-"""The program the embedded builders run for each version-control method."""
+"""The program the embedded builders run for each version-control method (keys: FetchMethod)."""
 
 
 def is_installed(program: str, path: str | None = None) -> bool:

@@ -24,7 +24,13 @@ from revive.core.builders.verify import Verified
 from revive.core.fetch.spec import Expected, FetchMethod
 from revive.core.stores.api import AttemptKind, FailureReason
 
-__all__ = ["classify_failure", "run_checked", "remove_named", "fetch_with_fallbacks"]
+__all__ = [
+    "classify_failure",
+    "run_checked",
+    "remove_named",
+    "fetch_with_fallbacks",
+    "fetch_one_command",
+]
 
 # Patterns over the last lines a program printed, most specific first.
 _PATTERNS: Final[tuple[tuple[FailureReason, re.Pattern[str]], ...]] = (
@@ -153,3 +159,27 @@ async def fetch_with_fallbacks(
         ctx.log(detail)
         attempts.add(AttemptKind.SWH, source, FetchError(FailureReason.BUILDER_UNSUPPORTED, detail))
     raise attempts.error(expected.output_path)
+
+
+async def fetch_one_command(
+    ctx: BuildContext,
+    expected: Expected,
+    source: str,
+    argv: Callable[[Path], Sequence[str]],
+    metadata: str,
+    method: FetchMethod,
+    *,
+    env: Mapping[str, str],
+    swh_possible: bool = False,
+) -> Verified:
+    """:func:`fetch_with_fallbacks` of a checkout one command writes.
+
+    ``argv(dest)`` writes the checkout of ``source`` into ``dest``; every
+    ``metadata`` directory (``.hg``, ``.bzr``) is then deleted from it.
+    """
+
+    async def checkout(dest: Path) -> None:
+        await run_checked(ctx, argv(dest), source, env=env)
+        remove_named(dest, frozenset({metadata}))
+
+    return await fetch_with_fallbacks(ctx, expected, source, checkout, method, swh_possible)

@@ -309,14 +309,9 @@ def _tzdata(b: DemoBuild, base: list[Input]) -> str:
         "europe": FileEntry(b"# tzdata europe (demo stand-in)\n"),
         "version": FileEntry(b"2019c\n"),
     }
-    inner = url_fod(
-        b,
-        "tarbomb-tzdata2019c.tar.gz",
-        ["https://data.iana.org/time-zones/releases/tzdata2019c.tar.gz"],
-        gzip_stored(tar_bytes(tree, 1568505600)),
-    )
-    outer = bomb(b, "tzdata2019c.tar.gz", inner, tarbomb=True)
-    return package(b, "tzdata-2019c", outer, base)
+    url = "https://data.iana.org/time-zones/releases/tzdata2019c.tar.gz"
+    data = gzip_stored(tar_bytes(tree, 1568505600))
+    return _bomb_leaf(b, base, "tzdata-2019c", "tzdata2019c.tar.gz", url, data, tarbomb=True)
 
 
 def _ucd(b: DemoBuild, base: list[Input]) -> str:
@@ -325,11 +320,26 @@ def _ucd(b: DemoBuild, base: list[Input]) -> str:
         "UnicodeData.txt": FileEntry(b"0041;LATIN CAPITAL LETTER A;Lu;0;L;;;;;N;;;;0061;\n"),
         "ReadMe.txt": FileEntry(b"Unicode Character Database 12.1.0 (demo stand-in)\n"),
     }
-    inner = url_fod(
-        b,
-        "zipbomb-ucd-12.1.0.zip",
-        ["https://www.unicode.org/Public/12.1.0/ucd/UCD.zip"],
-        zip_bytes(tree, (2019, 5, 7, 0, 0, 0)),
-    )
-    outer = bomb(b, "ucd-12.1.0.zip", inner, tarbomb=False)
-    return package(b, "ucd-12.1.0", outer, base)
+    url = "https://www.unicode.org/Public/12.1.0/ucd/UCD.zip"
+    data = zip_bytes(tree, (2019, 5, 7, 0, 0, 0))
+    return _bomb_leaf(b, base, "ucd-12.1.0", "ucd-12.1.0.zip", url, data, tarbomb=False)
+
+
+def _bomb_leaf(
+    b: DemoBuild,
+    base: list[Input],
+    package_name: str,
+    file_name: str,
+    url: str,
+    data: bytes,
+    *,
+    tarbomb: bool,
+) -> str:
+    """Package ``package_name`` built from ``url`` (``data``), fetched as a tarbomb or zipbomb.
+
+    The inner FOD downloads the archive, the outer derivation unpacks it
+    into ``file_name``'s output (see :func:`bomb`).
+    """
+    kind = "tarbomb" if tarbomb else "zipbomb"
+    inner = url_fod(b, f"{kind}-{file_name}", [url], data)
+    return package(b, package_name, bomb(b, file_name, inner, tarbomb=tarbomb), base)

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Final
 
+from revive.core.builders.tools import METHOD_PROGRAMS
 from revive.core.derivation import Derivation
 from revive.core.env.known_gone import KNOWN_GONE, GoneSite, gone_site
 from revive.core.errors import MissingStoreItem, ReviveError
@@ -161,15 +162,8 @@ class SourceRecord:
         return replace(self, state=state, reason=reason, tried=tried)
 
 
-TOOLS: Final[Mapping[str, str]] = {
-    FetchMethod.GIT: "git",
-    FetchMethod.SVN: "svn",
-    FetchMethod.SVN_MULTI: "svn",
-    FetchMethod.HG: "hg",
-    FetchMethod.BZR: "brz",
-    FetchMethod.CVS: "cvs",
-}
-"""The program each version-control method runs."""
+TOOLS: Final[Mapping[str, str]] = METHOD_PROGRAMS
+"""The program each version-control method runs (the embedded builders' own table)."""
 
 _OLD_SCRIPT_ERAS: Final = frozenset({Era.IN_BAND, Era.SCRIPT, Era.GUILE_BUILDER})
 

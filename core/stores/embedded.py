@@ -258,10 +258,7 @@ class EmbeddedStore:
             DerivationError: ``name`` ends in ``.drv`` and ``contents`` is no derivation.
         """
         refs = tuple(sorted(set(references), key=str.encode))
-        try:
-            validate_name(name)
-        except StorePathError as err:
-            raise StoreError(str(err)) from None
+        _check_name(name)
         path = text_path(name, contents, refs, self._store_dir)
         if self.is_valid(path):
             return path
@@ -292,10 +289,7 @@ class EmbeddedStore:
             StoreError: the source cannot be read, or is not a regular file
                 when ``recursive`` is false.
         """
-        try:
-            validate_name(name)
-        except StorePathError as err:
-            raise StoreError(str(err)) from None
+        _check_name(name)
         src = Path(source)
         try:
             info = os.lstat(src)
@@ -513,3 +507,11 @@ class EmbeddedStore:
             for entry in os.scandir(tmp):
                 if entry.name.startswith(base + "."):
                     remove_tree(entry.path)
+
+
+def _check_name(name: str) -> None:
+    """:func:`validate_name`, failing as this store fails (:class:`StoreError`)."""
+    try:
+        validate_name(name)
+    except StorePathError as err:
+        raise StoreError(str(err)) from None

@@ -69,6 +69,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import textwrap
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from os import PathLike
@@ -195,6 +196,35 @@ def probe_expression(builtins: Sequence[str]) -> str:
     )
 
 
+_TRACE_OPTIONS: Final = """\
+  (set-build-options store
+                     #:print-build-trace #t
+                     #:print-extended-build-trace? #t
+                     #:multiplexed-build-output? #t)
+"""
+"""The build options of a traced build, inside ``(with-store store …)``."""
+
+
+def _traced_build(drvs: str, indent: str) -> str:
+    """The expression building ``drvs`` (Scheme), its end or protocol error as a trace line.
+
+    Indented by ``indent``, without its last newline, for the scripts below.
+    """
+    return textwrap.indent(
+        """\
+(guard (e ((store-protocol-error? e)
+           (format #t ";;; => store-protocol-error: status=~s message=~s~%"
+                   (store-protocol-error-status e)
+                   (store-protocol-error-message e))))
+  (parameterize ((current-build-output-port (current-output-port)))
+    (format #t ";;; => build-derivations returned ~s~%"
+            (build-derivations store (list """
+        + drvs
+        + ")))))",
+        indent,
+    )
+
+
 def trace_script(drv_path: str) -> str:
     """A ``guix repl`` script building ``drv_path`` with the extended build trace.
 
@@ -209,19 +239,9 @@ def trace_script(drv_path: str) -> str:
 (use-modules (guix store) (guix derivations) (srfi srfi-34))
 
 (with-store store
-  (set-build-options store
-                     #:print-build-trace #t
-                     #:print-extended-build-trace? #t
-                     #:multiplexed-build-output? #t)
-  (format #t ";;; ---- (build-derivations store '(~s))~%" {drv})
+{_TRACE_OPTIONS}  (format #t ";;; ---- (build-derivations store '(~s))~%" {drv})
   (force-output)
-  (guard (e ((store-protocol-error? e)
-             (format #t ";;; => store-protocol-error: status=~s message=~s~%"
-                     (store-protocol-error-status e)
-                     (store-protocol-error-message e))))
-    (parameterize ((current-build-output-port (current-output-port)))
-      (format #t ";;; => build-derivations returned ~s~%"
-              (build-derivations store (list {drv}))))))
+{_traced_build(drv, "  ")})
 """
 
 
@@ -297,24 +317,14 @@ def recreate_script(spec: FetchSpec) -> str:
     (file-name {write_string(expected.name)})))
 
 (with-store store
-  (set-build-options store
-                     #:print-build-trace #t
-                     #:print-extended-build-trace? #t
-                     #:multiplexed-build-output? #t)
-  (let* ((drv (run-with-store store (lower-object source)))
+{_TRACE_OPTIONS}  (let* ((drv (run-with-store store (lower-object source)))
          (out (derivation->output-path drv)))
     (format #t ";;; ---- (build-derivations store '(~s))~%" (derivation-file-name drv))
     (force-output)
     (if (not (string=? out {write_string(expected.output_path)}))
         (format #t ";;; => store-protocol-error: status=1 message=~s~%"
                 (string-append "re-created origin has output " out))
-        (guard (e ((store-protocol-error? e)
-                   (format #t ";;; => store-protocol-error: status=~s message=~s~%"
-                           (store-protocol-error-status e)
-                           (store-protocol-error-message e))))
-          (parameterize ((current-build-output-port (current-output-port)))
-            (format #t ";;; => build-derivations returned ~s~%"
-                    (build-derivations store (list drv))))))))
+{_traced_build("drv", "        ")})))
 """
 
 
