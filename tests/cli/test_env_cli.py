@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import os
@@ -10,17 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from fixture_modules import conftest_of
 
 from revive.core.stores.embedded import EmbeddedStore
 from revive.tui.cli import main
 
-# Test modules cannot import each other: load the env tests' conftest as a module.
-_CONFTEST = Path(__file__).resolve().parent.parent / "core" / "env" / "conftest.py"
-_spec = importlib.util.spec_from_file_location("revive_test_env_fixtures", _CONFTEST)
-assert _spec is not None and _spec.loader is not None
-env_fixtures = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = env_fixtures
-_spec.loader.exec_module(env_fixtures)
+env_fixtures = conftest_of("core/env")
 
 standin_guix = env_fixtures.standin_guix
 no_guix = env_fixtures.no_guix

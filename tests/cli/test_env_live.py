@@ -10,27 +10,21 @@ downloads nothing. Skipped unless ``GUIX_REVIVE_LIVE_GUIX=1`` (set up with
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
+from fixture_modules import conftest_of
 
 from revive.core.derivation import Derivation
 from revive.core.fetch.spec import UrlFetch
 from revive.core.stores.guix import GuixStore
 from revive.tui.cli import main
 
-_CONFTEST = Path(__file__).resolve().parent.parent / "core" / "env" / "conftest.py"
-_spec = importlib.util.spec_from_file_location("revive_test_env_fixtures_live", _CONFTEST)
-assert _spec is not None and _spec.loader is not None
-env_fixtures = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = env_fixtures
-_spec.loader.exec_module(env_fixtures)
+env_fixtures = conftest_of("core/env")
 builders = env_fixtures.builders
 store_fixtures = env_fixtures.store_fixtures
 loopback = env_fixtures.loopback

@@ -7,13 +7,11 @@ strictly in order.
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from hashlib import sha256
-from pathlib import Path
 
 import pytest
+from fixture_modules import conftest_of
 
 from revive.core.derivation import Derivation, Output
 from revive.core.fetch.mirrors import default_mirror_config
@@ -22,12 +20,7 @@ from revive.core.store_path import fixed_output_path
 from revive.core.stores.embedded import EmbeddedStore
 from revive.tui.cli import main
 
-_CONFTEST = Path(__file__).resolve().parent.parent / "core" / "stores" / "conftest.py"
-_spec = importlib.util.spec_from_file_location("revive_test_store_fixtures_export", _CONFTEST)
-assert _spec is not None and _spec.loader is not None
-store_fixtures = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = store_fixtures
-_spec.loader.exec_module(store_fixtures)
+store_fixtures = conftest_of("core/stores")
 builders = store_fixtures.builder_fixtures
 guix_standin = store_fixtures.guix_standin
 

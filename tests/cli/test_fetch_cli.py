@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
+from fixture_modules import conftest_of
 
 from revive.core.derivation import Derivation, Output
 from revive.core.fetch.spec import (
@@ -24,14 +23,7 @@ from revive.core.store_path import fixed_output_path
 from revive.core.stores.embedded import EmbeddedStore
 from revive.tui.cli import main
 
-# Test modules cannot import each other: load the store tests' conftest (which
-# itself loads the builder tests' one) as a module, for its helpers.
-_CONFTEST = Path(__file__).resolve().parent.parent / "core" / "stores" / "conftest.py"
-_spec = importlib.util.spec_from_file_location("revive_test_store_fixtures", _CONFTEST)
-assert _spec is not None and _spec.loader is not None
-store_fixtures = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = store_fixtures
-_spec.loader.exec_module(store_fixtures)
+store_fixtures = conftest_of("core/stores")
 builders = store_fixtures.builder_fixtures
 
 guix_standin = store_fixtures.guix_standin

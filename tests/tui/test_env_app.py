@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from fixture_modules import conftest_of
 
 from revive.tui.app import ReviveApp
 from revive.tui.cli.app_command import build_parser, plan_from_args
@@ -15,13 +14,7 @@ from revive.tui.screens.graph import GraphScreen
 from revive.tui.widgets.drv_tree import DerivationTree
 from revive.tui.widgets.loading_panel import LoadingPanel
 
-# Test modules cannot import each other: load the env tests' conftest as a module.
-_CONFTEST = Path(__file__).resolve().parent.parent / "core" / "env" / "conftest.py"
-_spec = importlib.util.spec_from_file_location("revive_test_env_fixtures_tui", _CONFTEST)
-assert _spec is not None and _spec.loader is not None
-env_fixtures = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = env_fixtures
-_spec.loader.exec_module(env_fixtures)
+env_fixtures = conftest_of("core/env")
 
 standin_guix = env_fixtures.standin_guix
 loopback = env_fixtures.loopback

@@ -3,7 +3,6 @@ whose sources cover every plan state (a store copy, a loopback server, a git rep
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import sys
@@ -12,20 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from fixture_modules import conftest_of
 
 from revive.core.derivation import Derivation, Output
 from revive.core.derivation_hash import drv_path
 from revive.core.fetch.spec import GitFetch, UrlFetch
 from revive.core.store_path import hash_part
 
-# Test modules cannot import each other: the store tests' conftest (which loads
-# the builder tests' one) is loaded as a module for its helpers and fixtures.
-_STORES = Path(__file__).resolve().parent.parent / "stores" / "conftest.py"
-_spec = importlib.util.spec_from_file_location("revive_test_store_fixtures_env", _STORES)
-assert _spec is not None and _spec.loader is not None
-store_fixtures = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = store_fixtures
-_spec.loader.exec_module(store_fixtures)
+store_fixtures = conftest_of("core/stores")
 builders = store_fixtures.builder_fixtures
 
 FILES = {"README": b"project\n", "configure*": b"#!/bin/sh\n", "src/a.c": b"int a;\n"}

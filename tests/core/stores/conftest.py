@@ -3,12 +3,12 @@ and the loopback server, NAR writer and repositories of the builder tests."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
+from fixture_modules import conftest_of
 
 from revive.core.aterm import serialize_derivation
 from revive.core.derivation import Derivation, Output
@@ -18,15 +18,9 @@ from revive.core.fetch.rewrite import modern_derivation
 from revive.core.fetch.spec import Expected, FetchSpec
 from revive.core.fetch.text_item import TextItem
 
-# Test modules cannot import each other (importlib mode, no __init__.py), so
-# the builder tests' conftest is loaded as a module and its fixtures
-# re-exported here: one loopback server and one NAR writer for both folders.
-_BUILDERS = Path(__file__).resolve().parent.parent / "builders" / "conftest.py"
-_spec = importlib.util.spec_from_file_location("revive_test_builder_fixtures", _BUILDERS)
-assert _spec is not None and _spec.loader is not None
-builder_fixtures = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = builder_fixtures
-_spec.loader.exec_module(builder_fixtures)
+# The builder tests' fixtures, re-exported: one loopback server and one NAR
+# writer for both folders.
+builder_fixtures = conftest_of("core/builders")
 
 http_server = builder_fixtures.http_server
 nar_of = builder_fixtures.nar_of

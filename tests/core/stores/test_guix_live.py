@@ -10,14 +10,13 @@ beforehand. Skipped without the variable: CI replays the recordings instead.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
+from fixture_modules import conftest_of
 
 from revive.core.builders.options import DownloadMethod, FetchOptions
 from revive.core.fetch.rewrite import modern_derivation
@@ -28,13 +27,7 @@ from revive.core.stores.embedded import EmbeddedStore
 from revive.core.stores.guix import GuixStore
 from revive.core.stores.guix_import import ImportStatus, export_items
 
-# Test modules cannot import each other: the conftest's helper, loaded as a module.
-_CONFTEST = Path(__file__).resolve().parent / "conftest.py"
-_spec = importlib.util.spec_from_file_location("revive_test_store_fixtures_live", _CONFTEST)
-assert _spec is not None and _spec.loader is not None
-_fixtures = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = _fixtures
-_spec.loader.exec_module(_fixtures)
+_fixtures = conftest_of("core/stores")
 busybox_derivation = _fixtures.busybox_derivation
 
 pytestmark = pytest.mark.skipif(
