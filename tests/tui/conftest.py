@@ -18,9 +18,6 @@ from revive.tui.widgets.drv_tree import DerivationTree, NodeRef
 HELLO = "/gnu/store/gknm68l0q893bpvyhcd4ccih1bmh0j87-hello-2.10.drv"
 """``guix build -d hello`` in April 2020 (the corpus root)."""
 
-SIZE = (120, 36)
-"""Terminal size of every app test (that of the screenshots)."""
-
 
 @pytest.fixture
 def corpus_plan(guix2020_store: Path) -> LoadPlan:

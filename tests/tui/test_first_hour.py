@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 from textual.app import App, ComposeResult
 from textual.containers import Vertical
-from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Label
 from textual.widgets._footer import FooterKey  # not re-exported; textual is pinned
+from tui_pilot import SIZE, settled
 
 from revive.core.demo.generate import GenerateProgress
 from revive.core.demo.model import DemoEnvironment
@@ -22,14 +22,6 @@ from revive.tui.session import LoadPlan, Session
 from revive.tui.widgets.diff_view import DiffView
 from revive.tui.widgets.footer import ReviveFooter
 from revive.tui.widgets.loading_panel import LoadingPanel
-
-SIZE = (120, 36)
-
-
-async def settled(app: App[object], pilot: Pilot[object]) -> None:
-    """Wait until the app's workers are done and the screen is drawn."""
-    await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def test_a_long_generation_step_wraps_in_a_narrow_pane() -> None:

@@ -13,6 +13,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Label, ProgressBar, Static
 from textual.worker import WorkerFailed
+from tui_pilot import SIZE
 
 from revive.core.demo.generate import GenerateProgress
 from revive.core.demo.model import DemoEnvironment
@@ -24,8 +25,6 @@ from revive.tui.widgets.build_log import BuildLog
 from revive.tui.widgets.drv_tree import NodeRef
 from revive.tui.widgets.fod_list import FodList
 from revive.tui.widgets.loading_panel import LoadingPanel
-
-SIZE = (120, 36)
 
 
 def _path_of(tmp_path: Path, *programs: str) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Input, Label, TabbedContent
 from textual.widgets._footer import FooterKey
+from tui_pilot import SIZE, label_of, notes, opened, running, settled
 
 from revive.core.demo.model import DemoEnvironment
 from revive.core.node_status import FetchState
@@ -25,30 +26,6 @@ from revive.tui.widgets.drv_tree import DerivationTree
 from revive.tui.widgets.footer import ReviveFooter
 from revive.tui.widgets.node_actions import NODE_ACTION_BINDINGS, NOT_A_DOWNLOAD
 from revive.tui.widgets.text_fit import shorten_middle
-
-SIZE = (120, 36)
-
-
-def notes(app: ReviveApp) -> list[str]:
-    """The messages of the notifications shown so far."""
-    return [str(n.message) for n in app._notifications]  # noqa: SLF001 - no public accessor
-
-
-async def opened(app: ReviveApp, pilot: object) -> GraphScreen:
-    """The main screen once loading and indexing are over."""
-    await app.workers.wait_for_complete()
-    await pilot.pause()  # type: ignore[attr-defined]
-    screen = app.screen
-    assert isinstance(screen, GraphScreen) and screen.session is not None
-    return screen
-
-
-def label_of(tree: DerivationTree) -> str:
-    """The plain label of the line under the tree's cursor."""
-    node = tree.cursor_node
-    assert node is not None and node.data is not None
-    return tree.label_text(node.data).plain
-
 
 # --- §4: the command palette -------------------------------------------------------------
 
@@ -112,8 +89,7 @@ async def test_e_and_E_say_why_there_is_no_failure_yet(
 ) -> None:
     """Before any fetch, e and E are not silent: nothing was fetched, here is what to do."""
     app = make_app(session=demo_session)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await opened(app, pilot)
+    async with running(app) as (pilot, screen):
         tree = screen.drv_tree
         assert tree.check_action("next_failing", ()) is True
         await pilot.press("e")
@@ -137,8 +113,7 @@ async def test_b_on_a_package_is_greyed_out_with_the_reason(
     """On the profile (not a download) the footer shows "Fetch: FODs only" greyed
     out instead of "Fetch", and the Log tab says why; b changes nothing."""
     app = make_app(session=demo_session)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await opened(app, pilot)
+    async with running(app) as (pilot, screen):
         tree = screen.drv_tree
         assert tree.cursor_path is not None and tree.cursor_path.endswith("-profile.drv")
         assert tree.check_action("build_node", ()) is False
@@ -171,8 +146,7 @@ async def test_R_asks_first_and_says_how_many_and_where(
     """R shows a confirmation (count, where the files go); escape writes nothing;
     enter runs the batch, whose title then says done."""
     app = make_app(demo_plan)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await opened(app, pilot)
+    async with running(app) as (pilot, screen):
         session = screen.session
         assert session is not None
         await pilot.press("R")
@@ -188,8 +162,7 @@ async def test_R_asks_first_and_says_how_many_and_where(
         await pilot.press("R")
         await pilot.pause()
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         batch = app.screen
         assert isinstance(batch, BatchScreen) and not batch.running
         assert batch.done == batch.total == 54
@@ -231,8 +204,7 @@ async def test_the_badge_follows_a_rewrite_and_the_message_names_the_real_file(
     """A script-era download rewritten: its badge becomes today's form, marked
     rewritten; the notification names the file actually written."""
     app = make_app(demo_plan)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await opened(app, pilot)
+    async with running(app) as (pilot, screen):
         session = screen.session
         assert session is not None
         old = next(
@@ -246,12 +218,10 @@ async def test_the_badge_follows_a_rewrite_and_the_message_names_the_real_file(
         tree = screen.drv_tree
         assert label_of(tree) == "○ findutils-4.6.0.tar.gz url·script"
         await pilot.press("r")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         assert isinstance(app.screen, RewriteScreen)
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         assert label_of(tree) == "↻ findutils-4.6.0.tar.gz url·builtin rewritten"
         written = session.node_status(old).rewritten_drv
         assert written is not None
@@ -278,14 +248,12 @@ async def test_a_moved_repository_fetched_from_its_new_location(
     override with the same output, and b fetches it from there (hash checked)."""
     moved = demo_env.special_of("repository-moved")
     app = make_app(serve_plan)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await opened(app, pilot)
+    async with running(app) as (pilot, screen):
         session = screen.session
         assert session is not None
         screen.action_reveal(moved.drv_path)
         await pilot.press("2")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         title = str(screen.query_one("#diff-title", Label).render())
         assert "The upstream moved: m gives its new location." in title
         await pilot.press("m")
@@ -295,8 +263,7 @@ async def test_a_moved_repository_fetched_from_its_new_location(
         assert dialog.old == moved.old_location
         # The demo knows where it went: "right" takes the suggestion.
         await pilot.press("h", "right", "enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         assert app.screen is screen
         title = str(screen.query_one("#diff-title", Label).render())
         assert title.startswith(
@@ -304,17 +271,14 @@ async def test_a_moved_repository_fetched_from_its_new_location(
             "same output path, still checked."
         )
         await pilot.press("r")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         label = label_of(screen.drv_tree)
         assert label.startswith("↻ kopi-0.4.1-checkout git·builtin user override")
         await pilot.press("b")
         await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         assert session.node_status(moved.drv_path).state is FetchState.VALID
         log = session.log(moved.drv_path)
         assert f"→ trying {moved.new_location} (upstream)" in log
@@ -341,8 +305,7 @@ async def test_a_url_map_file_from_the_command_line(
     from dataclasses import replace
 
     app = make_app(replace(demo_plan, url_map=plan.url_map))
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await opened(app, pilot)
+    async with running(app) as (pilot, screen):
         assert screen.session is not None
         preview = screen.session.preview_rewrite(moved.drv_path)
         assert [(o.old, o.new, o.origin) for o in preview.overrides] == [
@@ -375,12 +338,10 @@ async def test_the_diff_elides_hashes_and_goes_unified_when_narrow(
     on one line (``/gnu/store/…-name``), the full path in the line's tooltip."""
     gone = demo_env.special_of("upstream-gone").drv_path
     app = make_app(session=demo_session)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await opened(app, pilot)
+    async with running(app) as (pilot, screen):
         screen.action_reveal(gone)
         await pilot.press("2")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         diff = screen.query_one("#diff-view", DiffView)
         assert diff.narrow and diff.shows_unified and not diff.unified
         title = str(screen.query_one("#diff-title", Label).render())
@@ -464,8 +425,7 @@ async def test_40_by_12_shows_one_pane_at_a_time(
         assert detail.display and detail.region.width >= 38
         assert not screen.query_one("#left-pane").display
         await pilot.press("2")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         title = str(screen.query_one("#diff-title", Label).render())
         assert "(One column: the terminal is narrow.)" in title
 
@@ -476,8 +436,7 @@ async def test_the_move_dialog_rejects_a_location_with_a_blank(
     """A new location that is no URL: one error line, nothing changed."""
     moved = demo_env.special_of("repository-moved").drv_path
     app = make_app(session=demo_session)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await opened(app, pilot)
+    async with running(app) as (pilot, screen):
         screen.action_reveal(moved)
         await pilot.press("m")
         await pilot.pause()

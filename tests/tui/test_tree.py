@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from textual.widgets import Label
+from tui_pilot import SIZE, running
 
 from revive.tui.app import ReviveApp
-from revive.tui.screens.graph import GraphScreen
 from revive.tui.session import LoadPlan, Session
 from revive.tui.widgets.drv_tree import DerivationTree
 from revive.tui.widgets.fod_list import FodList
-
-SIZE = (120, 36)
 
 
 async def test_loads_in_a_worker_and_shows_the_root_expanded(
@@ -21,11 +19,7 @@ async def test_loads_in_a_worker_and_shows_the_root_expanded(
     lines_of: Callable[[DerivationTree], list[str]],
 ) -> None:
     app = make_app(corpus_plan)
-    async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, GraphScreen)
+    async with running(app) as (pilot, screen):
         assert not screen.has_class("-loading")
         lines = lines_of(screen.drv_tree)
         # The root, then its inputs labelled with the outputs used.
@@ -112,11 +106,7 @@ async def test_search_jumps_between_matches_across_the_closure(
     make_app: Callable[..., ReviveApp], corpus_session: Session
 ) -> None:
     app = make_app(session=corpus_session)
-    async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, GraphScreen)
+    async with running(app) as (pilot, screen):
         tree = screen.drv_tree
         await pilot.press("slash", *"gmp-6")
         await pilot.pause()
