@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from tui_pilot import SIZE, notes, running, settled
+from tui_pilot import notes, running, settled
 
 from revive.core.builders.options import FetchOptions
 from revive.core.demo.model import DemoEnvironment
@@ -77,8 +77,7 @@ async def test_y_copies_the_store_path(
 ) -> None:
     """y puts the node's store path on the clipboard."""
     app = make_app(corpus_plan)
-    async with app.run_test(size=SIZE) as pilot:
-        await settled(app, pilot)
+    async with running(app) as (pilot, _):
         await pilot.press("j", "y")
         assert app.clipboard.endswith("-tar-1.32.drv")
 

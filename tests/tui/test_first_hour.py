@@ -8,13 +8,12 @@ from textual.app import App, ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Label
 from textual.widgets._footer import FooterKey  # not re-exported; textual is pinned
-from tui_pilot import SIZE, settled
+from tui_pilot import running, settled
 
 from revive.core.demo.generate import GenerateProgress
 from revive.core.demo.model import DemoEnvironment
 from revive.tui.app import ReviveApp
 from revive.tui.screens.batch import BatchScreen
-from revive.tui.screens.graph import GraphScreen
 from revive.tui.screens.help import KEYS_WIDTH, HelpScreen
 from revive.tui.screens.move_upstream import MoveUpstreamScreen
 from revive.tui.screens.rewrite import RewriteScreen
@@ -54,10 +53,7 @@ async def test_enter_takes_the_suggested_new_location(
     (the dialog said "take the suggestion", an empty input did nothing)."""
     moved = demo_env.special_of("repository-moved")
     app = make_app(serve_plan)
-    async with app.run_test(size=SIZE) as pilot:
-        await settled(app, pilot)
-        screen = app.screen
-        assert isinstance(screen, GraphScreen)
+    async with running(app) as (pilot, screen):
         screen.action_reveal(moved.drv_path)
         await pilot.press("2")
         await settled(app, pilot)
@@ -79,8 +75,7 @@ async def test_a_failure_in_the_batch_table_is_whole_and_its_name_kept(
     """A long failure reason wraps in its cell; it no longer shrinks a short
     name to "flowCo…ar.gz" while being cut itself."""
     app = make_app(session=demo_session)
-    async with app.run_test(size=SIZE) as pilot:
-        await settled(app, pilot)
+    async with running(app) as (pilot, _):
         batch = BatchScreen("Fetch all downloads", 2)
         await app.push_screen(batch)
         await pilot.pause()
@@ -109,8 +104,7 @@ async def test_every_key_in_the_keys_dialog_fits_its_column(
 ) -> None:
     """? lists keys whole ("home / end, pageup / page…" was cut)."""
     app = make_app(session=demo_session)
-    async with app.run_test(size=SIZE) as pilot:
-        await settled(app, pilot)
+    async with running(app) as (pilot, _):
         await pilot.press("question_mark")
         await pilot.pause()
         dialog = app.screen
@@ -126,9 +120,8 @@ async def test_the_footer_shows_zoom_whole_at_120_columns_on_a_package(
     """On the first screen (the profile selected), the greyed-out fetch key's
     reason no longer pushes "z Zoom" under the palette key."""
     app = make_app(session=demo_session)
-    async with app.run_test(size=SIZE) as pilot:
-        await settled(app, pilot)
-        footer = app.screen.query_one(ReviveFooter)
+    async with running(app) as (pilot, screen):
+        footer = screen.query_one(ReviveFooter)
         keys = {k.description: k for k in footer.query(FooterKey)}
         assert keys["Fetch: FODs only"].has_class("-disabled")
         palette = footer.query_one("FooterKey.-command-palette", FooterKey)

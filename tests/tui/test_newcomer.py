@@ -8,7 +8,7 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Input, Label, TabbedContent
 from textual.widgets._footer import FooterKey
-from tui_pilot import SIZE, label_of, notes, opened, running, settled
+from tui_pilot import label_of, notes, opened, running, settled
 
 from revive.core.demo.model import DemoEnvironment
 from revive.core.node_status import FetchState
@@ -62,8 +62,7 @@ async def test_palette_commands_run_on_the_screen(
 ) -> None:
     """ctrl+p, "next failing", enter: the same as e (here: why nothing fails yet)."""
     app = make_app(session=demo_session)
-    async with app.run_test(size=SIZE) as pilot:
-        await opened(app, pilot)
+    async with running(app) as (pilot, _):
         await pilot.press("ctrl+p", *"next failing")
         await pilot.pause(0.3)
         await pilot.press("enter")
@@ -176,8 +175,7 @@ async def test_a_stopped_batch_says_where_it_stopped(
     """Escape during a batch: "stopped after 13 of 54", not "done"."""
     stopped: list[bool] = []
     app = make_app(session=demo_session)
-    async with app.run_test(size=SIZE) as pilot:
-        await opened(app, pilot)
+    async with running(app) as (pilot, _):
         batch = BatchScreen("Fetch all downloads", 54, lambda: stopped.append(True))
         await app.push_screen(batch)
         for n in range(12):

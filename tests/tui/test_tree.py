@@ -37,9 +37,8 @@ async def test_hjkl_moves_and_expands(
     make_app: Callable[..., ReviveApp], corpus_session: Session
 ) -> None:
     app = make_app(session=corpus_session)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        tree = app.screen.query_one(DerivationTree)
+    async with running(app) as (pilot, screen):
+        tree = screen.drv_tree
         assert tree.cursor_path is not None and tree.cursor_path.endswith("hello-2.10.drv")
         await pilot.press("j")
         assert tree.cursor_path is not None and tree.cursor_path.endswith("tar-1.32.drv")
@@ -62,9 +61,8 @@ async def test_next_and_previous_fod_follow_the_tree_order(
     make_app: Callable[..., ReviveApp], corpus_session: Session
 ) -> None:
     app = make_app(session=corpus_session)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        tree = app.screen.query_one(DerivationTree)
+    async with running(app) as (pilot, screen):
+        tree = screen.drv_tree
         await pilot.press("n")
         first = tree.cursor_path
         assert first == corpus_session.fods[0]
@@ -84,9 +82,8 @@ async def test_reference_jumps_to_first_occurrence(
     make_app: Callable[..., ReviveApp], corpus_session: Session
 ) -> None:
     app = make_app(session=corpus_session)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        tree = app.screen.query_one(DerivationTree)
+    async with running(app) as (pilot, screen):
+        tree = screen.drv_tree
         # glibc under hello is a reference (it first occurs deeper, above).
         line = next(
             node
@@ -156,9 +153,8 @@ async def test_actions_greyed_out_where_they_make_no_sense(
     make_app: Callable[..., ReviveApp], corpus_session: Session
 ) -> None:
     app = make_app(session=corpus_session)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        tree = app.screen.query_one(DerivationTree)
+    async with running(app) as (pilot, screen):
+        tree = screen.drv_tree
         # On a package: no rewrite, not a reference; "Fetch" is replaced by the
         # greyed-out "Fetch: FODs only" (the reason).
         assert tree.check_action("rewrite_node", ()) is None
