@@ -47,10 +47,8 @@ def expected(name: str, *, data: bytes | None = None, tree: Path | None = None) 
 
 @pytest.fixture(scope="module")
 def server():
-    srv = builders.LoopbackServer()
-    srv.thread.start()
-    yield srv
-    srv.close()
+    with builders.LoopbackServer() as srv:
+        yield srv
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 import pytest
 
@@ -145,7 +146,24 @@ def options() -> Callable[..., FetchOptions]:
 # --- a loopback HTTP server ------------------------------------------------------
 
 
-class LoopbackServer:
+class _Served:
+    """A server whose ``thread`` serves it: ``with`` starts it and stops it."""
+
+    thread: threading.Thread
+
+    def close(self) -> None:
+        """Stop serving and free the port."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class LoopbackServer(_Served):
     """An HTTP server on 127.0.0.1 with a few misbehaving routes.
 
     ``files[path] = bytes`` serves 200; ``/redirect/<n>/<path>`` redirects n
@@ -250,12 +268,8 @@ class LoopbackServer:
 @pytest.fixture
 def http_server() -> Iterator[LoopbackServer]:
     """A running loopback HTTP server, stopped after the test."""
-    server = LoopbackServer()
-    server.thread.start()
-    try:
+    with LoopbackServer() as server:
         yield server
-    finally:
-        server.close()
 
 
 # --- repositories ------------------------------------------------------------------
@@ -317,7 +331,7 @@ def git_env() -> dict[str, str]:
 # --- a loopback FTP server (passive mode, RETR and SIZE only) ------------------------
 
 
-class LoopbackFtp:
+class LoopbackFtp(_Served):
     """Enough of an FTP server for ``ftplib``: anonymous login, SIZE, PASV, RETR."""
 
     def __init__(self) -> None:
@@ -384,6 +398,11 @@ class LoopbackFtp:
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
 
+    def close(self) -> None:
+        """Stop serving and free the port."""
+        self.server.shutdown()
+        self.server.server_close()
+
     def url(self, path: str) -> str:
         """``ftp://127.0.0.1:PORT/path``."""
         return f"ftp://127.0.0.1:{self.server.server_address[1]}{path}"
@@ -392,10 +411,5 @@ class LoopbackFtp:
 @pytest.fixture
 def ftp_server() -> Iterator[LoopbackFtp]:
     """A running loopback FTP server, stopped after the test."""
-    server = LoopbackFtp()
-    server.thread.start()
-    try:
+    with LoopbackFtp() as server:
         yield server
-    finally:
-        server.server.shutdown()
-        server.server.server_close()

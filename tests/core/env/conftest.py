@@ -280,12 +280,8 @@ def make_environment(base: Path, server) -> Environment:
 @pytest.fixture
 def loopback() -> Iterator[object]:
     """A loopback HTTP server (also the substitute server)."""
-    server = builders.LoopbackServer()
-    server.thread.start()
-    try:
+    with builders.LoopbackServer() as server:
         yield server
-    finally:
-        server.close()
 
 
 @pytest.fixture
