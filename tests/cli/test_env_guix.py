@@ -16,6 +16,7 @@ from hashlib import sha256
 
 import pytest
 from fixture_modules import conftest_of
+from repos import git_repo
 
 from revive.core.derivation import Derivation, Output
 from revive.core.fetch.mirrors import default_mirror_config
@@ -73,12 +74,7 @@ def setup(tmp_path):
     tree = tmp_path / "tree"
     builders.write_tree(tree, FILES)
     repo = tmp_path / "repo"
-    env = builders.GIT_ENV
-    builders.run(["git", "init", "-q", str(repo)], **env)
-    builders.write_tree(repo, FILES)
-    builders.run(["git", "-C", str(repo), "add", "."], **env)
-    builders.run(["git", "-C", str(repo), "commit", "-qm", "one"], **env)
-    builders.run(["git", "-C", str(repo), "tag", "v1"], **env)
+    git_repo(repo, FILES, tag="v1")
     out = _expected("env-test-checkout", sha256(builders.independent_nar(tree)).digest(), True)
     git_old = copy.add_in_band(
         out,

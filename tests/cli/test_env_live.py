@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from fixture_modules import conftest_of
+from repos import git_repo, svn_repo
 
 from revive.core.derivation import Derivation
 from revive.core.fetch.spec import UrlFetch
@@ -63,22 +64,12 @@ def test_env_fetch_makes_every_source_valid_and_the_root_builds(loopback, tmp_pa
         )
     )
     git = tmp_path / "git"
-    genv = builders.GIT_ENV
-    builders.run(["git", "init", "-q", str(git)], **genv)
-    builders.write_tree(git, files)
-    builders.run(["git", "-C", str(git), "add", "."], **genv)
-    builders.run(["git", "-C", str(git), "commit", "-qm", "one"], **genv)
-    builders.run(["git", "-C", str(git), "tag", "v1"], **genv)
+    git_repo(git, files, tag="v1")
     git_out = expected_output("p-git-checkout", tree_dir=ref)
     git_env = (("git commit", "v1"), ("git recursive?", "#f"), ("git url", git.as_uri()))
     git_drv = copy.add_in_band(git_out, "git-download", git_env)
     svn = tmp_path / "svnrepo"
-    builders.run(["svnadmin", "create", str(svn)])
-    work = tmp_path / "svnwork"
-    builders.run(["svn", "checkout", "-q", svn.as_uri(), str(work)])
-    builders.write_tree(work, files)
-    builders.run(["svn", "add", "-q", "README", "src"], cwd=work)
-    builders.run(["svn", "commit", "-q", "-m", "one"], cwd=work)
+    svn_repo(svn, tmp_path / "svnwork", files)
     svn_out = expected_output("p-svn-checkout", tree_dir=ref)
     svn_env = (("svn revision", "1"), ("svn url", svn.as_uri()))
     svn_drv = copy.add_in_band(svn_out, "svn-download", svn_env)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from fixture_modules import conftest_of
+from repos import bzr_branch, cvs_module, git_repo, hg_repo, svn_repo, write_tree
 
 from revive.core.derivation import Derivation, Output
 from revive.core.fetch.spec import (
@@ -56,10 +57,9 @@ def closure(tmp_path_factory, server):
     """A store copy with one FOD per method (today's forms, and an original in-band
     git FOD), two failing downloads, and roots depending on them."""
     base = tmp_path_factory.mktemp("closure")
-    run, tree = builders.run, builders.write_tree
     copy = store_fixtures.StoreCopy(base / "copy")
     ref = base / "ref"
-    tree(ref, FILES)
+    write_tree(ref, FILES)
 
     server.files["/hello-1.0.tar.gz"] = b"hello tarball\n" * 100
     server.files["/wrong.txt"] = b"not it\n"
@@ -70,49 +70,25 @@ def closure(tmp_path_factory, server):
             (server.url("/hello-1.0.tar.gz"),),
         )
     )
-    # git
-    env = builders.GIT_ENV
     git = base / "git"
-    run(["git", "init", "-q", str(git)], **env)
-    tree(git, FILES)
-    run(["git", "-C", str(git), "add", "."], **env)
-    run(["git", "-C", str(git), "commit", "-qm", "one"], **env)
-    run(["git", "-C", str(git), "tag", "v1"], **env)
+    git_repo(git, FILES, tag="v1")
     ok["git"] = copy.add_spec(GitFetch(expected("p-git-checkout", tree=ref), git.as_uri(), "v1"))
-    # svn
-    svn, wc = base / "svn", base / "wc"
-    run(["svnadmin", "create", str(svn)])
-    run(["svn", "checkout", "-q", svn.as_uri(), str(wc)])
-    tree(wc, FILES)
-    run(["svn", "add", "-q", "README", "configure", "src"], cwd=wc)
-    run(["svn", "commit", "-q", "-m", "r1"], cwd=wc)
+    svn = base / "svn"
+    svn_repo(svn, base / "wc", FILES)
     ok["svn"] = copy.add_spec(SvnFetch(expected("p-svn-checkout", tree=ref), svn.as_uri(), 1))
     src_only = base / "ref-src"
-    tree(src_only, {"src/a.c": FILES["src/a.c"]})
+    write_tree(src_only, {"src/a.c": FILES["src/a.c"]})
     ok["svn-multi"] = copy.add_spec(
         SvnMultiFetch(expected("p-svn-multi", tree=src_only), svn.as_uri(), 1, ("src/",))
     )
-    # hg
     hg = base / "hg"
-    run(["hg", "init", str(hg)], HGRCPATH="")
-    tree(hg, FILES)
-    run(["hg", "-R", str(hg), "commit", "-A", "-q", "-u", "t", "-m", "one"], HGRCPATH="")
-    changeset = run(["hg", "-R", str(hg), "id", "-i"], HGRCPATH="").strip()
+    changeset = hg_repo(hg, FILES)
     ok["hg"] = copy.add_spec(HgFetch(expected("p-hg-checkout", tree=ref), hg.as_uri(), changeset))
-    # bzr
     bzr = base / "bzr"
-    benv = {"BRZ_EMAIL": "T <t@example.org>", "BRZ_LOG": "/dev/null"}
-    run(["brz", "init", "-q", str(bzr)], **benv)
-    tree(bzr, FILES)
-    run(["brz", "add", "-q"], cwd=bzr, **benv)
-    run(["brz", "commit", "-q", "-m", "one"], cwd=bzr, **benv)
+    bzr_branch(bzr, FILES)
     ok["bzr"] = copy.add_spec(BzrFetch(expected("p-bzr-branch", tree=ref), bzr.as_uri(), "1"))
-    # cvs
-    cvsroot, imp = base / "cvsroot", base / "import"
-    run(["cvs", "-d", str(cvsroot), "init"])
-    tree(imp, FILES)
-    run(["cvs", "-d", str(cvsroot), "import", "-m", "i", "p", "vendor", "start"], cwd=imp)
-    run(["cvs", "-d", str(cvsroot), "rtag", "v1", "p"])
+    cvsroot = base / "cvsroot"
+    cvs_module(cvsroot, base / "import", "p", FILES)
     ok["cvs"] = copy.add_spec(
         CvsFetch(expected("p-cvs-checkout", tree=ref), str(cvsroot), "p", "v1")
     )

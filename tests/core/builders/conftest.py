@@ -8,7 +8,6 @@ import hashlib
 import http.server
 import os
 import stat
-import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -16,10 +15,10 @@ from pathlib import Path
 from typing import Self
 
 import pytest
+from repos import GIT_ENV, run, write_tree
 
 from revive.core.builders.context import BuildContext
 from revive.core.builders.options import DownloadMethod, FetchOptions
-from revive.core.builders.process import tool_environment
 from revive.core.fetch.spec import Expected
 from revive.core.store_path import fixed_output_path
 from revive.core.stores.api import BuildEvent
@@ -275,31 +274,6 @@ def http_server() -> Iterator[LoopbackServer]:
 # --- repositories ------------------------------------------------------------------
 
 
-def run(argv: list[str], cwd: Path | None = None, **env: str) -> str:
-    """Run a command for test setup; fail the test with its output if it fails."""
-    # The same environment the builders give the tools (no virtualenv on PATH,
-    # which would break Debian's brz).
-    full_env = {**tool_environment(), "LC_ALL": "C.UTF-8", **env}
-    proc = subprocess.run(argv, cwd=cwd, env=full_env, capture_output=True, text=True)
-    if proc.returncode != 0:
-        pytest.fail(f"{' '.join(argv)} failed:\n{proc.stdout}\n{proc.stderr}")
-    return proc.stdout
-
-
-def write_tree(root: Path, files: dict[str, bytes | str]) -> None:
-    """Create ``files`` under ``root``: ``"x/y": b"…"``; a ``"->target"`` str is a
-    symlink, a name ending in ``*`` an executable."""
-    for name, content in files.items():
-        executable = name.endswith("*")
-        path = root / name.rstrip("*")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, str):
-            os.symlink(content.removeprefix("->"), path)
-            continue
-        path.write_bytes(content)
-        path.chmod(0o755 if executable else 0o644)
-
-
 @pytest.fixture
 def run_cmd() -> Callable[..., str]:
     """``run_cmd(argv, cwd=None, **env)``: run a setup command, fail on error."""
@@ -310,16 +284,6 @@ def run_cmd() -> Callable[..., str]:
 def make_tree() -> Callable[[Path, dict[str, bytes | str]], None]:
     """``make_tree(root, files)``: write a small tree (see :func:`write_tree`)."""
     return write_tree
-
-
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Test",
-    "GIT_AUTHOR_EMAIL": "test@example.org",
-    "GIT_COMMITTER_NAME": "Test",
-    "GIT_COMMITTER_EMAIL": "test@example.org",
-    "GIT_CONFIG_GLOBAL": "/dev/null",
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from fixture_modules import conftest_of
+from repos import git_repo, write_tree
 
 from revive.core.derivation import Derivation, Output
 from revive.core.derivation_hash import drv_path
@@ -176,9 +177,8 @@ def make_environment(base: Path, server) -> Environment:
     ``missing`` (404 everywhere: fails when fetched) and ``present`` (fetched first by
     the test that needs it)."""
     copy = store_fixtures.StoreCopy(base / "copy")
-    run, tree = builders.run, builders.write_tree
     ref = base / "ref"
-    tree(ref, FILES)
+    write_tree(ref, FILES)
     fods: dict[str, str] = {}
     outputs: dict[str, str] = {}
 
@@ -224,12 +224,7 @@ def make_environment(base: Path, server) -> Environment:
     )
     # an original 2017-2024 git FOD (in-band `git-download` form) from a local repository
     git = base / "git"
-    env = builders.GIT_ENV
-    run(["git", "init", "-q", str(git)], **env)
-    tree(git, FILES)
-    run(["git", "-C", str(git), "add", "."], **env)
-    run(["git", "-C", str(git), "commit", "-qm", "one"], **env)
-    run(["git", "-C", str(git), "tag", "v1"], **env)
+    git_repo(git, FILES, tag="v1")
     old = expected("p-old-checkout", tree_dir=ref)
     script = "/gnu/store/0d3x4bbkmxwr2vqp8wp4bnz3wj0s0dn9-git-download"
     old_drv = Derivation(

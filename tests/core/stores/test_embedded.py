@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from repos import git_repo
 
 from revive.core import base32
 from revive.core.builders.options import DownloadMethod
@@ -206,17 +207,14 @@ async def test_build_hash_mismatch_keeps_the_data(store, store_copy, http_server
 
 
 async def test_build_of_an_original_in_band_git_fod(
-    store, store_copy, run_cmd, git_env, make_tree, tmp_path, expected_for
+    store, store_copy, make_tree, tmp_path, expected_for
 ):
     """A 2017–2024 ``git-download`` script-era FOD (§6.3 G2) is built from its env."""
+    files: dict[str, bytes | str] = {"README": b"old project\n", "configure*": b"#!/bin/sh\n"}
     repo = tmp_path / "repo"
-    run_cmd(["git", "init", "-q", str(repo)], **git_env)
-    make_tree(repo, {"README": b"old project\n", "configure*": b"#!/bin/sh\n"})
-    run_cmd(["git", "-C", str(repo), "add", "."], **git_env)
-    run_cmd(["git", "-C", str(repo), "commit", "-qm", "one"], **git_env)
-    run_cmd(["git", "-C", str(repo), "tag", "v1.0"], **git_env)
+    git_repo(repo, files, tag="v1.0")
     ref = tmp_path / "ref"
-    make_tree(ref, {"README": b"old project\n", "configure*": b"#!/bin/sh\n"})
+    make_tree(ref, files)
     expected = expected_for("old-1.0-checkout", tree=ref)
     script = "/gnu/store/0d3x4bbkmxwr2vqp8wp4bnz3wj0s0dn9-git-download"
     guile = "/gnu/store/18hp7flyb3yid3yp49i6qcdq0sbi5l1n-guile-3.0.2/bin/guile"

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from fixture_modules import conftest_of
+from repos import bzr_branch, cvs_module, git_repo, hg_repo, svn_repo
 
 from revive.core.builders.options import DownloadMethod, FetchOptions
 from revive.core.fetch.rewrite import modern_derivation
@@ -57,7 +58,7 @@ def salt() -> str:
 
 
 @pytest.fixture
-def sources(tmp_path, salt, http_server, run_cmd, make_tree, git_env, expected_for):
+def sources(tmp_path, salt, http_server, make_tree, expected_for):
     """A loopback file and a git, svn, hg, bzr and cvs repository, with their specs."""
     files = {"README": f"salt {salt}\n".encode(), "src/main.c": b"int main(void) { return 0; }\n"}
     expect = tmp_path / "expect"
@@ -71,43 +72,23 @@ def sources(tmp_path, salt, http_server, run_cmd, make_tree, git_env, expected_f
     }
 
     git = tmp_path / "git"
-    run_cmd(["git", "init", "-q", str(git)], **git_env)
-    make_tree(git, files)
-    run_cmd(["git", "-C", str(git), "add", "."], **git_env)
-    run_cmd(["git", "-C", str(git), "commit", "-qm", "one"], **git_env)
-    commit = run_cmd(["git", "-C", str(git), "rev-parse", "HEAD"], **git_env).strip()
+    commit = git_repo(git, files)
     specs["git"] = GitFetch(expected_for("proj-git-checkout", tree=expect), git.as_uri(), commit)
 
     svn = tmp_path / "svnrepo"
-    run_cmd(["svnadmin", "create", str(svn)])
-    work = tmp_path / "svnwork"
-    run_cmd(["svn", "checkout", "-q", svn.as_uri(), str(work)])
-    make_tree(work, files)
-    run_cmd(["svn", "add", "-q", "README", "src"], cwd=work)
-    run_cmd(["svn", "commit", "-q", "-m", "one"], cwd=work)
+    svn_repo(svn, tmp_path / "svnwork", files)
     specs["svn"] = SvnFetch(expected_for("proj-svn-checkout", tree=expect), svn.as_uri(), 1)
 
     hg = tmp_path / "hgrepo"
-    run_cmd(["hg", "init", str(hg)], HGRCPATH="")
-    make_tree(hg, files)
-    run_cmd(["hg", "-R", str(hg), "commit", "-A", "-q", "-u", "t", "-m", "one"], HGRCPATH="")
-    changeset = run_cmd(["hg", "-R", str(hg), "id", "-i"], HGRCPATH="").strip()
+    changeset = hg_repo(hg, files)
     specs["hg"] = HgFetch(expected_for("proj-hg-checkout", tree=expect), hg.as_uri(), changeset)
 
     bzr = tmp_path / "bzrrepo"
-    benv = {"BRZ_EMAIL": "T <t@example.org>", "BRZ_LOG": "/dev/null"}
-    run_cmd(["brz", "init", "-q", str(bzr)], **benv)
-    make_tree(bzr, files)
-    run_cmd(["brz", "add", "-q"], cwd=bzr, **benv)
-    run_cmd(["brz", "commit", "-q", "-m", "one"], cwd=bzr, **benv)
+    bzr_branch(bzr, files)
     specs["bzr"] = BzrFetch(expected_for("proj-bzr-branch", tree=expect), bzr.as_uri(), "1")
 
     root = tmp_path / "cvsroot"
-    run_cmd(["cvs", "-d", str(root), "init"])
-    src = tmp_path / "cvssrc"
-    make_tree(src, files)
-    run_cmd(["cvs", "-d", str(root), "import", "-m", "i", "proj", "vendor", "start"], cwd=src)
-    run_cmd(["cvs", "-d", str(root), "rtag", "v1", "proj"])
+    cvs_module(root, tmp_path / "cvssrc", "proj", files)
     specs["cvs"] = CvsFetch(expected_for("proj-cvs-checkout", tree=expect), str(root), "proj", "v1")
     return specs
 
