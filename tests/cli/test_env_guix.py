@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-from hashlib import sha256
 
 import pytest
 from fixture_modules import conftest_of
@@ -20,8 +19,7 @@ from repos import git_repo
 
 from revive.core.derivation import Derivation, Output
 from revive.core.fetch.mirrors import default_mirror_config
-from revive.core.fetch.spec import Expected, UrlFetch
-from revive.core.store_path import fixed_output_path
+from revive.core.fetch.spec import UrlFetch
 from revive.core.stores.embedded import EmbeddedStore
 from revive.tui.cli import main
 
@@ -37,9 +35,7 @@ EXPORTED = b"guix-revive env test: fetched into the embedded store before, 2026-
 DEAD = "http://127.0.0.1:9"  # nothing listens there: nothing may be fetched from it
 
 
-def _expected(name: str, digest: bytes, recursive: bool) -> Expected:
-    path = fixed_output_path(name, "sha256", digest, recursive)
-    return Expected(name, path, "sha256", digest, recursive)
+_expected = builders.expected_of
 
 
 @pytest.fixture
@@ -58,7 +54,7 @@ def setup(tmp_path):
     embedded.add_fixed("env-exported.txt", flat, "sha256", False)
     exported = copy.add_spec(
         UrlFetch(
-            _expected("env-exported.txt", sha256(EXPORTED).digest(), False),
+            _expected("env-exported.txt", data=EXPORTED),
             (f"{DEAD}/env-exported.txt",),
         ),
         config,
@@ -66,7 +62,7 @@ def setup(tmp_path):
     # The old git fetcher's own source: needed only to build that old git.
     tool = copy.add_spec(
         UrlFetch(
-            _expected("git-2.25.tar.xz", sha256(b"old git\n").digest(), False),
+            _expected("git-2.25.tar.xz", data=b"old git\n"),
             (f"{DEAD}/git-2.25.tar.xz",),
         ),
         config,
@@ -75,7 +71,7 @@ def setup(tmp_path):
     builders.write_tree(tree, FILES)
     repo = tmp_path / "repo"
     git_repo(repo, FILES, tag="v1")
-    out = _expected("env-test-checkout", sha256(builders.independent_nar(tree)).digest(), True)
+    out = _expected("env-test-checkout", tree=tree)
     git_old = copy.add_in_band(
         out,
         "git-download",

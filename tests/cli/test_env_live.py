@@ -36,7 +36,7 @@ pytestmark = pytest.mark.skipif(
     reason="needs a live Guix daemon (GUIX_REVIVE_LIVE_GUIX=1, scripts/live-guix.sh)",
 )
 
-_GUILE = "/gnu/store/18hp7flyb3yid3yp49i6qcdq0sbi5l1n-guile-3.0.2/bin/guile"
+_GUILE = store_fixtures.OLD_GUILE
 
 
 @pytest.fixture(autouse=True)
@@ -65,12 +65,12 @@ def test_env_fetch_makes_every_source_valid_and_the_root_builds(loopback, tmp_pa
     )
     git = tmp_path / "git"
     git_repo(git, files, tag="v1")
-    git_out = expected_output("p-git-checkout", tree_dir=ref)
+    git_out = expected_output("p-git-checkout", tree=ref)
     git_env = (("git commit", "v1"), ("git recursive?", "#f"), ("git url", git.as_uri()))
     git_drv = copy.add_in_band(git_out, "git-download", git_env)
     svn = tmp_path / "svnrepo"
     svn_repo(svn, tmp_path / "svnwork", files)
-    svn_out = expected_output("p-svn-checkout", tree_dir=ref)
+    svn_out = expected_output("p-svn-checkout", tree=ref)
     svn_env = (("svn revision", "1"), ("svn url", svn.as_uri()))
     svn_drv = copy.add_in_band(svn_out, "svn-download", svn_env)
     fods = [url, git_drv, svn_drv]

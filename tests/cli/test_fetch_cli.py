@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import pytest
 from fixture_modules import conftest_of
@@ -13,14 +12,12 @@ from revive.core.derivation import Derivation, Output
 from revive.core.fetch.spec import (
     BzrFetch,
     CvsFetch,
-    Expected,
     GitFetch,
     HgFetch,
     SvnFetch,
     SvnMultiFetch,
     UrlFetch,
 )
-from revive.core.store_path import fixed_output_path
 from revive.core.stores.embedded import EmbeddedStore
 from revive.tui.cli import main
 
@@ -35,15 +32,7 @@ FILES = {"README": b"project\n", "configure*": b"#!/bin/sh\n", "src/a.c": b"int 
 OFFLINE = ["--methods", "upstream,nar", "--timeout", "5", "--retries", "0"]
 
 
-def expected(name: str, *, data: bytes | None = None, tree: Path | None = None) -> Expected:
-    if data is not None:
-        digest, recursive = hashlib.sha256(data).digest(), False
-    else:
-        assert tree is not None
-        digest, recursive = hashlib.sha256(builders.independent_nar(tree)).digest(), True
-    return Expected(
-        name, fixed_output_path(name, "sha256", digest, recursive), "sha256", digest, recursive
-    )
+expected = builders.expected_of
 
 
 @pytest.fixture(scope="module")
@@ -94,24 +83,7 @@ def closure(tmp_path_factory, server):
     )
     # an original 2017-2024 git FOD (in-band `git-download` script form)
     old = expected("p-old-checkout", tree=ref)
-    script = "/gnu/store/0d3x4bbkmxwr2vqp8wp4bnz3wj0s0dn9-git-download"
-    ok["git-old"] = copy.add_drv(
-        Derivation(
-            old.name,
-            (Output("out", old.output_path, "r:sha256", old.digest.hex()),),
-            (),
-            (script,),
-            "x86_64-linux",
-            "/gnu/store/18hp7flyb3yid3yp49i6qcdq0sbi5l1n-guile-3.0.2/bin/guile",
-            ("--no-auto-compile", script),
-            (
-                ("git commit", "v1"),
-                ("git recursive?", "#f"),
-                ("git url", git.as_uri()),
-                ("out", old.output_path),
-            ),
-        )
-    )
+    ok["git-old"] = copy.add_drv(store_fixtures.in_band_git_fod(old, git.as_uri(), "v1"))
     bad = {
         "404": copy.add_spec(
             UrlFetch(

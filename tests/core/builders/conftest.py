@@ -64,21 +64,22 @@ def nar_of() -> Callable[[str | os.PathLike[str]], bytes]:
     return independent_nar
 
 
+def expected_of(name: str, *, data: bytes | None = None, tree: Path | None = None) -> Expected:
+    """The Expected (sha256) of a flat file with the bytes ``data``, or of a
+    recursive item equal to the directory ``tree``."""
+    if data is not None:
+        digest, recursive = hashlib.sha256(data).digest(), False
+    else:
+        assert tree is not None
+        digest, recursive = hashlib.sha256(independent_nar(tree)).digest(), True
+    path = fixed_output_path(name, "sha256", digest, recursive)
+    return Expected(name, path, "sha256", digest, recursive)
+
+
 @pytest.fixture
 def expected_for() -> Callable[..., Expected]:
-    """``expected_for(name, data=…)`` or ``expected_for(name, tree=…)``: the Expected
-    of a flat file with those bytes, or of a recursive item equal to that tree."""
-
-    def make(name: str, *, data: bytes | None = None, tree: Path | None = None) -> Expected:
-        if data is not None:
-            digest, recursive = hashlib.sha256(data).digest(), False
-        else:
-            assert tree is not None
-            digest, recursive = hashlib.sha256(independent_nar(tree)).digest(), True
-        path = fixed_output_path(name, "sha256", digest, recursive)
-        return Expected(name, path, "sha256", digest, recursive)
-
-    return make
+    """``expected_for(name, data=…)`` or ``expected_for(name, tree=…)``: :func:`expected_of`."""
+    return expected_of
 
 
 # --- build contexts ------------------------------------------------------------

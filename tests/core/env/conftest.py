@@ -153,21 +153,7 @@ class Environment:
         return f"# lowered on another machine\n{self.root}\n"
 
 
-def expected_output(name: str, *, data: bytes | None = None, tree_dir: Path | None = None):
-    """The :class:`Expected` of a flat file (``data``) or a tree's NAR (``tree_dir``)."""
-    import hashlib
-
-    from revive.core.fetch.spec import Expected
-    from revive.core.store_path import fixed_output_path
-
-    if data is not None:
-        digest, recursive = hashlib.sha256(data).digest(), False
-    else:
-        assert tree_dir is not None
-        digest, recursive = hashlib.sha256(builders.independent_nar(tree_dir)).digest(), True
-    return Expected(
-        name, fixed_output_path(name, "sha256", digest, recursive), "sha256", digest, recursive
-    )
+expected_output = builders.expected_of
 
 
 def make_environment(base: Path, server) -> Environment:
@@ -220,29 +206,13 @@ def make_environment(base: Path, server) -> Environment:
     )
     add(
         "gone",
-        GitFetch(expected("p-gone-checkout", tree_dir=ref), "https://gitorious.org/p/p.git", "v1"),
+        GitFetch(expected("p-gone-checkout", tree=ref), "https://gitorious.org/p/p.git", "v1"),
     )
     # an original 2017-2024 git FOD (in-band `git-download` form) from a local repository
     git = base / "git"
     git_repo(git, FILES, tag="v1")
-    old = expected("p-old-checkout", tree_dir=ref)
-    script = "/gnu/store/0d3x4bbkmxwr2vqp8wp4bnz3wj0s0dn9-git-download"
-    old_drv = Derivation(
-        old.name,
-        (Output("out", old.output_path, "r:sha256", old.digest.hex()),),
-        (),
-        (script,),
-        "x86_64-linux",
-        "/gnu/store/18hp7flyb3yid3yp49i6qcdq0sbi5l1n-guile-3.0.2/bin/guile",
-        ("--no-auto-compile", script),
-        (
-            ("git commit", "v1"),
-            ("git recursive?", "#f"),
-            ("git url", git.as_uri()),
-            ("out", old.output_path),
-        ),
-    )
-    fods["git-old"] = copy.add_drv(old_drv)
+    old = expected("p-old-checkout", tree=ref)
+    fods["git-old"] = copy.add_drv(store_fixtures.in_band_git_fod(old, git.as_uri(), "v1"))
     outputs["git-old"] = old.output_path
     raw = expected("raw-thing", data=b"?")
     raw_drv = Derivation(

@@ -32,6 +32,12 @@ options = builder_fixtures.options
 offline_options = builder_fixtures.offline_options
 
 
+GIT_DOWNLOAD_SCRIPT = "/gnu/store/0d3x4bbkmxwr2vqp8wp4bnz3wj0s0dn9-git-download"
+"""The shared git-download script of the in-band git FODs (not in any copy)."""
+OLD_GUILE = "/gnu/store/18hp7flyb3yid3yp49i6qcdq0sbi5l1n-guile-3.0.2/bin/guile"
+"""The old Guile of the in-band FODs (2016-2024), as their builder."""
+
+
 class StoreCopy:
     """A directory holding ``.drv`` files and text items under their store names,
     like the ``--store DIR`` copy a user points guix-revive at."""
@@ -74,11 +80,31 @@ class StoreCopy:
             tuple((p, ("out",)) for p in sorted(input_drvs)),
             (item,),
             "x86_64-linux",
-            "/gnu/store/18hp7flyb3yid3yp49i6qcdq0sbi5l1n-guile-3.0.2/bin/guile",
+            OLD_GUILE,
             ("--no-auto-compile", item),
             (*env, ("out", expected.output_path)),
         )
         return self.add_drv(drv)
+
+
+def in_band_git_fod(expected: Expected, url: str, commit: str) -> Derivation:
+    """An original 2017-2024 git FOD (the in-band ``git-download`` script form):
+    the old Guile runs a script the copy does not hold, parameters in its env."""
+    return Derivation(
+        expected.name,
+        (Output("out", expected.output_path, "r:sha256", expected.digest.hex()),),
+        (),
+        (GIT_DOWNLOAD_SCRIPT,),
+        "x86_64-linux",
+        OLD_GUILE,
+        ("--no-auto-compile", GIT_DOWNLOAD_SCRIPT),
+        (
+            ("git commit", commit),
+            ("git recursive?", "#f"),
+            ("git url", url),
+            ("out", expected.output_path),
+        ),
+    )
 
 
 def busybox_derivation(work: Path, name: str, srcs: list[str], inputs: list[str]) -> str:
