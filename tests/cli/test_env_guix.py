@@ -15,6 +15,7 @@ import os
 
 import pytest
 from fixture_modules import conftest_of
+from live_guix import skip_recording_without_live_guix
 from repos import git_repo
 
 from revive.core.derivation import Derivation, Output
@@ -40,11 +41,7 @@ _expected = builders.expected_of
 
 @pytest.fixture
 def setup(tmp_path):
-    if (
-        os.environ.get("GUIX_REVIVE_RECORD") == "1"
-        and os.environ.get("GUIX_REVIVE_LIVE_GUIX") != "1"
-    ):
-        pytest.skip("recording needs the live Guix")
+    skip_recording_without_live_guix()
     copy = store_fixtures.StoreCopy(tmp_path / "copy")
     config = default_mirror_config().replace(content_addressed=[], disarchive=[])
     # Fetched into guix-revive's embedded store by an earlier run.

@@ -11,13 +11,13 @@ downloads nothing. Skipped unless ``GUIX_REVIVE_LIVE_GUIX=1`` (set up with
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
 from fixture_modules import conftest_of
+from live_guix import live_guix, put_live_guix_on_path
 from repos import git_repo, svn_repo
 
 from revive.core.derivation import Derivation
@@ -31,18 +31,14 @@ store_fixtures = env_fixtures.store_fixtures
 loopback = env_fixtures.loopback
 expected_output = env_fixtures.expected_output
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("GUIX_REVIVE_LIVE_GUIX") != "1",
-    reason="needs a live Guix daemon (GUIX_REVIVE_LIVE_GUIX=1, scripts/live-guix.sh)",
-)
+pytestmark = live_guix
 
 _GUILE = store_fixtures.OLD_GUILE
 
 
 @pytest.fixture(autouse=True)
 def live_guix_on_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    bin_dir = os.environ.get("GUIX_REVIVE_GUIX_BIN", "/opt/guix-live/bin")
-    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ.get('PATH', '')}")
+    put_live_guix_on_path(monkeypatch)
     monkeypatch.chdir(tmp_path)
 
 

@@ -7,11 +7,11 @@ strictly in order.
 
 from __future__ import annotations
 
-import os
 from hashlib import sha256
 
 import pytest
 from fixture_modules import conftest_of
+from live_guix import skip_recording_without_live_guix
 
 from revive.core.derivation import Derivation, Output
 from revive.core.fetch.mirrors import default_mirror_config
@@ -33,11 +33,7 @@ DATA = b"guix-revive export test: a flat file, recorded 2026-12-04\n"
 
 @pytest.fixture
 def setup(tmp_path):
-    if (
-        os.environ.get("GUIX_REVIVE_RECORD") == "1"
-        and os.environ.get("GUIX_REVIVE_LIVE_GUIX") != "1"
-    ):
-        pytest.skip("recording needs the live Guix")
+    skip_recording_without_live_guix()
     tree = tmp_path / "tree"
     builders.write_tree(tree, FILES)
     flat = tmp_path / "export-test.txt"

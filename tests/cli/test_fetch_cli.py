@@ -6,6 +6,7 @@ import hashlib
 
 import pytest
 from fixture_modules import conftest_of
+from live_guix import live_guix, put_live_guix_on_path
 from repos import bzr_branch, cvs_module, git_repo, hg_repo, svn_repo, write_tree
 
 from revive.core.derivation import Derivation, Output
@@ -318,25 +319,17 @@ def test_recreate_with_guix_is_a_choice(closure, guix_standin, monkeypatch, caps
     assert seen["on_unsupported"] == "recreate"
 
 
-LIVE = pytest.mark.skipif(
-    __import__("os").environ.get("GUIX_REVIVE_LIVE_GUIX") != "1",
-    reason="needs a live Guix daemon (GUIX_REVIVE_LIVE_GUIX=1, scripts/live-guix.sh)",
-)
-
-
-@LIVE
+@live_guix
 def test_live_guix_rewrite_fetch_of_every_method(closure, monkeypatch, capsys):
     """With the live Guix of Feb 2022: every source of the closure (a loopback
     download built by the daemon; git, an in-band 2017 git FOD, svn, svn-multi,
     hg, bzr and cvs by guix-revive's builders + add-to-store) ends valid at its
     original output path, gc --verify=contents clean; a second run only queries."""
-    import os
     import subprocess
 
     from revive.core.store_dir import StoreDir
 
-    bin_dir = os.environ.get("GUIX_REVIVE_GUIX_BIN", "/opt/guix-live/bin")
-    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    put_live_guix_on_path(monkeypatch)
     copy = StoreDir.open(closure["copy"])
     outputs = []
     for path in closure["ok"].values():

@@ -10,13 +10,13 @@ beforehand. Skipped without the variable: CI replays the recordings instead.
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
 from fixture_modules import conftest_of
+from live_guix import live_guix, put_live_guix_on_path
 from repos import bzr_branch, cvs_module, git_repo, hg_repo, svn_repo
 
 from revive.core.builders.options import DownloadMethod, FetchOptions
@@ -31,18 +31,14 @@ from revive.core.stores.guix_import import ImportStatus, export_items
 _fixtures = conftest_of("core/stores")
 busybox_derivation = _fixtures.busybox_derivation
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("GUIX_REVIVE_LIVE_GUIX") != "1",
-    reason="needs a live Guix daemon (GUIX_REVIVE_LIVE_GUIX=1, scripts/live-guix.sh)",
-)
+pytestmark = live_guix
 
 
 @pytest.fixture(autouse=True)
 def live_guix_on_path(monkeypatch):
     """The wrapper of scripts/live-guix.sh first on PATH (it is kept off PATH
     otherwise, so that no other test picks the Guix backend)."""
-    bin_dir = os.environ.get("GUIX_REVIVE_GUIX_BIN", "/opt/guix-live/bin")
-    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ.get('PATH', '')}")
+    put_live_guix_on_path(monkeypatch)
 
 
 def guix(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
