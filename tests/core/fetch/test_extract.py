@@ -108,33 +108,39 @@ def test_missing_script_names_the_file(hand_store: Any) -> None:
     assert info.value.path == example.script
 
 
-def test_script_era_without_store(hand_store: Any) -> None:
-    example = hand_store.examples["cvs-script"]
-    with pytest.raises(ExtractionError) as info:
+@pytest.mark.parametrize(
+    ("label", "error", "message"),
+    [
+        pytest.param(
+            "cvs-script",
+            ExtractionError,
+            "{path}: the fetch parameters are in the builder script {script}; "
+            "no store to read it from",
+            id="script-era-without-store",
+        ),
+        pytest.param(
+            "tarbomb",
+            ExtractionError,
+            "{path}: not a fixed-output derivation (tarbomb); extract the FOD it wraps: {wraps}",
+            id="non-fod",
+        ),
+        pytest.param(
+            "raw-fod",
+            UnknownFetchMethod,
+            "{path}: unknown fetch method (builder /bin/sh is neither a Guix builtin nor Guile)",
+            id="unknown-method",
+        ),
+    ],
+)
+def test_refused_with_one_line(
+    hand_store: Any, label: str, error: type[Exception], message: str
+) -> None:
+    """Without a store to read scripts from: what cannot be extracted, and why."""
+    example = hand_store.examples[label]
+    with pytest.raises(error) as info:
         extract_fetch_spec(example.drv, None, path=example.path)
-    assert str(info.value) == (
-        f"{example.path}: the fetch parameters are in the builder script {example.script}; "
-        "no store to read it from"
-    )
-
-
-def test_non_fod_is_refused(hand_store: Any) -> None:
-    example = hand_store.examples["tarbomb"]
-    with pytest.raises(ExtractionError) as info:
-        extract_fetch_spec(example.drv, path=example.path)
-    assert str(info.value) == (
-        f"{example.path}: not a fixed-output derivation (tarbomb); "
-        f"extract the FOD it wraps: {example.wraps}"
-    )
-
-
-def test_unknown_method(hand_store: Any) -> None:
-    example = hand_store.examples["raw-fod"]
-    with pytest.raises(UnknownFetchMethod) as info:
-        extract_fetch_spec(example.drv, path=example.path)
-    assert str(info.value) == (
-        f"{example.path}: unknown fetch method "
-        "(builder /bin/sh is neither a Guix builtin nor Guile)"
+    assert str(info.value) == message.format(
+        path=example.path, script=example.script, wraps=example.wraps
     )
 
 
