@@ -544,6 +544,32 @@ def _build(store: HandStore) -> None:
     add("raw-fod", Example(store.add_drv(raw), raw, "unknown", "raw"))
 
 
+FOD_LABELS = (
+    "url-U0", "url-U1", "url-U2", "git-G0", "git-G1", "git-G3", "git-G4", "svn-S0", "svn-S1",
+    "svn-multi-script", "svn-in-band", "svn-multi-in-band", "hg-H1", "hg-in-band",
+    "bzr-in-band", "cvs-script", "tarbomb-inner",
+)  # fmt: skip
+"""The hand-made FODs of a known method, one per method and era."""
+
+
+@pytest.fixture(scope="session")
+def fod_labels() -> tuple[str, ...]:
+    """:data:`FOD_LABELS`: the hand-made FODs of a known method."""
+    return FOD_LABELS
+
+
+@pytest.fixture(params=FOD_LABELS)
+def fod_label(request: pytest.FixtureRequest) -> str:
+    """Each of :data:`FOD_LABELS` in turn (the test runs once per label)."""
+    return str(request.param)
+
+
+@pytest.fixture(params=(*FOD_LABELS, "raw-fod"))
+def era_label(request: pytest.FixtureRequest) -> str:
+    """Each hand-made FOD in turn, the one of an unknown method too."""
+    return str(request.param)
+
+
 @pytest.fixture(scope="session")
 def hand_store(tmp_path_factory: pytest.TempPathFactory) -> HandStore:
     """A store directory with hand-made FODs of every method and era (see ``_build``)."""

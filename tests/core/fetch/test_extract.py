@@ -22,12 +22,6 @@ from revive.core.fetch.spec import (
     describe_source,
 )
 
-FOD_LABELS = [
-    "url-U0", "url-U1", "url-U2", "git-G0", "git-G1", "git-G3", "git-G4", "svn-S0", "svn-S1",
-    "svn-multi-script", "svn-in-band", "svn-multi-in-band", "hg-H1", "hg-in-band",
-    "bzr-in-band", "cvs-script", "tarbomb-inner",
-]  # fmt: skip
-
 
 def test_every_corpus_fod_extracts(corpus_fods: list[tuple[str, Derivation]]) -> None:
     for path, drv in corpus_fods:
@@ -78,9 +72,8 @@ def test_hello_and_txt2man(corpus_derivations: dict[str, Derivation]) -> None:
     assert isinstance(mkdir, UrlFetch) and mkdir.executable and mkdir.expected.recursive
 
 
-@pytest.mark.parametrize("label", FOD_LABELS)
-def test_hand_made_eras(hand_store: Any, label: str) -> None:
-    example = hand_store.examples[label]
+def test_hand_made_eras(hand_store: Any, fod_label: str) -> None:
+    example = hand_store.examples[fod_label]
     spec = extract_fetch_spec(example.drv, hand_store.read_item, path=example.path)
     assert spec == example.spec
     assert str(spec.method) == example.method
@@ -182,10 +175,10 @@ def test_bad_git_flag() -> None:
         extract_fetch_spec(drv)
 
 
-def test_methods_cover_every_fetch_method(hand_store: Any) -> None:
+def test_methods_cover_every_fetch_method(hand_store: Any, fod_labels: tuple[str, ...]) -> None:
     methods = {
         extract_fetch_spec(hand_store.examples[label].drv, hand_store.read_item).method
-        for label in FOD_LABELS
+        for label in fod_labels
     }
     assert methods == set(FetchMethod) - {
         FetchMethod.UNKNOWN,
