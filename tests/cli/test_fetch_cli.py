@@ -125,18 +125,23 @@ def closure(tmp_path_factory, server):
     }
 
 
-def test_fetch_every_method_then_resume(closure, server, tmp_path, capsys):
-    target = tmp_path / "target"
-    args = [
+def _embedded_args(closure, tmp_path):
+    """``fetch`` from the closure's copy into ``tmp_path/target``, embedded, offline."""
+    return [
         "fetch",
         "--store",
         str(closure["copy"]),
         "--target-store",
-        str(target),
+        str(tmp_path / "target"),
         "--backend",
         "embedded",
         *OFFLINE,
     ]
+
+
+def test_fetch_every_method_then_resume(closure, server, tmp_path, capsys):
+    target = tmp_path / "target"
+    args = _embedded_args(closure, tmp_path)
     # GIVEN a closure with 8 good FODs and two failing ones
     status = main([*args, closure["mixed"]])
     out = capsys.readouterr().out
@@ -161,20 +166,7 @@ def test_fetch_every_method_then_resume(closure, server, tmp_path, capsys):
 
 def test_rewrite_builds_todays_form(closure, tmp_path, capsys):
     target = tmp_path / "target"
-    status = main(
-        [
-            "fetch",
-            "--rewrite",
-            "--store",
-            str(closure["copy"]),
-            "--target-store",
-            str(target),
-            "--backend",
-            "embedded",
-            *OFFLINE,
-            closure["old"],
-        ]
-    )
+    status = main([*_embedded_args(closure, tmp_path), "--rewrite", closure["old"]])
     out = capsys.readouterr().out
     assert status == 0, out
     assert "fetching p-old-checkout (git-fetch)" in out
@@ -247,19 +239,6 @@ def test_terminal_display(closure, tmp_path, monkeypatch):
     assert status == 1
     assert "sources" in text and "10/10" in text
     assert "failures" in text and "hash mismatch" in text and "not found" in text
-
-
-def _embedded_args(closure, tmp_path):
-    return [
-        "fetch",
-        "--store",
-        str(closure["copy"]),
-        "--target-store",
-        str(tmp_path / "target"),
-        "--backend",
-        "embedded",
-        *OFFLINE,
-    ]
 
 
 def test_a_rerun_of_a_rewritten_fetch_finds_everything_valid(closure, tmp_path, capsys):
