@@ -478,10 +478,19 @@ def _build(store: HandStore) -> None:
     )  # fmt: skip
 
     # --- non-fixed derivations ------------------------------------------------
-    inner = expected("tarbomb-bomb-1.0.tar.gz", False)
-    inner_drv = fod(inner, "builtin:download", (), {"url": '"https://example.org/bomb-1.0.tar.gz"',
-                    "impureEnvVars": IMPURE, "preferLocalBuild": "1"})  # fmt: skip
-    inner_path = store.add_drv(inner_drv)
+    def download(name: str, url: str, **env: str) -> tuple[Expected, Derivation, str]:
+        """A builtin:download FOD of ``url`` (what a wrapper wraps), in the store."""
+        exp = expected(name, False)
+        drv = fod(exp, "builtin:download", (), {"url": f'"{url}"', **env})
+        return exp, drv, store.add_drv(drv)
+
+    def wrapper(label: str, outer: Derivation, method: str | None, kind: str, wraps: str) -> None:
+        add(label, Example(store.add_drv(outer), outer, method, "", kind, wraps=wraps))
+
+    inner, inner_drv, inner_path = download(
+        "tarbomb-bomb-1.0.tar.gz", "https://example.org/bomb-1.0.tar.gz",
+        impureEnvVars=IMPURE, preferLocalBuild="1",
+    )  # fmt: skip
     add(
         "tarbomb-inner",
         Example(
@@ -496,41 +505,20 @@ def _build(store: HandStore) -> None:
         "bomb-1.0.tar.gz", args=_guile_args(f"{STORE}/aaaa456789abcdfghijklmnpqrsvwxyz-bomb-1.0.tar.gz-builder"),
         env={"preferLocalBuild": "1"}, input_drvs=((GUILE_DRV, ("out",)), (inner_path, ("out",))),
     )  # fmt: skip
-    add(
-        "tarbomb",
-        Example(store.add_drv(outer), outer, "url-fetch/tarbomb", "", "tarbomb", wraps=inner_path),
-    )
-    zinner = fod(
-        expected("zipbomb-z-1.0.zip", False),
-        "builtin:download",
-        (),
-        {"url": '"https://example.org/z-1.0.zip"'},
-    )
-    zpath = store.add_drv(zinner)
+    wrapper("tarbomb", outer, "url-fetch/tarbomb", "tarbomb", inner_path)
+    _, _, zpath = download("zipbomb-z-1.0.zip", "https://example.org/z-1.0.zip")
     zouter = regular("z-1.0.zip", args=_guile_args(f"{STORE}/bbbb456789abcdfghijklmnpqrsvwxyz-z-1.0.zip-builder"),
                      input_drvs=((zpath, ("out",)), (GUILE_DRV, ("out",))))  # fmt: skip
-    add(
-        "zipbomb",
-        Example(store.add_drv(zouter), zouter, "url-fetch/zipbomb", "", "zipbomb", wraps=zpath),
-    )
+    wrapper("zipbomb", zouter, "url-fetch/zipbomb", "zipbomb", zpath)
     # A patched origin from before 2019: no 'guix properties'.
-    src = fod(
-        expected("p-1.0.tar.gz", False),
-        "builtin:download",
-        (),
-        {"url": '"https://example.org/p-1.0.tar.gz"'},
-    )
-    src_path = store.add_drv(src)
+    _, _, src_path = download("p-1.0.tar.gz", "https://example.org/p-1.0.tar.gz")
     tar_drv = f"{STORE}/cccc456789abcdfghijklmnpqrsvwxyz-tar-1.32.drv"
     patched = regular(
         "p-1.0.tar.xz", args=_guile_args(f"{STORE}/dddd456789abcdfghijklmnpqrsvwxyz-p-1.0.tar.xz-builder"),
         input_drvs=((src_path, ("out",)), (tar_drv, ("out",)), (GUILE_DRV, ("out",))),
         input_srcs=(f"{STORE}/ffff456789abcdfghijklmnpqrsvwxyz-p-fix.patch",),
     )  # fmt: skip
-    add(
-        "patched-old",
-        Example(store.add_drv(patched), patched, None, "", "patched-source", wraps=src_path),
-    )
+    wrapper("patched-old", patched, None, "patched-source", src_path)
     graft = regular("hello-2.12.1", env={"guix properties": "((type . graft) (graft (count . 2)))",
                                          "allowSubstitutes": "0", "preferLocalBuild": "1"})  # fmt: skip
     add("graft", Example(store.add_drv(graft), graft, None, "", "graft"))
