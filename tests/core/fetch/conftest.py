@@ -199,6 +199,22 @@ def _build(store: HandStore) -> None:
             Example(store.add_drv(drv), drv, method, era, spec=make_spec(exp), script=script_path),
         )
 
+    def in_band_fod(
+        label: str,
+        name: str,
+        script_name: str,
+        script: str,
+        method: str,
+        env: Callable[[Expected], dict[str, str]],
+        make_spec: Callable[[Expected], FetchSpec],
+    ) -> None:
+        """A FOD of the shared-script era: a generic script, the parameters in ``env``."""
+        exp = expected(name, True)
+        script_path = store.add_text(script_name, script)
+        drv = fod(exp, f"{GUILE}/bin/guile", _guile_args(script_path), env(exp),
+                  input_drvs=((GUILE_DRV, ("out",)),), input_srcs=(script_path, MODULES))  # fmt: skip
+        add(label, Example(store.add_drv(drv), drv, method, "in-band", spec=make_spec(exp)))
+
     # --- url-fetch ---------------------------------------------------------
     u0 = (
         '(begin (use-modules (guix build utils) (guix build download)) (define %output (getenv "out")) '
@@ -305,32 +321,20 @@ def _build(store: HandStore) -> None:
         lambda e: GitFetch(e, 'https://example.org/café/"q".git', "v1.0-Aé", True),
     )  # fmt: skip
     # G3: the 2023-2024 in-band form (git lfs?, hash).
-    exp = expected("t-2.0-checkout", True)
-    git_download = store.add_text(
-        "git-download",
+    in_band_fod(
+        "git-G3", "t-2.0-checkout", "git-download",
         "(begin (use-modules (guix build git) (guix build utils)) (git-fetch-with-fallback "
         '(getenv "git url") (getenv "git commit") ((@ (guile) getenv) "out") #:recursive? '
         '(call-with-input-string (getenv "git recursive?") read) #:git-command "'
         + GIT
         + '/bin/git"))',
-    )
-    drv = fod(
-        exp, f"{GUILE}/bin/guile", _guile_args(git_download),
-        {"git url": "https://example.org/t.git", "git commit": "v2.0", "git recursive?": "#t",
-         "git lfs?": "#f", "hash": ",".join(str(b) for b in exp.digest),
-         "impureEnvVars": IMPURE, "preferLocalBuild": "1"},
-        input_drvs=((GUILE_DRV, ("out",)),), input_srcs=(git_download, MODULES),
+        "git-fetch",
+        lambda e: {"git url": "https://example.org/t.git", "git commit": "v2.0",
+                   "git recursive?": "#t", "git lfs?": "#f",
+                   "hash": ",".join(str(b) for b in e.digest),
+                   "impureEnvVars": IMPURE, "preferLocalBuild": "1"},
+        lambda e: GitFetch(e, "https://example.org/t.git", "v2.0", True),
     )  # fmt: skip
-    add(
-        "git-G3",
-        Example(
-            store.add_drv(drv),
-            drv,
-            "git-fetch",
-            "in-band",
-            spec=GitFetch(exp, "https://example.org/t.git", "v2.0", True),
-        ),
-    )
     # G4: builtin:git-download.
     exp = expected("u-3.0-checkout", True)
     drv = fod(exp, "builtin:git-download", (), {
@@ -387,36 +391,24 @@ def _build(store: HandStore) -> None:
         ),
         env={"impureEnvVars": IMPURE, "preferLocalBuild": "1"},
     )  # fmt: skip
-    exp = expected("z-99-checkout", True)
-    svn_download = store.add_text(
-        "svn-download",
+    in_band_fod(
+        "svn-in-band", "z-99-checkout", "svn-download",
         '(begin (use-modules (guix build svn)) (svn-fetch (getenv "svn url") (string->number (getenv "svn revision")) ((@ (guile) getenv) "out")))',
-    )
-    drv = fod(exp, f"{GUILE}/bin/guile", _guile_args(svn_download), {
-        "svn url": "https://svn.example.org/z", "svn revision": "99", "svn recursive?": "yes",
-        "svn user name": "u", "svn password": "p", "impureEnvVars": IMPURE, "preferLocalBuild": "1"},
-        input_drvs=((GUILE_DRV, ("out",)),), input_srcs=(svn_download, MODULES))  # fmt: skip
-    add(
-        "svn-in-band",
-        Example(
-            store.add_drv(drv),
-            drv,
-            "svn-fetch",
-            "in-band",
-            spec=SvnFetch(exp, "https://svn.example.org/z", 99, True, "u", "p"),
-        ),
-    )
-    exp = expected("w-7-checkout", True)
-    multi_download = store.add_text(
-        "svn-multi-download", "(begin (use-modules (guix build svn)) #t)"
-    )
-    drv = fod(exp, f"{GUILE}/bin/guile", _guile_args(multi_download), {
-        "svn url": "https://svn.example.org/w", "svn revision": "7",
-        "svn locations": '("a/" "b/c.txt")', "hash": "1,2,3",
-        "impureEnvVars": IMPURE, "preferLocalBuild": "1"},
-        input_drvs=((GUILE_DRV, ("out",)),), input_srcs=(multi_download, MODULES))  # fmt: skip
-    add("svn-multi-in-band", Example(store.add_drv(drv), drv, "svn-multi-fetch", "in-band",
-        spec=SvnMultiFetch(exp, "https://svn.example.org/w", 7, ("a/", "b/c.txt"), False)))  # fmt: skip
+        "svn-fetch",
+        lambda e: {"svn url": "https://svn.example.org/z", "svn revision": "99",
+                   "svn recursive?": "yes", "svn user name": "u", "svn password": "p",
+                   "impureEnvVars": IMPURE, "preferLocalBuild": "1"},
+        lambda e: SvnFetch(e, "https://svn.example.org/z", 99, True, "u", "p"),
+    )  # fmt: skip
+    in_band_fod(
+        "svn-multi-in-band", "w-7-checkout", "svn-multi-download",
+        "(begin (use-modules (guix build svn)) #t)",
+        "svn-multi-fetch",
+        lambda e: {"svn url": "https://svn.example.org/w", "svn revision": "7",
+                   "svn locations": '("a/" "b/c.txt")', "hash": "1,2,3",
+                   "impureEnvVars": IMPURE, "preferLocalBuild": "1"},
+        lambda e: SvnMultiFetch(e, "https://svn.example.org/w", 7, ("a/", "b/c.txt"), False),
+    )  # fmt: skip
 
     # --- hg, bzr, cvs -------------------------------------------------------
     h1 = (
@@ -431,41 +423,23 @@ def _build(store: HandStore) -> None:
         "hg-H1", "seek-1.0-checkout", True, "seek-1.0-checkout-builder", h1, "hg-fetch", "script",
         lambda e: HgFetch(e, "https://hg.example.org/seek", "a1b2c3d4e5f6"),
     )  # fmt: skip
-    exp = expected("seek-2.0-checkout", True)
-    generic = store.add_text(
-        "seek-2.0-checkout-builder",
+    in_band_fod(
+        "hg-in-band", "seek-2.0-checkout", "seek-2.0-checkout-builder",
         '(begin (use-modules (guix build hg)) (hg-fetch (getenv "hg ref url") (getenv "hg ref changeset") ((@ (guile) getenv) "out")))',
-    )
-    drv = fod(exp, f"{GUILE}/bin/guile", _guile_args(generic), {
-        "hg ref url": "https://hg.example.org/seek", "hg ref changeset": "ffee", "hash": "1,2",
-        "impureEnvVars": IMPURE, "preferLocalBuild": "1"},
-        input_drvs=((GUILE_DRV, ("out",)),), input_srcs=(generic, MODULES))  # fmt: skip
-    add(
-        "hg-in-band",
-        Example(
-            store.add_drv(drv),
-            drv,
-            "hg-fetch",
-            "in-band",
-            spec=HgFetch(exp, "https://hg.example.org/seek", "ffee"),
-        ),
-    )
-    exp = expected("bzr-branch", True)
-    bzr_download = store.add_text(
-        "bzr-download",
+        "hg-fetch",
+        lambda e: {"hg ref url": "https://hg.example.org/seek", "hg ref changeset": "ffee",
+                   "hash": "1,2", "impureEnvVars": IMPURE, "preferLocalBuild": "1"},
+        lambda e: HgFetch(e, "https://hg.example.org/seek", "ffee"),
+    )  # fmt: skip
+    in_band_fod(
+        "bzr-in-band", "bzr-branch", "bzr-download",
         '(begin (use-modules (guix build bzr)) (bzr-fetch (getenv "bzr url") (getenv "bzr reference") ((@ (guile) getenv) "out") #:bzr-command (string-append "'
         + BZR
         + '" "/bin/bzr")))',
-    )
-    drv = fod(exp, f"{GUILE}/bin/guile", _guile_args(bzr_download), {
-        "bzr url": "lp:example", "bzr reference": "42", "preferLocalBuild": "1"},
-        input_drvs=((GUILE_DRV, ("out",)),), input_srcs=(bzr_download, MODULES))  # fmt: skip
-    add(
-        "bzr-in-band",
-        Example(
-            store.add_drv(drv), drv, "bzr-fetch", "in-band", spec=BzrFetch(exp, "lp:example", "42")
-        ),
-    )
+        "bzr-fetch",
+        lambda e: {"bzr url": "lp:example", "bzr reference": "42", "preferLocalBuild": "1"},
+        lambda e: BzrFetch(e, "lp:example", "42"),
+    )  # fmt: skip
     cvs = (
         "(begin (use-modules (guix build cvs) (guix build download-nar)) (or (cvs-fetch (quote "
         '":pserver:anonymous@cvs.savannah.gnu.org:/sources/x") (quote "x") (quote "2019-01-01") '
