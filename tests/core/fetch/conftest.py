@@ -118,22 +118,9 @@ def fod(
     input_srcs: tuple[str, ...] = (),
 ) -> Derivation:
     """A FOD with ``exp``'s output and the given recipe."""
-    full = dict(env or {})
-    full["out"] = exp.output_path
-    return Derivation(
-        exp.name,
-        (
-            Output(
-                "out", exp.output_path, ("r:" if exp.recursive else "") + "sha256", exp.digest.hex()
-            ),
-        ),
-        tuple(sorted(input_drvs)),
-        tuple(sorted(input_srcs)),
-        "x86_64-linux",
-        builder,
-        args,
-        tuple(sorted(full.items())),
-    )
+    hash_algo = ("r:" if exp.recursive else "") + "sha256"
+    output = Output("out", exp.output_path, hash_algo, exp.digest.hex())
+    return _derivation(exp.name, output, builder, args, env, input_drvs, input_srcs)
 
 
 def regular(
@@ -146,11 +133,24 @@ def regular(
 ) -> Derivation:
     """A non-fixed derivation (its output path is made up: classification ignores it)."""
     out = f"{STORE}/{hashlib.sha256(name.encode()).hexdigest()[:32].translate(str.maketrans('eotu', 'fpvw'))}-{name}"
+    return _derivation(name, Output("out", out), builder, args, env, input_drvs, input_srcs)
+
+
+def _derivation(
+    name: str,
+    output: Output,
+    builder: str,
+    args: tuple[str, ...],
+    env: dict[str, str] | None,
+    input_drvs: tuple[tuple[str, tuple[str, ...]], ...],
+    input_srcs: tuple[str, ...],
+) -> Derivation:
+    """A derivation of one output ``out`` (also in its env), its lists sorted as Guix writes them."""
     full = dict(env or {})
-    full["out"] = out
+    full["out"] = output.path
     return Derivation(
         name,
-        (Output("out", out),),
+        (output,),
         tuple(sorted(input_drvs)),
         tuple(sorted(input_srcs)),
         "x86_64-linux",
