@@ -32,10 +32,16 @@ async def opened(app: ReviveApp, pilot: Pilot[object]) -> GraphScreen:
 
 
 @asynccontextmanager
-async def running(app: ReviveApp) -> AsyncIterator[tuple[Pilot[object], GraphScreen]]:
-    """Run ``app`` at :data:`SIZE`; give its pilot and the main screen once loaded."""
+async def running(
+    app: ReviveApp, reveal: str | None = None
+) -> AsyncIterator[tuple[Pilot[object], GraphScreen]]:
+    """Run ``app`` at :data:`SIZE`; give its pilot and the main screen once loaded,
+    with the cursor on the derivation ``reveal`` when one is named."""
     async with app.run_test(size=SIZE) as pilot:
-        yield pilot, await opened(app, pilot)
+        screen = await opened(app, pilot)
+        if reveal is not None:
+            screen.action_reveal(reveal)
+        yield pilot, screen
 
 
 def notes(app: App[object]) -> list[str]:

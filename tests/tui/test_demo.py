@@ -179,8 +179,7 @@ async def test_diff_tab_of_a_moved_git_repository(
     """The Diff tab: the 2020 guile script on the left, builtin:git-download on the right."""
     moved = demo_env.special_of("repository-moved").drv_path
     app = make_app(session=demo_session)
-    async with running(app) as (pilot, screen):
-        screen.action_reveal(moved)
+    async with running(app, reveal=moved) as (pilot, screen):
         await pilot.press("2")
         await settled(app, pilot)
         diff = screen.query_one(DiffView)
@@ -232,8 +231,7 @@ async def test_why_referrers_and_keys(
     """w shows the path from the root, the Referrers tab who uses it, ? every key."""
     gone = demo_env.special_of("upstream-gone").drv_path
     app = make_app(session=demo_session)
-    async with running(app) as (pilot, screen):
-        screen.action_reveal(gone)
+    async with running(app, reveal=gone) as (pilot, screen):
         await pilot.press("w")
         await pilot.pause()
         why = app.screen

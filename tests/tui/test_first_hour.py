@@ -53,8 +53,7 @@ async def test_enter_takes_the_suggested_new_location(
     (the dialog said "take the suggestion", an empty input did nothing)."""
     moved = demo_env.special_of("repository-moved")
     app = make_app(serve_plan)
-    async with running(app) as (pilot, screen):
-        screen.action_reveal(moved.drv_path)
+    async with running(app, reveal=moved.drv_path) as (pilot, screen):
         await pilot.press("2")
         await settled(app, pilot)
         await pilot.press("m")

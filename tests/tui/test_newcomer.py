@@ -336,8 +336,7 @@ async def test_the_diff_elides_hashes_and_goes_unified_when_narrow(
     on one line (``/gnu/store/…-name``), the full path in the line's tooltip."""
     gone = demo_env.special_of("upstream-gone").drv_path
     app = make_app(session=demo_session)
-    async with running(app) as (pilot, screen):
-        screen.action_reveal(gone)
+    async with running(app, reveal=gone) as (pilot, screen):
         await pilot.press("2")
         await settled(app, pilot)
         diff = screen.query_one("#diff-view", DiffView)
@@ -434,8 +433,7 @@ async def test_the_move_dialog_rejects_a_location_with_a_blank(
     """A new location that is no URL: one error line, nothing changed."""
     moved = demo_env.special_of("repository-moved").drv_path
     app = make_app(session=demo_session)
-    async with running(app) as (pilot, screen):
-        screen.action_reveal(moved)
+    async with running(app, reveal=moved) as (pilot, screen):
         await pilot.press("m")
         await pilot.pause()
         app.screen.query_one(Input).value = "https://x.org/a b"
