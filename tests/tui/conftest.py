@@ -79,6 +79,18 @@ def make_app() -> Callable[..., ReviveApp]:
     return make
 
 
+@pytest.fixture
+def corpus_app(make_app: Callable[..., ReviveApp], corpus_session: Session) -> ReviveApp:
+    """An app on the loaded ``hello`` closure (not running yet)."""
+    return make_app(session=corpus_session)
+
+
+@pytest.fixture
+def demo_app(make_app: Callable[..., ReviveApp], demo_session: Session) -> ReviveApp:
+    """An app on the loaded demo closure (not running yet; fetching would go to the network)."""
+    return make_app(session=demo_session)
+
+
 def tree_lines(tree: DerivationTree) -> list[str]:
     """The visible lines of the tree as plain text, indented two spaces per level."""
     lines: list[str] = []

@@ -174,14 +174,13 @@ async def test_the_whole_story_offline(
 
 
 async def test_diff_tab_of_a_moved_git_repository(
-    make_app: Callable[..., ReviveApp], demo_session: Session, demo_env: DemoEnvironment
+    demo_app: ReviveApp, demo_env: DemoEnvironment
 ) -> None:
     """The Diff tab: the 2020 guile script on the left, builtin:git-download on the right."""
     moved = demo_env.special_of("repository-moved").drv_path
-    app = make_app(session=demo_session)
-    async with running(app, reveal=moved) as (pilot, screen):
+    async with running(demo_app, reveal=moved) as (pilot, screen):
         await pilot.press("2")
-        await settled(app, pilot)
+        await settled(demo_app, pilot)
         diff = screen.query_one(DiffView)
         lines = diff.plain_lines()
         assert any("builtin:git-download" in line for line in lines)
@@ -202,7 +201,7 @@ async def test_diff_tab_of_a_moved_git_repository(
 
 
 async def test_search_by_url_and_hash(
-    make_app: Callable[..., ReviveApp], demo_session: Session, demo_env: DemoEnvironment
+    demo_app: ReviveApp, demo_session: Session, demo_env: DemoEnvironment
 ) -> None:
     """/ finds a download by its URL or by its nix-base32 hash, anywhere in the closure."""
     gone = demo_env.special_of("upstream-gone").drv_path
@@ -210,8 +209,7 @@ async def test_search_by_url_and_hash(
     assert drv.fixed_output is not None
 
     nix32 = base32.encode(bytes.fromhex(drv.fixed_output.hash))
-    app = make_app(session=demo_session)
-    async with running(app) as (pilot, screen):
+    async with running(demo_app) as (pilot, screen):
         await pilot.press("slash", *"bioconductor")
         await pilot.pause()
         assert [m.path for m in screen.matches] == [gone]
@@ -226,15 +224,14 @@ async def test_search_by_url_and_hash(
 
 
 async def test_why_referrers_and_keys(
-    make_app: Callable[..., ReviveApp], demo_session: Session, demo_env: DemoEnvironment
+    demo_app: ReviveApp, demo_session: Session, demo_env: DemoEnvironment
 ) -> None:
     """w shows the path from the root, the Referrers tab who uses it, ? every key."""
     gone = demo_env.special_of("upstream-gone").drv_path
-    app = make_app(session=demo_session)
-    async with running(app, reveal=gone) as (pilot, screen):
+    async with running(demo_app, reveal=gone) as (pilot, screen):
         await pilot.press("w")
         await pilot.pause()
-        why = app.screen
+        why = demo_app.screen
         assert isinstance(why, WhyScreen)
         assert why.chains and all(
             c[0].endswith("-profile.drv") and c[-1] == gone for c in why.chains
@@ -245,7 +242,7 @@ async def test_why_referrers_and_keys(
         assert referrers.option_count == len(demo_session.referrers(gone)) >= 1  # type: ignore[attr-defined]
         await pilot.press("question_mark")
         await pilot.pause()
-        keys = app.screen
+        keys = demo_app.screen
         assert isinstance(keys, HelpScreen)
         titles = [title for title, _ in keys.sections]
         assert titles[:3] == ["Everywhere", "Main screen", "Tree"]
@@ -259,23 +256,20 @@ async def test_why_referrers_and_keys(
         assert "New location (m)" in titles and "Rewrite all? (R)" in titles
         await pilot.press("escape")
         await pilot.pause()
-        assert app.screen is screen
+        assert demo_app.screen is screen
 
 
-async def test_command_palette_runs_rewrite_all(
-    make_app: Callable[..., ReviveApp], demo_session: Session
-) -> None:
+async def test_command_palette_runs_rewrite_all(demo_app: ReviveApp, demo_session: Session) -> None:
     """ctrl+p → "Rewrite all downloads": every FOD rewritten and written, with a summary."""
-    app = make_app(session=demo_session)
-    async with app.run_test(size=SIZE) as pilot:
+    async with demo_app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("ctrl+p", *"rewrite all")
         await pilot.pause()
         await pilot.press("enter")
-        await settled(app, pilot)
+        await settled(demo_app, pilot)
         await pilot.press("enter")  # the confirmation, as for R
-        await settled(app, pilot)
-        batch = app.screen
+        await settled(demo_app, pilot)
+        batch = demo_app.screen
         assert isinstance(batch, BatchScreen) and not batch.running
         assert batch.total == len(demo_session.fods)
         assert batch.results["rewritten"] + batch.results["already in today's form"] == batch.total

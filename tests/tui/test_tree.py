@@ -33,11 +33,8 @@ async def test_loads_in_a_worker_and_shows_the_root_expanded(
         assert app.errors == []
 
 
-async def test_hjkl_moves_and_expands(
-    make_app: Callable[..., ReviveApp], corpus_session: Session
-) -> None:
-    app = make_app(session=corpus_session)
-    async with running(app) as (pilot, screen):
+async def test_hjkl_moves_and_expands(corpus_app: ReviveApp) -> None:
+    async with running(corpus_app) as (pilot, screen):
         tree = screen.drv_tree
         assert tree.cursor_path is not None and tree.cursor_path.endswith("hello-2.10.drv")
         await pilot.press("j")
@@ -58,10 +55,9 @@ async def test_hjkl_moves_and_expands(
 
 
 async def test_next_and_previous_fod_follow_the_tree_order(
-    make_app: Callable[..., ReviveApp], corpus_session: Session
+    corpus_app: ReviveApp, corpus_session: Session
 ) -> None:
-    app = make_app(session=corpus_session)
-    async with running(app) as (pilot, screen):
+    async with running(corpus_app) as (pilot, screen):
         tree = screen.drv_tree
         await pilot.press("n")
         first = tree.cursor_path
@@ -78,11 +74,8 @@ async def test_next_and_previous_fod_follow_the_tree_order(
             node = node.parent
 
 
-async def test_reference_jumps_to_first_occurrence(
-    make_app: Callable[..., ReviveApp], corpus_session: Session
-) -> None:
-    app = make_app(session=corpus_session)
-    async with running(app) as (pilot, screen):
+async def test_reference_jumps_to_first_occurrence(corpus_app: ReviveApp) -> None:
+    async with running(corpus_app) as (pilot, screen):
         tree = screen.drv_tree
         # glibc under hello is a reference (it first occurs deeper, above).
         line = next(
@@ -99,11 +92,8 @@ async def test_reference_jumps_to_first_occurrence(
         assert tree.cursor_path == line.data.path
 
 
-async def test_search_jumps_between_matches_across_the_closure(
-    make_app: Callable[..., ReviveApp], corpus_session: Session
-) -> None:
-    app = make_app(session=corpus_session)
-    async with running(app) as (pilot, screen):
+async def test_search_jumps_between_matches_across_the_closure(corpus_app: ReviveApp) -> None:
+    async with running(corpus_app) as (pilot, screen):
         tree = screen.drv_tree
         await pilot.press("slash", *"gmp-6")
         await pilot.pause()
@@ -122,15 +112,12 @@ async def test_search_jumps_between_matches_across_the_closure(
         assert tree.cursor_path is not None and tree.cursor_path.endswith("hello-2.10.tar.gz.drv")
 
 
-async def test_fod_list_sorts_and_acts(
-    make_app: Callable[..., ReviveApp], corpus_session: Session
-) -> None:
-    app = make_app(session=corpus_session)
-    async with app.run_test(size=SIZE) as pilot:
+async def test_fod_list_sorts_and_acts(corpus_app: ReviveApp, corpus_session: Session) -> None:
+    async with corpus_app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("f")
         await pilot.pause()
-        fods = app.screen.query_one(FodList)
+        fods = corpus_app.screen.query_one(FodList)
         assert fods.has_focus and fods.row_count == len(corpus_session.fods) == 81
         names = [corpus_session.kind(p).name.lower() for p in fods.paths]
         assert names == sorted(names)
@@ -145,15 +132,12 @@ async def test_fod_list_sorts_and_acts(
         assert fods.check_action("cancel_build", ()) is True
         await pilot.press("enter")
         await pilot.pause()
-        assert not app.screen.has_class("-fod-only")
-        assert app.screen.query_one(DerivationTree).cursor_path == fods.paths[0]
+        assert not corpus_app.screen.has_class("-fod-only")
+        assert corpus_app.screen.query_one(DerivationTree).cursor_path == fods.paths[0]
 
 
-async def test_actions_greyed_out_where_they_make_no_sense(
-    make_app: Callable[..., ReviveApp], corpus_session: Session
-) -> None:
-    app = make_app(session=corpus_session)
-    async with running(app) as (pilot, screen):
+async def test_actions_greyed_out_where_they_make_no_sense(corpus_app: ReviveApp) -> None:
+    async with running(corpus_app) as (pilot, screen):
         tree = screen.drv_tree
         # On a package: no rewrite, not a reference; "Fetch" is replaced by the
         # greyed-out "Fetch: FODs only" (the reason).
@@ -170,4 +154,4 @@ async def test_actions_greyed_out_where_they_make_no_sense(
         # x with nothing running reports no error (it only says so).
         await pilot.press("x")
         await pilot.pause()
-        assert app.errors == []
+        assert corpus_app.errors == []
