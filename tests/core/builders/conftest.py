@@ -218,21 +218,18 @@ class LoopbackServer(_Served):
             return self._redirect(req, "/loop/b")
         if path == "/loop/b":
             return self._redirect(req, self.url("/loop/a"))
-        if path.startswith("/slow/"):
-            data = self.files.get(path[5:])
+        if path.startswith(("/slow/", "/truncated/")):
+            route, _, rest = path[1:].partition("/")
+            data = self.files.get("/" + rest)
             if data is not None:
+                # Half of it, announced whole: then a stall, or the end of the connection.
                 self._head(req, 200, len(data))
                 req.wfile.write(data[: len(data) // 2])
                 req.wfile.flush()
-                self.stop.wait(30)
-                return None
-        if path.startswith("/truncated/"):
-            data = self.files.get(path[10:])
-            if data is not None:
-                self._head(req, 200, len(data))
-                req.wfile.write(data[: len(data) // 2])
-                req.wfile.flush()
-                req.close_connection = True
+                if route == "slow":
+                    self.stop.wait(30)
+                else:
+                    req.close_connection = True
                 return None
         data = self.files.get(path)
         if data is None:
