@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from programs import write_program
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import Label, ProgressBar, Static
@@ -374,10 +375,7 @@ def test_the_demo_never_goes_to_an_installed_guix(
 ) -> None:
     """A workshop machine with Guix installed: the demo still fetches from its loopback servers."""
     bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    guix = bin_dir / "guix"
-    guix.write_text("#!/bin/sh\necho 'this guix must not run' >&2\nexit 99\n")
-    guix.chmod(0o755)
+    write_program(bin_dir, "guix", "#!/bin/sh\necho 'this guix must not run' >&2\nexit 99\n")
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     session = open_session(demo_plan)
     try:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from fixture_modules import conftest_of
+from programs import write_program
 from repos import git_repo, write_tree
 
 from revive.core.derivation import Derivation, Output
@@ -108,10 +109,7 @@ class StandinGuix:
 def standin_guix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, corpus_dir: Path):
     """A stand-in ``guix`` first on PATH (and the only one: no real Guix is reachable)."""
     bin_dir = tmp_path / "standin-bin"
-    bin_dir.mkdir()
-    program = bin_dir / "guix"
-    program.write_text(STANDIN.replace("PYTHON", sys.executable, 1))
-    program.chmod(0o755)
+    write_program(bin_dir, "guix", STANDIN.replace("PYTHON", sys.executable, 1))
     scenario = tmp_path / "standin-scenario.json"
     monkeypatch.setenv("STANDIN_GUIX_SCENARIO", str(scenario))
     monkeypatch.setenv("PATH", f"{bin_dir}:{tool_path()}")

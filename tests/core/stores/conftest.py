@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from fixture_modules import conftest_of
+from programs import write_program
 
 from revive.core.aterm import serialize_derivation
 from revive.core.derivation import Derivation, Output
@@ -287,10 +288,9 @@ def live_recording_env(tmp_path: Path, case: str) -> dict[str, str]:
     import os
 
     bin_dir = tmp_path / RECORDER_BIN_NAME
-    bin_dir.mkdir(exist_ok=True)
-    program = bin_dir / "guix"
-    program.write_text(f'#!/bin/sh\nexec {sys.executable} {RECORDINGS / "recorder.py"} "$@"\n')
-    program.chmod(0o755)
+    write_program(
+        bin_dir, "guix", f'#!/bin/sh\nexec {sys.executable} {RECORDINGS / "recorder.py"} "$@"\n'
+    )
     return {
         **os.environ,
         "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}",
@@ -303,14 +303,13 @@ class GuixStandIn:
 
     def __init__(self, root: Path, corpus: Path) -> None:
         self.bin = root / "bin"
-        self.bin.mkdir(parents=True)
-        self.program = self.bin / "guix"
-        self.program.write_text(
+        self.program = write_program(
+            self.bin,
+            "guix",
             STANDIN.replace("{python}", sys.executable)
             .replace("{corpus!r}", repr(str(corpus / "guix-cli")))
-            .replace("{recordings!r}", repr(str(RECORDINGS)))
+            .replace("{recordings!r}", repr(str(RECORDINGS))),
         )
-        self.program.chmod(0o755)
         self.log = root / "guix-calls.log"
 
     def env(self, **extra: str) -> dict[str, str]:
