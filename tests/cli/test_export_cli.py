@@ -7,16 +7,13 @@ strictly in order.
 
 from __future__ import annotations
 
-from hashlib import sha256
-
 import pytest
 from fixture_modules import conftest_of
 from live_guix import skip_recording_without_live_guix
 
 from revive.core.derivation import Derivation, Output
 from revive.core.fetch.mirrors import default_mirror_config
-from revive.core.fetch.spec import Expected, GitFetch, UrlFetch
-from revive.core.store_path import fixed_output_path
+from revive.core.fetch.spec import GitFetch, UrlFetch
 from revive.core.stores.embedded import EmbeddedStore
 from revive.tui.cli import main
 
@@ -44,29 +41,24 @@ def setup(tmp_path):
     copy = store_fixtures.StoreCopy(tmp_path / "copy")
     config = default_mirror_config().replace(content_addressed=[], disarchive=[])
 
-    def exp(name, digest, recursive):
-        return Expected(
-            name, fixed_output_path(name, "sha256", digest, recursive), "sha256", digest, recursive
-        )
-
-    nar = sha256(builders.independent_nar(tree)).digest()
+    exp = builders.expected_of
     fods = [
         copy.add_spec(
             UrlFetch(
-                exp("export-test.txt", sha256(DATA).digest(), False),
+                exp("export-test.txt", data=DATA),
                 ("http://127.0.0.1:9/export-test.txt",),
             ),
             config,
         ),
         copy.add_spec(
             GitFetch(
-                exp("export-test-checkout", nar, True), "http://127.0.0.1:9/export.git", "0" * 40
+                exp("export-test-checkout", tree=tree), "http://127.0.0.1:9/export.git", "0" * 40
             ),
             config,
         ),
         copy.add_spec(
             UrlFetch(
-                exp("export-missing.txt", sha256(b"nowhere\n").digest(), False),
+                exp("export-missing.txt", data=b"nowhere\n"),
                 ("http://127.0.0.1:9/export-missing.txt",),
             ),
             config,
