@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any, NoReturn
@@ -96,6 +97,15 @@ def corpus_dir() -> Path:
 def guix2020_store(corpus_dir: Path) -> Path:
     """The flat directory of the 401 ``.drv`` files Guix wrote in April 2020."""
     return corpus_dir / "guix-2020" / "store"
+
+
+@pytest.fixture
+def guix2020_copy(guix2020_store: Path, tmp_path: Path) -> Path:
+    """A private copy of the 2020 corpus store (``tmp_path/store``) that a test may
+    change or damage."""
+    copy = tmp_path / "store"
+    shutil.copytree(guix2020_store, copy)
+    return copy
 
 
 @pytest.fixture(scope="session")

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
-import os
 import sys
 from pathlib import Path
 
 import pytest
+from fixture_modules import conftest_of
+from live_guix import live_guix, put_live_guix_on_path
 
 from revive.core.stores.embedded import EmbeddedStore
 from revive.tui.cli import main
 
-# Test modules cannot import each other: load the env tests' conftest as a module.
-_CONFTEST = Path(__file__).resolve().parent.parent / "core" / "env" / "conftest.py"
-_spec = importlib.util.spec_from_file_location("revive_test_env_fixtures", _CONFTEST)
-assert _spec is not None and _spec.loader is not None
-env_fixtures = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = env_fixtures
-_spec.loader.exec_module(env_fixtures)
+env_fixtures = conftest_of("core/env")
 
 standin_guix = env_fixtures.standin_guix
 no_guix = env_fixtures.no_guix
@@ -281,17 +275,13 @@ def test_bad_input_exits_2(environment, no_guix, capsys, tmp_path):
     assert "s.json: not a guix-revive env state file" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(
-    os.environ.get("GUIX_REVIVE_LIVE_GUIX") != "1",
-    reason="needs a live Guix daemon (GUIX_REVIVE_LIVE_GUIX=1)",
-)
+@live_guix
 def test_live_fetch_into_the_guix_store(environment, loopback, capsys, tmp_path, monkeypatch):
     # A url download in today's form and an old git checkout, fetched into the real store.
     from revive.core.stores.guix import GuixStore
 
     # The wrapper of scripts/live-guix.sh, kept off PATH for every other test.
-    bin_dir = os.environ.get("GUIX_REVIVE_GUIX_BIN", "/opt/guix-live/bin")
-    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ.get('PATH', '')}")
+    put_live_guix_on_path(monkeypatch)
 
     roots = tmp_path / "roots.txt"
     roots.write_text(f"{environment.fods['url']}\n{environment.fods['git-old']}\n")

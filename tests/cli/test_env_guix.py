@@ -10,28 +10,21 @@ of the old git checkout fetched by guix-revive's own builder.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import sys
-from hashlib import sha256
-from pathlib import Path
 
 import pytest
+from fixture_modules import conftest_of
+from live_guix import skip_recording_without_live_guix
+from repos import git_repo
 
 from revive.core.derivation import Derivation, Output
 from revive.core.fetch.mirrors import default_mirror_config
-from revive.core.fetch.spec import Expected, UrlFetch
-from revive.core.store_path import fixed_output_path
+from revive.core.fetch.spec import UrlFetch
 from revive.core.stores.embedded import EmbeddedStore
 from revive.tui.cli import main
 
-_CONFTEST = Path(__file__).resolve().parent.parent / "core" / "stores" / "conftest.py"
-_spec = importlib.util.spec_from_file_location("revive_test_store_fixtures_env_guix", _CONFTEST)
-assert _spec is not None and _spec.loader is not None
-store_fixtures = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = store_fixtures
-_spec.loader.exec_module(store_fixtures)
+store_fixtures = conftest_of("core/stores")
 builders = store_fixtures.builder_fixtures
 guix_standin = store_fixtures.guix_standin
 
@@ -43,18 +36,12 @@ EXPORTED = b"guix-revive env test: fetched into the embedded store before, 2026-
 DEAD = "http://127.0.0.1:9"  # nothing listens there: nothing may be fetched from it
 
 
-def _expected(name: str, digest: bytes, recursive: bool) -> Expected:
-    path = fixed_output_path(name, "sha256", digest, recursive)
-    return Expected(name, path, "sha256", digest, recursive)
+_expected = builders.expected_of
 
 
 @pytest.fixture
 def setup(tmp_path):
-    if (
-        os.environ.get("GUIX_REVIVE_RECORD") == "1"
-        and os.environ.get("GUIX_REVIVE_LIVE_GUIX") != "1"
-    ):
-        pytest.skip("recording needs the live Guix")
+    skip_recording_without_live_guix()
     copy = store_fixtures.StoreCopy(tmp_path / "copy")
     config = default_mirror_config().replace(content_addressed=[], disarchive=[])
     # Fetched into guix-revive's embedded store by an earlier run.
@@ -64,7 +51,7 @@ def setup(tmp_path):
     embedded.add_fixed("env-exported.txt", flat, "sha256", False)
     exported = copy.add_spec(
         UrlFetch(
-            _expected("env-exported.txt", sha256(EXPORTED).digest(), False),
+            _expected("env-exported.txt", data=EXPORTED),
             (f"{DEAD}/env-exported.txt",),
         ),
         config,
@@ -72,7 +59,7 @@ def setup(tmp_path):
     # The old git fetcher's own source: needed only to build that old git.
     tool = copy.add_spec(
         UrlFetch(
-            _expected("git-2.25.tar.xz", sha256(b"old git\n").digest(), False),
+            _expected("git-2.25.tar.xz", data=b"old git\n"),
             (f"{DEAD}/git-2.25.tar.xz",),
         ),
         config,
@@ -80,13 +67,8 @@ def setup(tmp_path):
     tree = tmp_path / "tree"
     builders.write_tree(tree, FILES)
     repo = tmp_path / "repo"
-    env = builders.GIT_ENV
-    builders.run(["git", "init", "-q", str(repo)], **env)
-    builders.write_tree(repo, FILES)
-    builders.run(["git", "-C", str(repo), "add", "."], **env)
-    builders.run(["git", "-C", str(repo), "commit", "-qm", "one"], **env)
-    builders.run(["git", "-C", str(repo), "tag", "v1"], **env)
-    out = _expected("env-test-checkout", sha256(builders.independent_nar(tree)).digest(), True)
+    git_repo(repo, FILES, tag="v1")
+    out = _expected("env-test-checkout", tree=tree)
     git_old = copy.add_in_band(
         out,
         "git-download",

@@ -10,44 +10,35 @@ downloads nothing. Skipped unless ``GUIX_REVIVE_LIVE_GUIX=1`` (set up with
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
+from fixture_modules import conftest_of
+from live_guix import live_guix, put_live_guix_on_path
+from repos import git_repo, svn_repo
 
 from revive.core.derivation import Derivation
 from revive.core.fetch.spec import UrlFetch
 from revive.core.stores.guix import GuixStore
 from revive.tui.cli import main
 
-_CONFTEST = Path(__file__).resolve().parent.parent / "core" / "env" / "conftest.py"
-_spec = importlib.util.spec_from_file_location("revive_test_env_fixtures_live", _CONFTEST)
-assert _spec is not None and _spec.loader is not None
-env_fixtures = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = env_fixtures
-_spec.loader.exec_module(env_fixtures)
+env_fixtures = conftest_of("core/env")
 builders = env_fixtures.builders
 store_fixtures = env_fixtures.store_fixtures
 loopback = env_fixtures.loopback
 expected_output = env_fixtures.expected_output
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("GUIX_REVIVE_LIVE_GUIX") != "1",
-    reason="needs a live Guix daemon (GUIX_REVIVE_LIVE_GUIX=1, scripts/live-guix.sh)",
-)
+pytestmark = live_guix
 
-_GUILE = "/gnu/store/18hp7flyb3yid3yp49i6qcdq0sbi5l1n-guile-3.0.2/bin/guile"
+_GUILE = store_fixtures.OLD_GUILE
 
 
 @pytest.fixture(autouse=True)
 def live_guix_on_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    bin_dir = os.environ.get("GUIX_REVIVE_GUIX_BIN", "/opt/guix-live/bin")
-    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ.get('PATH', '')}")
+    put_live_guix_on_path(monkeypatch)
     monkeypatch.chdir(tmp_path)
 
 
@@ -69,23 +60,13 @@ def test_env_fetch_makes_every_source_valid_and_the_root_builds(loopback, tmp_pa
         )
     )
     git = tmp_path / "git"
-    genv = builders.GIT_ENV
-    builders.run(["git", "init", "-q", str(git)], **genv)
-    builders.write_tree(git, files)
-    builders.run(["git", "-C", str(git), "add", "."], **genv)
-    builders.run(["git", "-C", str(git), "commit", "-qm", "one"], **genv)
-    builders.run(["git", "-C", str(git), "tag", "v1"], **genv)
-    git_out = expected_output("p-git-checkout", tree_dir=ref)
+    git_repo(git, files, tag="v1")
+    git_out = expected_output("p-git-checkout", tree=ref)
     git_env = (("git commit", "v1"), ("git recursive?", "#f"), ("git url", git.as_uri()))
     git_drv = copy.add_in_band(git_out, "git-download", git_env)
     svn = tmp_path / "svnrepo"
-    builders.run(["svnadmin", "create", str(svn)])
-    work = tmp_path / "svnwork"
-    builders.run(["svn", "checkout", "-q", svn.as_uri(), str(work)])
-    builders.write_tree(work, files)
-    builders.run(["svn", "add", "-q", "README", "src"], cwd=work)
-    builders.run(["svn", "commit", "-q", "-m", "one"], cwd=work)
-    svn_out = expected_output("p-svn-checkout", tree_dir=ref)
+    svn_repo(svn, tmp_path / "svnwork", files)
+    svn_out = expected_output("p-svn-checkout", tree=ref)
     svn_env = (("svn revision", "1"), ("svn url", svn.as_uri()))
     svn_drv = copy.add_in_band(svn_out, "svn-download", svn_env)
     fods = [url, git_drv, svn_drv]

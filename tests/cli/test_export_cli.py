@@ -7,27 +7,17 @@ strictly in order.
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import sys
-from hashlib import sha256
-from pathlib import Path
-
 import pytest
+from fixture_modules import conftest_of
+from live_guix import skip_recording_without_live_guix
 
 from revive.core.derivation import Derivation, Output
 from revive.core.fetch.mirrors import default_mirror_config
-from revive.core.fetch.spec import Expected, GitFetch, UrlFetch
-from revive.core.store_path import fixed_output_path
+from revive.core.fetch.spec import GitFetch, UrlFetch
 from revive.core.stores.embedded import EmbeddedStore
 from revive.tui.cli import main
 
-_CONFTEST = Path(__file__).resolve().parent.parent / "core" / "stores" / "conftest.py"
-_spec = importlib.util.spec_from_file_location("revive_test_store_fixtures_export", _CONFTEST)
-assert _spec is not None and _spec.loader is not None
-store_fixtures = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = store_fixtures
-_spec.loader.exec_module(store_fixtures)
+store_fixtures = conftest_of("core/stores")
 builders = store_fixtures.builder_fixtures
 guix_standin = store_fixtures.guix_standin
 
@@ -40,11 +30,7 @@ DATA = b"guix-revive export test: a flat file, recorded 2026-12-04\n"
 
 @pytest.fixture
 def setup(tmp_path):
-    if (
-        os.environ.get("GUIX_REVIVE_RECORD") == "1"
-        and os.environ.get("GUIX_REVIVE_LIVE_GUIX") != "1"
-    ):
-        pytest.skip("recording needs the live Guix")
+    skip_recording_without_live_guix()
     tree = tmp_path / "tree"
     builders.write_tree(tree, FILES)
     flat = tmp_path / "export-test.txt"
@@ -55,29 +41,24 @@ def setup(tmp_path):
     copy = store_fixtures.StoreCopy(tmp_path / "copy")
     config = default_mirror_config().replace(content_addressed=[], disarchive=[])
 
-    def exp(name, digest, recursive):
-        return Expected(
-            name, fixed_output_path(name, "sha256", digest, recursive), "sha256", digest, recursive
-        )
-
-    nar = sha256(builders.independent_nar(tree)).digest()
+    exp = builders.expected_of
     fods = [
         copy.add_spec(
             UrlFetch(
-                exp("export-test.txt", sha256(DATA).digest(), False),
+                exp("export-test.txt", data=DATA),
                 ("http://127.0.0.1:9/export-test.txt",),
             ),
             config,
         ),
         copy.add_spec(
             GitFetch(
-                exp("export-test-checkout", nar, True), "http://127.0.0.1:9/export.git", "0" * 40
+                exp("export-test-checkout", tree=tree), "http://127.0.0.1:9/export.git", "0" * 40
             ),
             config,
         ),
         copy.add_spec(
             UrlFetch(
-                exp("export-missing.txt", sha256(b"nowhere\n").digest(), False),
+                exp("export-missing.txt", data=b"nowhere\n"),
                 ("http://127.0.0.1:9/export-missing.txt",),
             ),
             config,

@@ -3,35 +3,26 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
-import sys
-from pathlib import Path
 
 import pytest
+from fixture_modules import conftest_of
+from live_guix import live_guix, put_live_guix_on_path
+from repos import bzr_branch, cvs_module, git_repo, hg_repo, svn_repo, write_tree
 
 from revive.core.derivation import Derivation, Output
 from revive.core.fetch.spec import (
     BzrFetch,
     CvsFetch,
-    Expected,
     GitFetch,
     HgFetch,
     SvnFetch,
     SvnMultiFetch,
     UrlFetch,
 )
-from revive.core.store_path import fixed_output_path
 from revive.core.stores.embedded import EmbeddedStore
 from revive.tui.cli import main
 
-# Test modules cannot import each other: load the store tests' conftest (which
-# itself loads the builder tests' one) as a module, for its helpers.
-_CONFTEST = Path(__file__).resolve().parent.parent / "core" / "stores" / "conftest.py"
-_spec = importlib.util.spec_from_file_location("revive_test_store_fixtures", _CONFTEST)
-assert _spec is not None and _spec.loader is not None
-store_fixtures = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = store_fixtures
-_spec.loader.exec_module(store_fixtures)
+store_fixtures = conftest_of("core/stores")
 builders = store_fixtures.builder_fixtures
 
 guix_standin = store_fixtures.guix_standin
@@ -42,23 +33,13 @@ FILES = {"README": b"project\n", "configure*": b"#!/bin/sh\n", "src/a.c": b"int 
 OFFLINE = ["--methods", "upstream,nar", "--timeout", "5", "--retries", "0"]
 
 
-def expected(name: str, *, data: bytes | None = None, tree: Path | None = None) -> Expected:
-    if data is not None:
-        digest, recursive = hashlib.sha256(data).digest(), False
-    else:
-        assert tree is not None
-        digest, recursive = hashlib.sha256(builders.independent_nar(tree)).digest(), True
-    return Expected(
-        name, fixed_output_path(name, "sha256", digest, recursive), "sha256", digest, recursive
-    )
+expected = builders.expected_of
 
 
 @pytest.fixture(scope="module")
 def server():
-    srv = builders.LoopbackServer()
-    srv.thread.start()
-    yield srv
-    srv.close()
+    with builders.LoopbackServer() as srv:
+        yield srv
 
 
 @pytest.fixture(scope="module")
@@ -66,10 +47,9 @@ def closure(tmp_path_factory, server):
     """A store copy with one FOD per method (today's forms, and an original in-band
     git FOD), two failing downloads, and roots depending on them."""
     base = tmp_path_factory.mktemp("closure")
-    run, tree = builders.run, builders.write_tree
     copy = store_fixtures.StoreCopy(base / "copy")
     ref = base / "ref"
-    tree(ref, FILES)
+    write_tree(ref, FILES)
 
     server.files["/hello-1.0.tar.gz"] = b"hello tarball\n" * 100
     server.files["/wrong.txt"] = b"not it\n"
@@ -80,72 +60,31 @@ def closure(tmp_path_factory, server):
             (server.url("/hello-1.0.tar.gz"),),
         )
     )
-    # git
-    env = builders.GIT_ENV
     git = base / "git"
-    run(["git", "init", "-q", str(git)], **env)
-    tree(git, FILES)
-    run(["git", "-C", str(git), "add", "."], **env)
-    run(["git", "-C", str(git), "commit", "-qm", "one"], **env)
-    run(["git", "-C", str(git), "tag", "v1"], **env)
+    git_repo(git, FILES, tag="v1")
     ok["git"] = copy.add_spec(GitFetch(expected("p-git-checkout", tree=ref), git.as_uri(), "v1"))
-    # svn
-    svn, wc = base / "svn", base / "wc"
-    run(["svnadmin", "create", str(svn)])
-    run(["svn", "checkout", "-q", svn.as_uri(), str(wc)])
-    tree(wc, FILES)
-    run(["svn", "add", "-q", "README", "configure", "src"], cwd=wc)
-    run(["svn", "commit", "-q", "-m", "r1"], cwd=wc)
+    svn = base / "svn"
+    svn_repo(svn, base / "wc", FILES)
     ok["svn"] = copy.add_spec(SvnFetch(expected("p-svn-checkout", tree=ref), svn.as_uri(), 1))
     src_only = base / "ref-src"
-    tree(src_only, {"src/a.c": FILES["src/a.c"]})
+    write_tree(src_only, {"src/a.c": FILES["src/a.c"]})
     ok["svn-multi"] = copy.add_spec(
         SvnMultiFetch(expected("p-svn-multi", tree=src_only), svn.as_uri(), 1, ("src/",))
     )
-    # hg
     hg = base / "hg"
-    run(["hg", "init", str(hg)], HGRCPATH="")
-    tree(hg, FILES)
-    run(["hg", "-R", str(hg), "commit", "-A", "-q", "-u", "t", "-m", "one"], HGRCPATH="")
-    changeset = run(["hg", "-R", str(hg), "id", "-i"], HGRCPATH="").strip()
+    changeset = hg_repo(hg, FILES)
     ok["hg"] = copy.add_spec(HgFetch(expected("p-hg-checkout", tree=ref), hg.as_uri(), changeset))
-    # bzr
     bzr = base / "bzr"
-    benv = {"BRZ_EMAIL": "T <t@example.org>", "BRZ_LOG": "/dev/null"}
-    run(["brz", "init", "-q", str(bzr)], **benv)
-    tree(bzr, FILES)
-    run(["brz", "add", "-q"], cwd=bzr, **benv)
-    run(["brz", "commit", "-q", "-m", "one"], cwd=bzr, **benv)
+    bzr_branch(bzr, FILES)
     ok["bzr"] = copy.add_spec(BzrFetch(expected("p-bzr-branch", tree=ref), bzr.as_uri(), "1"))
-    # cvs
-    cvsroot, imp = base / "cvsroot", base / "import"
-    run(["cvs", "-d", str(cvsroot), "init"])
-    tree(imp, FILES)
-    run(["cvs", "-d", str(cvsroot), "import", "-m", "i", "p", "vendor", "start"], cwd=imp)
-    run(["cvs", "-d", str(cvsroot), "rtag", "v1", "p"])
+    cvsroot = base / "cvsroot"
+    cvs_module(cvsroot, base / "import", "p", FILES)
     ok["cvs"] = copy.add_spec(
         CvsFetch(expected("p-cvs-checkout", tree=ref), str(cvsroot), "p", "v1")
     )
     # an original 2017-2024 git FOD (in-band `git-download` script form)
     old = expected("p-old-checkout", tree=ref)
-    script = "/gnu/store/0d3x4bbkmxwr2vqp8wp4bnz3wj0s0dn9-git-download"
-    ok["git-old"] = copy.add_drv(
-        Derivation(
-            old.name,
-            (Output("out", old.output_path, "r:sha256", old.digest.hex()),),
-            (),
-            (script,),
-            "x86_64-linux",
-            "/gnu/store/18hp7flyb3yid3yp49i6qcdq0sbi5l1n-guile-3.0.2/bin/guile",
-            ("--no-auto-compile", script),
-            (
-                ("git commit", "v1"),
-                ("git recursive?", "#f"),
-                ("git url", git.as_uri()),
-                ("out", old.output_path),
-            ),
-        )
-    )
+    ok["git-old"] = copy.add_drv(store_fixtures.in_band_git_fod(old, git.as_uri(), "v1"))
     bad = {
         "404": copy.add_spec(
             UrlFetch(
@@ -186,18 +125,23 @@ def closure(tmp_path_factory, server):
     }
 
 
-def test_fetch_every_method_then_resume(closure, server, tmp_path, capsys):
-    target = tmp_path / "target"
-    args = [
+def _embedded_args(closure, tmp_path):
+    """``fetch`` from the closure's copy into ``tmp_path/target``, embedded, offline."""
+    return [
         "fetch",
         "--store",
         str(closure["copy"]),
         "--target-store",
-        str(target),
+        str(tmp_path / "target"),
         "--backend",
         "embedded",
         *OFFLINE,
     ]
+
+
+def test_fetch_every_method_then_resume(closure, server, tmp_path, capsys):
+    target = tmp_path / "target"
+    args = _embedded_args(closure, tmp_path)
     # GIVEN a closure with 8 good FODs and two failing ones
     status = main([*args, closure["mixed"]])
     out = capsys.readouterr().out
@@ -222,20 +166,7 @@ def test_fetch_every_method_then_resume(closure, server, tmp_path, capsys):
 
 def test_rewrite_builds_todays_form(closure, tmp_path, capsys):
     target = tmp_path / "target"
-    status = main(
-        [
-            "fetch",
-            "--rewrite",
-            "--store",
-            str(closure["copy"]),
-            "--target-store",
-            str(target),
-            "--backend",
-            "embedded",
-            *OFFLINE,
-            closure["old"],
-        ]
-    )
+    status = main([*_embedded_args(closure, tmp_path), "--rewrite", closure["old"]])
     out = capsys.readouterr().out
     assert status == 0, out
     assert "fetching p-old-checkout (git-fetch)" in out
@@ -310,19 +241,6 @@ def test_terminal_display(closure, tmp_path, monkeypatch):
     assert "failures" in text and "hash mismatch" in text and "not found" in text
 
 
-def _embedded_args(closure, tmp_path):
-    return [
-        "fetch",
-        "--store",
-        str(closure["copy"]),
-        "--target-store",
-        str(tmp_path / "target"),
-        "--backend",
-        "embedded",
-        *OFFLINE,
-    ]
-
-
 def test_a_rerun_of_a_rewritten_fetch_finds_everything_valid(closure, tmp_path, capsys):
     args = [*_embedded_args(closure, tmp_path), "--rewrite", closure["good"]]
     assert main(args) == 0
@@ -380,25 +298,17 @@ def test_recreate_with_guix_is_a_choice(closure, guix_standin, monkeypatch, caps
     assert seen["on_unsupported"] == "recreate"
 
 
-LIVE = pytest.mark.skipif(
-    __import__("os").environ.get("GUIX_REVIVE_LIVE_GUIX") != "1",
-    reason="needs a live Guix daemon (GUIX_REVIVE_LIVE_GUIX=1, scripts/live-guix.sh)",
-)
-
-
-@LIVE
+@live_guix
 def test_live_guix_rewrite_fetch_of_every_method(closure, monkeypatch, capsys):
     """With the live Guix of Feb 2022: every source of the closure (a loopback
     download built by the daemon; git, an in-band 2017 git FOD, svn, svn-multi,
     hg, bzr and cvs by guix-revive's builders + add-to-store) ends valid at its
     original output path, gc --verify=contents clean; a second run only queries."""
-    import os
     import subprocess
 
     from revive.core.store_dir import StoreDir
 
-    bin_dir = os.environ.get("GUIX_REVIVE_GUIX_BIN", "/opt/guix-live/bin")
-    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    put_live_guix_on_path(monkeypatch)
     copy = StoreDir.open(closure["copy"])
     outputs = []
     for path in closure["ok"].values():

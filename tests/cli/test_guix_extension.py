@@ -9,6 +9,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from programs import write_program
 
 ROOT = Path(__file__).resolve().parents[2]
 EXTENSIONS = ROOT / "tui" / "guix" / "extensions"
@@ -44,10 +45,7 @@ def test_it_is_shipped() -> None:
 
 @pytest.fixture
 def recorder(tmp_path: Path) -> tuple[Path, Path]:
-    program = tmp_path / "guix-revive-recorder"
-    program.write_text(RECORDER)
-    program.chmod(0o755)
-    return program, tmp_path / "args"
+    return write_program(tmp_path, "guix-revive-recorder", RECORDER), tmp_path / "args"
 
 
 @pytest.mark.skipif(shutil.which("guile") is None, reason="guile is not installed")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +17,6 @@ from revive.tui.cli import main
 HELLO = "/gnu/store/gknm68l0q893bpvyhcd4ccih1bmh0j87-hello-2.10.drv"
 TXT2MAN = "/gnu/store/w3gsxzynyrvyxizibcpbi5sxmky9y1av-txt2man-1.6.0.drv"
 TARBALL = "/gnu/store/mspyllkw4d2395akavrkjkiw1p448p9a-hello-2.10.tar.gz.drv"
-
-
-@pytest.fixture
-def store_copy(guix2020_store: Path, tmp_path: Path) -> Path:
-    """A private copy of the corpus store that a test may damage."""
-    copy = tmp_path / "store"
-    shutil.copytree(guix2020_store, copy)
-    return copy
 
 
 def test_verify_the_whole_corpus(guix2020_store: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -56,25 +47,25 @@ def test_verify_keeps_its_report_not_the_closure(
 
 
 def test_verify_reports_every_mismatch(
-    store_copy: Path, capsys: pytest.CaptureFixture[str]
+    guix2020_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A changed FOD hash and an edited env value are caught; missing files counted."""
     # GIVEN the source tarball's expected hash changed in place (its path kept) ...
-    tarball = store_copy / Path(TARBALL).name
+    tarball = guix2020_copy / Path(TARBALL).name
     drv = parse_derivation(tarball.read_text(), str(tarball))
     out = drv.outputs[0]
     changed = drv.evolve(outputs=(Output(out.name, out.path, out.hash_algo, "00" * 32),))
     tarball.write_text(serialize_derivation(changed))
     # ... a regular derivation whose environment was edited ...
-    gzip = store_copy / "9qi6szjpxslm9a0jlbvgprj6gh7nlkhr-gzip-1.10.drv"
+    gzip = guix2020_copy / "9qi6szjpxslm9a0jlbvgprj6gh7nlkhr-gzip-1.10.drv"
     text = gzip.read_text()
     env_start = text.rindex('("out","')
     gzip.write_text(text[:env_start] + '("out","/gnu/store/elsewhere' + text[env_start + 8 :])
     # ... and one input file gone.
-    gone = store_copy / "jc1zhd5mysf8cqs66i9mibz79axjld2g-sed-4.7.drv"
+    gone = guix2020_copy / "jc1zhd5mysf8cqs66i9mibz79axjld2g-sed-4.7.drv"
     gone.unlink()
     # WHEN verifying
-    code = main(["verify", "--no-cache", "--store", str(store_copy), HELLO])
+    code = main(["verify", "--no-cache", "--store", str(guix2020_copy), HELLO])
     lines = capsys.readouterr().out.splitlines()
     # THEN each problem is one line, and the summary is last
     assert code == 1
@@ -97,11 +88,11 @@ def test_verify_reports_every_mismatch(
     assert int(summary.group(1)) < 210  # what only sed needed is not in the closure now
 
 
-def test_verify_json(store_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_verify_json(guix2020_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """--json gives counts, mismatches with kinds, and the missing nodes."""
-    bad = store_copy / Path(TARBALL).name
+    bad = guix2020_copy / Path(TARBALL).name
     bad.write_text("Derive(garbage")
-    code = main(["verify", "--json", "--no-cache", "--store", str(store_copy), HELLO])
+    code = main(["verify", "--json", "--no-cache", "--store", str(guix2020_copy), HELLO])
     report: dict[str, Any] = json.loads(capsys.readouterr().out)
     assert code == 1 and report["ok"] is False
     assert report["derivations"] == 210 and report["missing"] == []
@@ -191,7 +182,7 @@ def test_a_verified_closure_keeps_its_report(
 
 
 def test_a_kept_report_is_dropped_when_any_file_changes(
-    store_copy: Path, capsys: pytest.CaptureFixture[str]
+    guix2020_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """End to end: reused while nothing changed; touched, edited or deleted: hashed again."""
     import os
@@ -199,15 +190,15 @@ def test_a_kept_report_is_dropped_when_any_file_changes(
 
     # Files changed within 2 s of a verification leave no report: let the copy settle.
     time.sleep(2.1)
-    args = ["verify", "--store", str(store_copy), HELLO]
-    json_args = ["verify", "--json", "--store", str(store_copy), HELLO]
+    args = ["verify", "--store", str(guix2020_copy), HELLO]
+    json_args = ["verify", "--json", "--store", str(guix2020_copy), HELLO]
     assert main(json_args) == 0
     first = capsys.readouterr()
     assert "report reused" not in first.err
     assert main(json_args) == 0
     again = capsys.readouterr()
     assert "report reused" in again.err and again.out == first.out
-    tarball = store_copy / Path(TARBALL).name
+    tarball = guix2020_copy / Path(TARBALL).name
     # Touched: the same verdict, but computed again.
     os.utime(tarball)
     assert main(args) == 0

@@ -93,12 +93,6 @@ def test_output_with_three_fields() -> None:
     assert text[65] == ")"
 
 
-def test_output_with_five_fields() -> None:
-    text = GOOD.replace(OUT, OUT[:-1] + ',"")')
-    column = text.index(',"")],') + 1
-    assert located(error_of(text)) == (1, column, "output has more than 4 fields")
-
-
 def test_derive_with_six_fields() -> None:
     text = GOOD.replace("," + ENV + ")", ")")
     assert located(error_of(text)) == (
@@ -113,15 +107,36 @@ def test_derive_with_eight_fields() -> None:
     assert located(error_of(text)) == (1, len(GOOD), "Derive has more than 7 fields")
 
 
-def test_env_pair_with_three_fields() -> None:
-    text = GOOD.replace(ENV, ENV[:-2] + ',"z")]')
-    column = text.index(',"z"') + 1
-    assert located(error_of(text)) == (
-        1,
-        column,
-        "environment variable has more than 2 fields",
-    )
-    assert text[column - 1] == ","
+@pytest.mark.parametrize(
+    ("old", "new", "at", "message"),
+    [
+        pytest.param(
+            OUT, OUT[:-1] + ',"")', ',"")],', "output has more than 4 fields",
+            id="output-with-five-fields",
+        ),
+        pytest.param(
+            ENV, ENV[:-2] + ',"z")]', ',"z"', "environment variable has more than 2 fields",
+            id="env-pair-with-three-fields",
+        ),
+        pytest.param(
+            '["out"])]', '["out"],"x")]', ',"x")', "input derivation has more than 2 fields",
+            id="input-derivation-with-three-fields",
+        ),
+        pytest.param(
+            '["out"])]', '"out")]', '"out")]', "expected '[' starting output names, found '\"'",
+            id="input-derivation-without-output-list",
+        ),
+        pytest.param(
+            '"x86_64-linux"', "x86_64-linux", "x86_64", "expected a string, found 'x'",
+            id="system-that-is-not-a-string",
+        ),
+    ],
+)  # fmt: skip
+def test_error_points_at_the_faulty_part(old: str, new: str, at: str, message: str) -> None:
+    """A part of GOOD replaced by a faulty one: the error is at the start of ``at``."""
+    text = GOOD.replace(old, new)
+    assert text != GOOD
+    assert located(error_of(text)) == (1, text.index(at) + 1, message)
 
 
 def test_env_pair_with_one_field() -> None:
@@ -131,28 +146,6 @@ def test_env_pair_with_one_field() -> None:
         len(text) - 2,
         "environment variable has 1 field, expected 2",
     )
-
-
-def test_input_derivation_with_three_fields() -> None:
-    text = GOOD.replace('["out"])]', '["out"],"x")]')
-    column = text.index(',"x")') + 1
-    assert located(error_of(text)) == (1, column, "input derivation has more than 2 fields")
-
-
-def test_input_derivation_without_output_list() -> None:
-    text = GOOD.replace('["out"])]', '"out")]')
-    column = text.index('"out")]') + 1
-    assert located(error_of(text)) == (
-        1,
-        column,
-        "expected '[' starting output names, found '\"'",
-    )
-
-
-def test_system_that_is_not_a_string() -> None:
-    text = GOOD.replace('"x86_64-linux"', "x86_64-linux")
-    column = text.index("x86_64") + 1
-    assert located(error_of(text)) == (1, column, "expected a string, found 'x'")
 
 
 def test_unterminated_string_points_at_its_opening_quote() -> None:

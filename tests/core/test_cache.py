@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 from pathlib import Path
 
@@ -18,11 +17,9 @@ HELLO = "/gnu/store/gknm68l0q893bpvyhcd4ccih1bmh0j87-hello-2.10.drv"
 
 
 @pytest.fixture
-def store_copy(guix2020_store: Path, tmp_path: Path) -> StoreDir:
+def store_copy(guix2020_copy: Path) -> StoreDir:
     """A private copy of the corpus store that a test may change."""
-    copy = tmp_path / "store"
-    shutil.copytree(guix2020_store, copy)
-    return StoreDir.open(copy)
+    return StoreDir.open(guix2020_copy)
 
 
 @pytest.fixture

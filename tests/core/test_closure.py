@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import threading
@@ -19,25 +18,17 @@ HELLO = "/gnu/store/gknm68l0q893bpvyhcd4ccih1bmh0j87-hello-2.10.drv"
 TXT2MAN = "/gnu/store/w3gsxzynyrvyxizibcpbi5sxmky9y1av-txt2man-1.6.0.drv"
 
 
-@pytest.fixture
-def hello_copy(guix2020_store: Path, tmp_path: Path) -> Path:
-    """A private copy of the corpus store that a test may damage."""
-    copy = tmp_path / "store"
-    shutil.copytree(guix2020_store, copy)
-    return copy
-
-
-def test_missing_file_becomes_a_missing_node(hello_copy: Path) -> None:
+def test_missing_file_becomes_a_missing_node(guix2020_copy: Path) -> None:
     """Deleting one input .drv leaves a missing node whose error names the file."""
-    store = StoreDir.open(hello_copy)
+    store = StoreDir.open(guix2020_copy)
     full = load_closure([HELLO], store)
     victim = full.inputs(HELLO)[0][0]
     below = full.closure(victim) - {victim}
-    (hello_copy / Path(victim).name).unlink()
+    (guix2020_copy / Path(victim).name).unlink()
     graph = load_closure([HELLO], store)
     node = graph.node(victim)
     assert node.missing and not node.malformed
-    assert node.error == f"{victim}: not in the store (no file {hello_copy / Path(victim).name})"
+    assert node.error == f"{victim}: not in the store (no file {guix2020_copy / Path(victim).name})"
     assert graph.inputs(victim) == ()
     # Nodes only reachable through the victim are no longer in the closure.
     only_below = {p for p in below if p not in graph}
@@ -45,11 +36,11 @@ def test_missing_file_becomes_a_missing_node(hello_copy: Path) -> None:
     assert graph.stats().missing == 1
 
 
-def test_malformed_file_becomes_an_error_node(hello_copy: Path) -> None:
+def test_malformed_file_becomes_an_error_node(guix2020_copy: Path) -> None:
     """A damaged input .drv is a malformed node with a located one-line error."""
-    store = StoreDir.open(hello_copy)
+    store = StoreDir.open(guix2020_copy)
     victim = load_closure([HELLO], store).inputs(HELLO)[1][0]
-    file = hello_copy / Path(victim).name
+    file = guix2020_copy / Path(victim).name
     file.write_bytes(b'Derive([("out"')
     graph = load_closure([HELLO], store)
     node = graph.node(victim)
@@ -60,11 +51,11 @@ def test_malformed_file_becomes_an_error_node(hello_copy: Path) -> None:
     assert (stats.malformed, stats.missing) == (1, 0)
 
 
-def test_directory_and_missing_root(hello_copy: Path) -> None:
+def test_directory_and_missing_root(guix2020_copy: Path) -> None:
     """A root that is a directory, and a root that does not exist, never crash."""
-    store = StoreDir.open(hello_copy)
+    store = StoreDir.open(guix2020_copy)
     odd = f"/gnu/store/{'a' * 32}-odd.drv"
-    (hello_copy / Path(odd).name).mkdir()
+    (guix2020_copy / Path(odd).name).mkdir()
     absent = f"/gnu/store/{'b' * 32}-absent.drv"
     foreign = f"/nix/store/{'c' * 32}-foreign.drv"
     graph = load_closure([odd, absent, foreign, odd], store)
@@ -72,7 +63,7 @@ def test_directory_and_missing_root(hello_copy: Path) -> None:
     assert graph.node(odd).malformed
     assert (
         graph.node(odd).error
-        == f"{hello_copy / Path(odd).name}: is a directory, not a derivation file"
+        == f"{guix2020_copy / Path(odd).name}: is a directory, not a derivation file"
     )
     assert graph.node(absent).missing
     assert graph.node(foreign).error == f"{foreign}: not in the store /gnu/store"
@@ -107,13 +98,13 @@ def test_cancel_from_progress_callback(guix2020_store: Path) -> None:
     assert 0 < info.value.done < 399
 
 
-def test_worker_processes_give_the_same_graph(hello_copy: Path) -> None:
+def test_worker_processes_give_the_same_graph(guix2020_copy: Path) -> None:
     """Loading through worker processes gives the same nodes, in the same order."""
     from revive.core import closure
 
-    store = StoreDir.open(hello_copy)
-    (hello_copy / Path(TXT2MAN).name).unlink()  # a missing node on the way
-    bad = hello_copy / "9qi6szjpxslm9a0jlbvgprj6gh7nlkhr-gzip-1.10.drv"
+    store = StoreDir.open(guix2020_copy)
+    (guix2020_copy / Path(TXT2MAN).name).unlink()  # a missing node on the way
+    bad = guix2020_copy / "9qi6szjpxslm9a0jlbvgprj6gh7nlkhr-gzip-1.10.drv"
     bad.write_text("Derive(")  # and a malformed one
     roots = (HELLO, TXT2MAN)
     texts: dict[str, bytes] = {}
@@ -150,18 +141,18 @@ def test_busy_cpus_are_the_other_runnable_tasks() -> None:
 
 
 def test_the_compiled_loop_loads_what_the_python_loop_loads(
-    hello_copy: Path, monkeypatch: pytest.MonkeyPatch
+    guix2020_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Missing, malformed, non-UTF-8, directory, odd paths: the same graph, bytes and states."""
     if closure._load_queue is None:
         pytest.skip("the compiled module is not built")
-    store = StoreDir.open(hello_copy)
+    store = StoreDir.open(guix2020_copy)
     inputs = [path for path, _ in load_closure([HELLO], store).inputs(HELLO)]
-    (hello_copy / Path(inputs[0]).name).unlink()
-    (hello_copy / Path(inputs[1]).name).write_bytes(b'Derive([("out"')
-    (hello_copy / Path(inputs[2]).name).write_bytes(b'Derive([("\xff",')
-    (hello_copy / Path(inputs[3]).name).unlink()
-    (hello_copy / Path(inputs[3]).name).mkdir()
+    (guix2020_copy / Path(inputs[0]).name).unlink()
+    (guix2020_copy / Path(inputs[1]).name).write_bytes(b'Derive([("out"')
+    (guix2020_copy / Path(inputs[2]).name).write_bytes(b'Derive([("\xff",')
+    (guix2020_copy / Path(inputs[3]).name).unlink()
+    (guix2020_copy / Path(inputs[3]).name).mkdir()
     roots = [HELLO, TXT2MAN, "/gnu/store/not-a-store-path.drv", "/elsewhere/x.drv"]
 
     def load(compiled_loop: bool) -> tuple[object, ...]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from pathlib import Path
 
@@ -20,11 +19,9 @@ ROOTS = (HELLO,)
 
 
 @pytest.fixture
-def store(guix2020_store: Path, tmp_path: Path) -> StoreDir:
+def store(guix2020_copy: Path) -> StoreDir:
     """A private copy of the corpus store that a test may change."""
-    copy = tmp_path / "store"
-    shutil.copytree(guix2020_store, copy)
-    return StoreDir.open(copy)
+    return StoreDir.open(guix2020_copy)
 
 
 @pytest.fixture

@@ -18,9 +18,6 @@ from revive.tui.widgets.drv_tree import DerivationTree, NodeRef
 HELLO = "/gnu/store/gknm68l0q893bpvyhcd4ccih1bmh0j87-hello-2.10.drv"
 """``guix build -d hello`` in April 2020 (the corpus root)."""
 
-SIZE = (120, 36)
-"""Terminal size of every app test (that of the screenshots)."""
-
 
 @pytest.fixture
 def corpus_plan(guix2020_store: Path) -> LoadPlan:
@@ -80,6 +77,18 @@ def make_app() -> Callable[..., ReviveApp]:
         return app
 
     return make
+
+
+@pytest.fixture
+def corpus_app(make_app: Callable[..., ReviveApp], corpus_session: Session) -> ReviveApp:
+    """An app on the loaded ``hello`` closure (not running yet)."""
+    return make_app(session=corpus_session)
+
+
+@pytest.fixture
+def demo_app(make_app: Callable[..., ReviveApp], demo_session: Session) -> ReviveApp:
+    """An app on the loaded demo closure (not running yet; fetching would go to the network)."""
+    return make_app(session=demo_session)
 
 
 def tree_lines(tree: DerivationTree) -> list[str]:

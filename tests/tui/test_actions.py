@@ -7,16 +7,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from tui_pilot import notes, running, settled
 
 from revive.core.builders.options import FetchOptions
 from revive.core.demo.model import DemoEnvironment
 from revive.core.node_status import FetchState
 from revive.tui.app import ReviveApp
 from revive.tui.cli.app_command import build_parser, plan_from_args
-from revive.tui.screens.graph import GraphScreen
 from revive.tui.session import LoadPlan
-
-SIZE = (120, 36)
 
 
 @pytest.fixture
@@ -49,11 +47,7 @@ async def test_x_cancels_a_running_fetch(
     )
     gone = demo_env.special_of("upstream-gone").drv_path
     app = make_app(plan)
-    async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, GraphScreen) and screen.session is not None
+    async with running(app) as (pilot, screen):
         session = screen.session
         screen.action_reveal(gone)
         tree = screen.drv_tree
@@ -71,17 +65,11 @@ async def test_x_cancels_a_running_fetch(
         assert tree.check_action("cancel_build", ()) is True
         assert tree.check_action("build_node", ()) is None  # already running
         await pilot.press("x")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         status = session.node_status(gone)
         assert status.state is FetchState.NOT_FETCHED and not status.fetching
         assert session.log(gone)[-1] == "✘ cancelled"
         assert app.errors == []
-
-
-def notes(app: ReviveApp) -> list[str]:
-    """The messages of the notifications shown so far."""
-    return [str(n.message) for n in app._notifications]  # noqa: SLF001 - no public accessor
 
 
 async def test_y_copies_the_store_path(
@@ -89,9 +77,7 @@ async def test_y_copies_the_store_path(
 ) -> None:
     """y puts the node's store path on the clipboard."""
     app = make_app(corpus_plan)
-    async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+    async with running(app) as (pilot, _):
         await pilot.press("j", "y")
         assert app.clipboard.endswith("-tar-1.32.drv")
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from tui_pilot import running, settled
+
 from revive.core.archive.answer import Fallback
 from revive.core.demo.model import DemoEnvironment
 from revive.tui.app import ReviveApp
 from revive.tui.archival import board_for
 from revive.tui.screens.archival_actions import ArchivalProgress
-from revive.tui.screens.graph import GraphScreen
 from revive.tui.session import LoadPlan
 from revive.tui.widgets.archival_panel import ArchivalPanel
-
-SIZE = (120, 36)
 
 
 async def test_check_all_badges_every_download(
@@ -22,18 +21,13 @@ async def test_check_all_badges_every_download(
     app = make_app(serve_plan)
     gone = demo_env.special_of("upstream-gone").drv_path
     moved = demo_env.special_of("repository-moved").drv_path
-    async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, GraphScreen) and screen.session is not None
+    async with running(app) as (pilot, screen):
         session = screen.session
         tree = screen.drv_tree
 
         await pilot.press("A")
         await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         board = board_for(session)
         assert board.checked == len(session.fods)
         assert not list(screen.query(ArchivalProgress))  # the bar goes when done
@@ -63,17 +57,12 @@ async def test_check_one_node_from_the_key_and_the_list_column(
 ) -> None:
     app = make_app(serve_plan)
     gone = demo_env.special_of("upstream-gone").drv_path
-    async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, GraphScreen) and screen.session is not None
+    async with running(app) as (pilot, screen):
         screen.drv_tree.reveal(gone)
         await pilot.pause()
         await pilot.press("a")
         await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         board = board_for(screen.session)
         assert board.checked == 1 and board.result(gone) is not None
         # The FOD list shows the archival column.

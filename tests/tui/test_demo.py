@@ -12,13 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from textual.widgets import Label
+from tui_pilot import SIZE, running, settled
 
 from revive.core import base32
 from revive.core.demo.model import DemoEnvironment
 from revive.core.node_status import FetchState
 from revive.tui.app import ReviveApp
 from revive.tui.screens.batch import BatchScreen
-from revive.tui.screens.graph import GraphScreen
 from revive.tui.screens.help import HelpScreen
 from revive.tui.screens.rewrite import RewriteScreen
 from revive.tui.screens.why import WhyScreen
@@ -28,8 +28,6 @@ from revive.tui.widgets.diff_view import DiffView
 from revive.tui.widgets.drv_tree import DerivationTree, NodeRef
 from revive.tui.widgets.drv_view import DerivationView
 
-SIZE = (120, 36)
-
 
 async def test_no_argument_opens_the_demo_with_every_fetch_method(
     make_app: Callable[..., ReviveApp],
@@ -38,11 +36,7 @@ async def test_no_argument_opens_the_demo_with_every_fetch_method(
 ) -> None:
     """Loading runs in a worker; the tree shows the 2020 profile and the older roots."""
     app = make_app(demo_plan)
-    async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, GraphScreen) and screen.session is not None
+    async with running(app) as (pilot, screen):
         session = screen.session
         assert screen.sub_title == "demo: profile computed by an April 2020 Guix (+3 older roots)"
         lines = lines_of(screen.drv_tree)
@@ -91,18 +85,13 @@ async def test_the_whole_story_offline(
     """Find the failing download, see the diff, rewrite it, fetch it: all from the keyboard."""
     app = make_app(serve_plan)
     gone = demo_env.special_of("upstream-gone").drv_path
-    async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, GraphScreen) and screen.session is not None
+    async with running(app) as (pilot, screen):
         session = screen.session
         tree = screen.drv_tree
 
         # Fetch everything (B); the batch ends with a summary, failures first.
         await pilot.press("B")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         batch = app.screen
         assert isinstance(batch, BatchScreen) and not batch.running
         assert batch.done == batch.total == len(session.fods)
@@ -154,15 +143,13 @@ async def test_the_whole_story_offline(
 
         # r: the rewrite dialog shows old against new, side by side.
         await pilot.press("r")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         dialog = app.screen
         assert isinstance(dialog, RewriteScreen)
         text = "\n".join(dialog.query_one(DiffView).plain_lines())
         assert "equivalent" in text and "disarchive-mirrors" in text
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         assert app.screen is screen
         rewritten = session.node_status(gone).rewritten_drv
         assert rewritten is not None and rewritten != gone
@@ -171,8 +158,7 @@ async def test_the_whole_story_offline(
         # b fetches the rewritten form: through the content-addressed mirror.
         await pilot.press("b")
         await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         assert session.node_status(gone).state is FetchState.VALID
         assert session.backend().is_valid(session.output_path(gone) or "")
         log = session.log(gone)
@@ -188,19 +174,13 @@ async def test_the_whole_story_offline(
 
 
 async def test_diff_tab_of_a_moved_git_repository(
-    make_app: Callable[..., ReviveApp], demo_session: Session, demo_env: DemoEnvironment
+    demo_app: ReviveApp, demo_env: DemoEnvironment
 ) -> None:
     """The Diff tab: the 2020 guile script on the left, builtin:git-download on the right."""
     moved = demo_env.special_of("repository-moved").drv_path
-    app = make_app(session=demo_session)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, GraphScreen)
-        screen.action_reveal(moved)
+    async with running(demo_app, reveal=moved) as (pilot, screen):
         await pilot.press("2")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(demo_app, pilot)
         diff = screen.query_one(DiffView)
         lines = diff.plain_lines()
         assert any("builtin:git-download" in line for line in lines)
@@ -221,7 +201,7 @@ async def test_diff_tab_of_a_moved_git_repository(
 
 
 async def test_search_by_url_and_hash(
-    make_app: Callable[..., ReviveApp], demo_session: Session, demo_env: DemoEnvironment
+    demo_app: ReviveApp, demo_session: Session, demo_env: DemoEnvironment
 ) -> None:
     """/ finds a download by its URL or by its nix-base32 hash, anywhere in the closure."""
     gone = demo_env.special_of("upstream-gone").drv_path
@@ -229,12 +209,7 @@ async def test_search_by_url_and_hash(
     assert drv.fixed_output is not None
 
     nix32 = base32.encode(bytes.fromhex(drv.fixed_output.hash))
-    app = make_app(session=demo_session)
-    async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, GraphScreen)
+    async with running(demo_app) as (pilot, screen):
         await pilot.press("slash", *"bioconductor")
         await pilot.pause()
         assert [m.path for m in screen.matches] == [gone]
@@ -249,19 +224,14 @@ async def test_search_by_url_and_hash(
 
 
 async def test_why_referrers_and_keys(
-    make_app: Callable[..., ReviveApp], demo_session: Session, demo_env: DemoEnvironment
+    demo_app: ReviveApp, demo_session: Session, demo_env: DemoEnvironment
 ) -> None:
     """w shows the path from the root, the Referrers tab who uses it, ? every key."""
     gone = demo_env.special_of("upstream-gone").drv_path
-    app = make_app(session=demo_session)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, GraphScreen)
-        screen.action_reveal(gone)
+    async with running(demo_app, reveal=gone) as (pilot, screen):
         await pilot.press("w")
         await pilot.pause()
-        why = app.screen
+        why = demo_app.screen
         assert isinstance(why, WhyScreen)
         assert why.chains and all(
             c[0].endswith("-profile.drv") and c[-1] == gone for c in why.chains
@@ -272,7 +242,7 @@ async def test_why_referrers_and_keys(
         assert referrers.option_count == len(demo_session.referrers(gone)) >= 1  # type: ignore[attr-defined]
         await pilot.press("question_mark")
         await pilot.pause()
-        keys = app.screen
+        keys = demo_app.screen
         assert isinstance(keys, HelpScreen)
         titles = [title for title, _ in keys.sections]
         assert titles[:3] == ["Everywhere", "Main screen", "Tree"]
@@ -286,25 +256,20 @@ async def test_why_referrers_and_keys(
         assert "New location (m)" in titles and "Rewrite all? (R)" in titles
         await pilot.press("escape")
         await pilot.pause()
-        assert app.screen is screen
+        assert demo_app.screen is screen
 
 
-async def test_command_palette_runs_rewrite_all(
-    make_app: Callable[..., ReviveApp], demo_session: Session
-) -> None:
+async def test_command_palette_runs_rewrite_all(demo_app: ReviveApp, demo_session: Session) -> None:
     """ctrl+p → "Rewrite all downloads": every FOD rewritten and written, with a summary."""
-    app = make_app(session=demo_session)
-    async with app.run_test(size=SIZE) as pilot:
+    async with demo_app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("ctrl+p", *"rewrite all")
         await pilot.pause()
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(demo_app, pilot)
         await pilot.press("enter")  # the confirmation, as for R
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        batch = app.screen
+        await settled(demo_app, pilot)
+        batch = demo_app.screen
         assert isinstance(batch, BatchScreen) and not batch.running
         assert batch.total == len(demo_session.fods)
         assert batch.results["rewritten"] + batch.results["already in today's form"] == batch.total
@@ -327,11 +292,7 @@ async def test_broken_nodes_show_their_error_inline(
         roots=(demo_env.roots[0].drv_path,), store=str(store), store_root=tmp_path / "fetched"
     )
     app = make_app(app_plan)
-    async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, GraphScreen) and screen.session is not None
+    async with running(app) as (pilot, screen):
         session = screen.session
         await pilot.press("e")
         await pilot.pause()
@@ -350,8 +311,7 @@ async def test_broken_nodes_show_their_error_inline(
         session._kinds.clear()  # noqa: SLF001
         screen.action_reveal(seek.drv_path)
         await pilot.press("r")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         assert app.screen is screen
         assert len(app.errors) == 1
         assert app.errors[0].startswith("Rewriting: ")

@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from fixture_modules import conftest_of
+from tui_pilot import running
 
 from revive.tui.app import ReviveApp
 from revive.tui.cli.app_command import build_parser, plan_from_args
-from revive.tui.screens.graph import GraphScreen
 from revive.tui.widgets.drv_tree import DerivationTree
 from revive.tui.widgets.loading_panel import LoadingPanel
 
-# Test modules cannot import each other: load the env tests' conftest as a module.
-_CONFTEST = Path(__file__).resolve().parent.parent / "core" / "env" / "conftest.py"
-_spec = importlib.util.spec_from_file_location("revive_test_env_fixtures_tui", _CONFTEST)
-assert _spec is not None and _spec.loader is not None
-env_fixtures = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = env_fixtures
-_spec.loader.exec_module(env_fixtures)
+env_fixtures = conftest_of("core/env")
 
 standin_guix = env_fixtures.standin_guix
 loopback = env_fixtures.loopback
 environment = env_fixtures.environment
-
-SIZE = (120, 36)
 
 
 def test_lowering_options_make_a_lowering_plan() -> None:
@@ -65,11 +56,7 @@ async def test_app_lowers_then_opens_the_roots(
     args = ["-C", str(channels), "-m", str(manifest), "--store", str(environment.copy)]
     args += ["--backend", "embedded"]  # the stand-in guix lowers; it is no daemon
     app = make_app(plan_from_args(build_parser().parse_args(args)))
-    async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, GraphScreen)
+    async with running(app) as (pilot, screen):
         assert not screen.has_class("-loading")
         assert lines_of(screen.drv_tree)[0] == "  environment"
         assert app.errors == []

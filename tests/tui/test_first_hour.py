@@ -6,30 +6,21 @@ from collections.abc import Callable
 
 from textual.app import App, ComposeResult
 from textual.containers import Vertical
-from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Label
 from textual.widgets._footer import FooterKey  # not re-exported; textual is pinned
+from tui_pilot import running, settled
 
 from revive.core.demo.generate import GenerateProgress
 from revive.core.demo.model import DemoEnvironment
 from revive.tui.app import ReviveApp
 from revive.tui.screens.batch import BatchScreen
-from revive.tui.screens.graph import GraphScreen
 from revive.tui.screens.help import KEYS_WIDTH, HelpScreen
 from revive.tui.screens.move_upstream import MoveUpstreamScreen
 from revive.tui.screens.rewrite import RewriteScreen
-from revive.tui.session import LoadPlan, Session
+from revive.tui.session import LoadPlan
 from revive.tui.widgets.diff_view import DiffView
 from revive.tui.widgets.footer import ReviveFooter
 from revive.tui.widgets.loading_panel import LoadingPanel
-
-SIZE = (120, 36)
-
-
-async def settled(app: App[object], pilot: Pilot[object]) -> None:
-    """Wait until the app's workers are done and the screen is drawn."""
-    await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def test_a_long_generation_step_wraps_in_a_narrow_pane() -> None:
@@ -62,11 +53,7 @@ async def test_enter_takes_the_suggested_new_location(
     (the dialog said "take the suggestion", an empty input did nothing)."""
     moved = demo_env.special_of("repository-moved")
     app = make_app(serve_plan)
-    async with app.run_test(size=SIZE) as pilot:
-        await settled(app, pilot)
-        screen = app.screen
-        assert isinstance(screen, GraphScreen)
-        screen.action_reveal(moved.drv_path)
+    async with running(app, reveal=moved.drv_path) as (pilot, screen):
         await pilot.press("2")
         await settled(app, pilot)
         await pilot.press("m")
@@ -81,16 +68,12 @@ async def test_enter_takes_the_suggested_new_location(
         assert title.startswith(f"User override: fetches {moved.new_location} instead of")
 
 
-async def test_a_failure_in_the_batch_table_is_whole_and_its_name_kept(
-    make_app: Callable[..., ReviveApp], demo_session: Session
-) -> None:
+async def test_a_failure_in_the_batch_table_is_whole_and_its_name_kept(demo_app: ReviveApp) -> None:
     """A long failure reason wraps in its cell; it no longer shrinks a short
     name to "flowCo…ar.gz" while being cut itself."""
-    app = make_app(session=demo_session)
-    async with app.run_test(size=SIZE) as pilot:
-        await settled(app, pilot)
+    async with running(demo_app) as (pilot, _):
         batch = BatchScreen("Fetch all downloads", 2)
-        await app.push_screen(batch)
+        await demo_app.push_screen(batch)
         await pilot.pause()
         reason = (
             "failed: not found: https://bioconductor.org/packages/release/bioc/src/contrib/"
@@ -112,49 +95,38 @@ async def test_a_failure_in_the_batch_table_is_whole_and_its_name_kept(
         assert "".join(reason.split()) in "".join(drawn.split())
 
 
-async def test_every_key_in_the_keys_dialog_fits_its_column(
-    make_app: Callable[..., ReviveApp], demo_session: Session
-) -> None:
+async def test_every_key_in_the_keys_dialog_fits_its_column(demo_app: ReviveApp) -> None:
     """? lists keys whole ("home / end, pageup / page…" was cut)."""
-    app = make_app(session=demo_session)
-    async with app.run_test(size=SIZE) as pilot:
-        await settled(app, pilot)
+    async with running(demo_app) as (pilot, _):
         await pilot.press("question_mark")
         await pilot.pause()
-        dialog = app.screen
+        dialog = demo_app.screen
         assert isinstance(dialog, HelpScreen)
         keys = [keys for _, rows in dialog.sections for keys, _ in rows]
         assert "pageup / pagedown" in keys
         assert [k for k in keys if len(k) > KEYS_WIDTH] == []
 
 
-async def test_the_footer_shows_zoom_whole_at_120_columns_on_a_package(
-    make_app: Callable[..., ReviveApp], demo_session: Session
-) -> None:
+async def test_the_footer_shows_zoom_whole_at_120_columns_on_a_package(demo_app: ReviveApp) -> None:
     """On the first screen (the profile selected), the greyed-out fetch key's
     reason no longer pushes "z Zoom" under the palette key."""
-    app = make_app(session=demo_session)
-    async with app.run_test(size=SIZE) as pilot:
-        await settled(app, pilot)
-        footer = app.screen.query_one(ReviveFooter)
+    async with running(demo_app) as (pilot, screen):
+        footer = screen.query_one(ReviveFooter)
         keys = {k.description: k for k in footer.query(FooterKey)}
         assert keys["Fetch: FODs only"].has_class("-disabled")
         palette = footer.query_one("FooterKey.-command-palette", FooterKey)
         assert keys["Zoom"].region.right <= palette.region.x
 
 
-async def test_the_rewrite_dialog_at_80_columns_cuts_nothing(
-    make_app: Callable[..., ReviveApp], demo_session: Session
-) -> None:
+async def test_the_rewrite_dialog_at_80_columns_cuts_nothing(demo_app: ReviveApp) -> None:
     """r at 80×24: the heading wraps ("… (One col" before), and the diff is laid
     out for the width left by the scroll bar even before the bar shows (a bar
     appearing later hid the "):" after a hash)."""
-    app = make_app(session=demo_session)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settled(app, pilot)
+    async with demo_app.run_test(size=(80, 24)) as pilot:
+        await settled(demo_app, pilot)
         await pilot.press("n", "r")
-        await settled(app, pilot)
-        dialog = app.screen
+        await settled(demo_app, pilot)
+        dialog = demo_app.screen
         assert isinstance(dialog, RewriteScreen)
         subtitle = dialog.query_one("#rewrite-subtitle", Label)
         box = dialog.query_one("#rewrite-dialog").content_region

@@ -10,9 +10,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from programs import write_program
 from textual.app import App, ComposeResult
+from textual.pilot import Pilot
 from textual.widgets import Label, ProgressBar, Static
 from textual.worker import WorkerFailed
+from tui_pilot import SIZE
 
 from revive.core.demo.generate import GenerateProgress
 from revive.core.demo.model import DemoEnvironment
@@ -24,8 +27,6 @@ from revive.tui.widgets.build_log import BuildLog
 from revive.tui.widgets.drv_tree import NodeRef
 from revive.tui.widgets.fod_list import FodList
 from revive.tui.widgets.loading_panel import LoadingPanel
-
-SIZE = (120, 36)
 
 
 def _path_of(tmp_path: Path, *programs: str) -> str:
@@ -65,6 +66,22 @@ async def wait_for_workers(app: App[object]) -> None:
     """
     with contextlib.suppress(WorkerFailed):
         await app.workers.wait_for_complete()
+
+
+async def failed_to_load(app: ReviveApp, pilot: Pilot[object]) -> tuple[GraphScreen, LoadingPanel]:
+    """The main screen and its loading panel once loading has failed (no session)."""
+    await wait_for_workers(app)
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, GraphScreen) and screen.session is None
+    return screen, screen.query_one(LoadingPanel)
+
+
+def embedded_plan(tmp_path: Path, store: Path, root: str) -> LoadPlan:
+    """Open ``root`` from the store copy ``store``, fetching into an embedded store of its own."""
+    return LoadPlan(
+        roots=(root,), store=str(store), store_root=tmp_path / "fetched", backend="embedded"
+    )
 
 
 async def test_demo_opens_with_no_vcs_program_and_says_what_each_source_needs(
@@ -185,16 +202,9 @@ async def test_a_loading_failure_stays_on_screen_until_the_user_acts(
     r loads again once the cause is fixed."""
     store = tmp_path / "store"
     root = demo_env.roots[0].drv_path
-    plan = LoadPlan(
-        roots=(root,), store=str(store), store_root=tmp_path / "fetched", backend="embedded"
-    )
-    app = make_app(plan)
+    app = make_app(embedded_plan(tmp_path, store, root))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for_workers(app)
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, GraphScreen) and screen.session is None
-        panel = screen.query_one(LoadingPanel)
+        screen, panel = await failed_to_load(app, pilot)
         assert panel.failed == f"{store}: no such store directory"
         error = panel.query_one("#loading-error", Static)
         advice = panel.query_one("#loading-next", Static)
@@ -365,10 +375,7 @@ def test_the_demo_never_goes_to_an_installed_guix(
 ) -> None:
     """A workshop machine with Guix installed: the demo still fetches from its loopback servers."""
     bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    guix = bin_dir / "guix"
-    guix.write_text("#!/bin/sh\necho 'this guix must not run' >&2\nexit 99\n")
-    guix.chmod(0o755)
+    write_program(bin_dir, "guix", "#!/bin/sh\necho 'this guix must not run' >&2\nexit 99\n")
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     session = open_session(demo_plan)
     try:
@@ -385,15 +392,8 @@ async def test_a_malformed_root_is_a_loading_failure_not_a_tree(
     store.mkdir()
     bad = store / "0123456789abcdfghijklmnpqrsvwxyz-bad.drv"
     bad.write_text('Derive([("out","/gnu/store/oops')
-    plan = LoadPlan(
-        roots=(str(bad),), store=str(store), store_root=tmp_path / "fetched", backend="embedded"
-    )
-    app = make_app(plan)
+    app = make_app(embedded_plan(tmp_path, store, str(bad)))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for_workers(app)
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, GraphScreen) and screen.session is None
-        panel = screen.query_one(LoadingPanel)
+        screen, panel = await failed_to_load(app, pilot)
         assert panel.failed is not None
         assert panel.failed.startswith(f"{bad}:1:") and "unterminated string" in panel.failed

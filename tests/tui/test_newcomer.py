@@ -8,6 +8,7 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Input, Label, TabbedContent
 from textual.widgets._footer import FooterKey
+from tui_pilot import label_of, notes, opened, running, settled
 
 from revive.core.demo.model import DemoEnvironment
 from revive.core.node_status import FetchState
@@ -25,30 +26,6 @@ from revive.tui.widgets.drv_tree import DerivationTree
 from revive.tui.widgets.footer import ReviveFooter
 from revive.tui.widgets.node_actions import NODE_ACTION_BINDINGS, NOT_A_DOWNLOAD
 from revive.tui.widgets.text_fit import shorten_middle
-
-SIZE = (120, 36)
-
-
-def notes(app: ReviveApp) -> list[str]:
-    """The messages of the notifications shown so far."""
-    return [str(n.message) for n in app._notifications]  # noqa: SLF001 - no public accessor
-
-
-async def opened(app: ReviveApp, pilot: object) -> GraphScreen:
-    """The main screen once loading and indexing are over."""
-    await app.workers.wait_for_complete()
-    await pilot.pause()  # type: ignore[attr-defined]
-    screen = app.screen
-    assert isinstance(screen, GraphScreen) and screen.session is not None
-    return screen
-
-
-def label_of(tree: DerivationTree) -> str:
-    """The plain label of the line under the tree's cursor."""
-    node = tree.cursor_node
-    assert node is not None and node.data is not None
-    return tree.label_text(node.data).plain
-
 
 # --- §4: the command palette -------------------------------------------------------------
 
@@ -81,18 +58,16 @@ def test_the_palette_has_every_key_of_the_main_screen_and_the_tree() -> None:
 
 
 async def test_palette_commands_run_on_the_screen(
-    make_app: Callable[..., ReviveApp], demo_session: Session
+    demo_app: ReviveApp, demo_session: Session
 ) -> None:
     """ctrl+p, "next failing", enter: the same as e (here: why nothing fails yet)."""
-    app = make_app(session=demo_session)
-    async with app.run_test(size=SIZE) as pilot:
-        await opened(app, pilot)
+    async with running(demo_app) as (pilot, _):
         await pilot.press("ctrl+p", *"next failing")
         await pilot.pause(0.3)
         await pilot.press("enter")
         await pilot.pause()
-        assert isinstance(app.screen, GraphScreen)
-        assert notes(app)[-1].startswith(
+        assert isinstance(demo_app.screen, GraphScreen)
+        assert notes(demo_app)[-1].startswith(
             "Nothing has failed yet because nothing was fetched yet: B fetches all 54"
         )
         # A command that does not apply here says so (the cursor is on the profile).
@@ -100,7 +75,7 @@ async def test_palette_commands_run_on_the_screen(
         await pilot.pause(0.3)
         await pilot.press("enter")
         await pilot.pause()
-        assert notes(app)[-1] == f"Fetch this download: {NOT_A_DOWNLOAD}"
+        assert notes(demo_app)[-1] == f"Fetch this download: {NOT_A_DOWNLOAD}"
         assert not demo_session.status.in_state(FetchState.FETCHING)
 
 
@@ -108,37 +83,33 @@ async def test_palette_commands_run_on_the_screen(
 
 
 async def test_e_and_E_say_why_there_is_no_failure_yet(
-    make_app: Callable[..., ReviveApp], demo_session: Session, demo_env: DemoEnvironment
+    demo_app: ReviveApp, demo_env: DemoEnvironment
 ) -> None:
     """Before any fetch, e and E are not silent: nothing was fetched, here is what to do."""
-    app = make_app(session=demo_session)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await opened(app, pilot)
+    async with running(demo_app) as (pilot, screen):
         tree = screen.drv_tree
         assert tree.check_action("next_failing", ()) is True
         await pilot.press("e")
         await pilot.pause()
-        assert notes(app)[-1] == (
+        assert notes(demo_app)[-1] == (
             "Nothing has failed yet because nothing was fetched yet: B fetches all 54 "
             "(start with --demo-serve to fetch the demo offline)."
         )
         screen.action_reveal(demo_env.special_of("upstream-gone").drv_path)
         await pilot.press("E")
         await pilot.pause()
-        assert notes(app)[-1].startswith(
+        assert notes(demo_app)[-1].startswith(
             "Nothing has failed yet because nothing was fetched yet: "
             "b fetches this download, B fetches all 54"
         )
 
 
 async def test_b_on_a_package_is_greyed_out_with_the_reason(
-    make_app: Callable[..., ReviveApp], demo_session: Session
+    demo_app: ReviveApp, demo_session: Session
 ) -> None:
     """On the profile (not a download) the footer shows "Fetch: FODs only" greyed
     out instead of "Fetch", and the Log tab says why; b changes nothing."""
-    app = make_app(session=demo_session)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await opened(app, pilot)
+    async with running(demo_app) as (pilot, screen):
         tree = screen.drv_tree
         assert tree.cursor_path is not None and tree.cursor_path.endswith("-profile.drv")
         assert tree.check_action("build_node", ()) is False
@@ -171,8 +142,7 @@ async def test_R_asks_first_and_says_how_many_and_where(
     """R shows a confirmation (count, where the files go); escape writes nothing;
     enter runs the batch, whose title then says done."""
     app = make_app(demo_plan)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await opened(app, pilot)
+    async with running(app) as (pilot, screen):
         session = screen.session
         assert session is not None
         await pilot.press("R")
@@ -188,8 +158,7 @@ async def test_R_asks_first_and_says_how_many_and_where(
         await pilot.press("R")
         await pilot.pause()
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         batch = app.screen
         assert isinstance(batch, BatchScreen) and not batch.running
         assert batch.done == batch.total == 54
@@ -197,16 +166,12 @@ async def test_R_asks_first_and_says_how_many_and_where(
         assert title == "Rewrite all downloads: done"
 
 
-async def test_a_stopped_batch_says_where_it_stopped(
-    make_app: Callable[..., ReviveApp], demo_session: Session
-) -> None:
+async def test_a_stopped_batch_says_where_it_stopped(demo_app: ReviveApp) -> None:
     """Escape during a batch: "stopped after 13 of 54", not "done"."""
     stopped: list[bool] = []
-    app = make_app(session=demo_session)
-    async with app.run_test(size=SIZE) as pilot:
-        await opened(app, pilot)
+    async with running(demo_app) as (pilot, _):
         batch = BatchScreen("Fetch all downloads", 54, lambda: stopped.append(True))
-        await app.push_screen(batch)
+        await demo_app.push_screen(batch)
         for n in range(12):
             batch.advance(f"source-{n}", "url·builtin", "fetched")
         # A name too long for the row gives way from its middle; the result stays.
@@ -231,8 +196,7 @@ async def test_the_badge_follows_a_rewrite_and_the_message_names_the_real_file(
     """A script-era download rewritten: its badge becomes today's form, marked
     rewritten; the notification names the file actually written."""
     app = make_app(demo_plan)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await opened(app, pilot)
+    async with running(app) as (pilot, screen):
         session = screen.session
         assert session is not None
         old = next(
@@ -246,12 +210,10 @@ async def test_the_badge_follows_a_rewrite_and_the_message_names_the_real_file(
         tree = screen.drv_tree
         assert label_of(tree) == "○ findutils-4.6.0.tar.gz url·script"
         await pilot.press("r")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         assert isinstance(app.screen, RewriteScreen)
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         assert label_of(tree) == "↻ findutils-4.6.0.tar.gz url·builtin rewritten"
         written = session.node_status(old).rewritten_drv
         assert written is not None
@@ -278,14 +240,12 @@ async def test_a_moved_repository_fetched_from_its_new_location(
     override with the same output, and b fetches it from there (hash checked)."""
     moved = demo_env.special_of("repository-moved")
     app = make_app(serve_plan)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await opened(app, pilot)
+    async with running(app) as (pilot, screen):
         session = screen.session
         assert session is not None
         screen.action_reveal(moved.drv_path)
         await pilot.press("2")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         title = str(screen.query_one("#diff-title", Label).render())
         assert "The upstream moved: m gives its new location." in title
         await pilot.press("m")
@@ -295,8 +255,7 @@ async def test_a_moved_repository_fetched_from_its_new_location(
         assert dialog.old == moved.old_location
         # The demo knows where it went: "right" takes the suggestion.
         await pilot.press("h", "right", "enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         assert app.screen is screen
         title = str(screen.query_one("#diff-title", Label).render())
         assert title.startswith(
@@ -304,17 +263,14 @@ async def test_a_moved_repository_fetched_from_its_new_location(
             "same output path, still checked."
         )
         await pilot.press("r")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         label = label_of(screen.drv_tree)
         assert label.startswith("↻ kopi-0.4.1-checkout git·builtin user override")
         await pilot.press("b")
         await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(app, pilot)
         assert session.node_status(moved.drv_path).state is FetchState.VALID
         log = session.log(moved.drv_path)
         assert f"→ trying {moved.new_location} (upstream)" in log
@@ -341,8 +297,7 @@ async def test_a_url_map_file_from_the_command_line(
     from dataclasses import replace
 
     app = make_app(replace(demo_plan, url_map=plan.url_map))
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await opened(app, pilot)
+    async with running(app) as (pilot, screen):
         assert screen.session is not None
         preview = screen.session.preview_rewrite(moved.drv_path)
         assert [(o.old, o.new, o.origin) for o in preview.overrides] == [
@@ -368,19 +323,15 @@ def test_a_bad_url_map_file_is_one_line_and_exit_2(tmp_path: Path, capsys: objec
 
 
 async def test_the_diff_elides_hashes_and_goes_unified_when_narrow(
-    make_app: Callable[..., ReviveApp], demo_session: Session, demo_env: DemoEnvironment
+    demo_app: ReviveApp, demo_env: DemoEnvironment
 ) -> None:
     """At 120×36 the Diff tab (half the width) shows one column and says so, with a
     heading that names no Left/Right; zoomed it is side by side with each store path
     on one line (``/gnu/store/…-name``), the full path in the line's tooltip."""
     gone = demo_env.special_of("upstream-gone").drv_path
-    app = make_app(session=demo_session)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await opened(app, pilot)
-        screen.action_reveal(gone)
+    async with running(demo_app, reveal=gone) as (pilot, screen):
         await pilot.press("2")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(demo_app, pilot)
         diff = screen.query_one("#diff-view", DiffView)
         assert diff.narrow and diff.shows_unified and not diff.unified
         title = str(screen.query_one("#diff-title", Label).render())
@@ -389,7 +340,7 @@ async def test_the_diff_elides_hashes_and_goes_unified_when_narrow(
         assert "(One column: the pane is narrow; z zooms.)" in title
         await pilot.press("u")  # two columns would not fit: it says so
         await pilot.pause()
-        assert "too narrow for two columns" in notes(app)[-1]
+        assert "too narrow for two columns" in notes(demo_app)[-1]
         await pilot.press("z")
         await pilot.pause()
         assert not diff.narrow and not diff.shows_unified
@@ -421,13 +372,10 @@ def test_shorten_middle() -> None:
     assert len(shorten_middle("x" * 50, 10)) == 10
 
 
-async def test_80_columns_keep_help_and_quit_in_the_footer(
-    make_app: Callable[..., ReviveApp], demo_session: Session
-) -> None:
+async def test_80_columns_keep_help_and_quit_in_the_footer(demo_app: ReviveApp) -> None:
     """At 80 columns the footer still shows ? and q (first), z among the keys."""
-    app = make_app(session=demo_session)
-    async with app.run_test(size=(80, 24)) as pilot:
-        screen = await opened(app, pilot)
+    async with demo_app.run_test(size=(80, 24)) as pilot:
+        screen = await opened(demo_app, pilot)
         keys = list(screen.query_one(ReviveFooter).query(FooterKey))
         assert [k.key for k in keys[:2]] == ["question_mark", "q"]
         for key in keys[:2]:
@@ -436,13 +384,12 @@ async def test_80_columns_keep_help_and_quit_in_the_footer(
 
 
 async def test_40_by_12_shows_one_pane_at_a_time(
-    make_app: Callable[..., ReviveApp], demo_session: Session, demo_env: DemoEnvironment
+    demo_app: ReviveApp, demo_env: DemoEnvironment
 ) -> None:
     """At 40×12 the tree has the whole width (no 4-column detail pane); z shows the
     details instead; long names are shortened from the middle, badge and state kept."""
-    app = make_app(session=demo_session)
-    async with app.run_test(size=(40, 12)) as pilot:
-        screen = await opened(app, pilot)
+    async with demo_app.run_test(size=(40, 12)) as pilot:
+        screen = await opened(demo_app, pilot)
         assert screen.has_class("-narrow")
         detail = screen.query_one("#detail", TabbedContent)
         assert not detail.display or detail.region.width == 0
@@ -464,25 +411,21 @@ async def test_40_by_12_shows_one_pane_at_a_time(
         assert detail.display and detail.region.width >= 38
         assert not screen.query_one("#left-pane").display
         await pilot.press("2")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settled(demo_app, pilot)
         title = str(screen.query_one("#diff-title", Label).render())
         assert "(One column: the terminal is narrow.)" in title
 
 
 async def test_the_move_dialog_rejects_a_location_with_a_blank(
-    make_app: Callable[..., ReviveApp], demo_session: Session, demo_env: DemoEnvironment
+    demo_app: ReviveApp, demo_session: Session, demo_env: DemoEnvironment
 ) -> None:
     """A new location that is no URL: one error line, nothing changed."""
     moved = demo_env.special_of("repository-moved").drv_path
-    app = make_app(session=demo_session)
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await opened(app, pilot)
-        screen.action_reveal(moved)
+    async with running(demo_app, reveal=moved) as (pilot, screen):
         await pilot.press("m")
         await pilot.pause()
-        app.screen.query_one(Input).value = "https://x.org/a b"
+        demo_app.screen.query_one(Input).value = "https://x.org/a b"
         await pilot.press("enter")
         await pilot.pause()
-        assert notes(app)[-1] == "the new URL contains a blank: 'https://x.org/a b'"
+        assert notes(demo_app)[-1] == "the new URL contains a blank: 'https://x.org/a b'"
         assert not demo_session.plan.url_map

@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from textual.widgets import Label
+from tui_pilot import SIZE, running
 
 from revive.tui.app import ReviveApp
-from revive.tui.screens.graph import GraphScreen
 from revive.tui.session import LoadPlan, Session
 from revive.tui.widgets.drv_tree import DerivationTree
 from revive.tui.widgets.fod_list import FodList
-
-SIZE = (120, 36)
 
 
 async def test_loads_in_a_worker_and_shows_the_root_expanded(
@@ -21,11 +19,7 @@ async def test_loads_in_a_worker_and_shows_the_root_expanded(
     lines_of: Callable[[DerivationTree], list[str]],
 ) -> None:
     app = make_app(corpus_plan)
-    async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, GraphScreen)
+    async with running(app) as (pilot, screen):
         assert not screen.has_class("-loading")
         lines = lines_of(screen.drv_tree)
         # The root, then its inputs labelled with the outputs used.
@@ -39,13 +33,9 @@ async def test_loads_in_a_worker_and_shows_the_root_expanded(
         assert app.errors == []
 
 
-async def test_hjkl_moves_and_expands(
-    make_app: Callable[..., ReviveApp], corpus_session: Session
-) -> None:
-    app = make_app(session=corpus_session)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        tree = app.screen.query_one(DerivationTree)
+async def test_hjkl_moves_and_expands(corpus_app: ReviveApp) -> None:
+    async with running(corpus_app) as (pilot, screen):
+        tree = screen.drv_tree
         assert tree.cursor_path is not None and tree.cursor_path.endswith("hello-2.10.drv")
         await pilot.press("j")
         assert tree.cursor_path is not None and tree.cursor_path.endswith("tar-1.32.drv")
@@ -65,12 +55,10 @@ async def test_hjkl_moves_and_expands(
 
 
 async def test_next_and_previous_fod_follow_the_tree_order(
-    make_app: Callable[..., ReviveApp], corpus_session: Session
+    corpus_app: ReviveApp, corpus_session: Session
 ) -> None:
-    app = make_app(session=corpus_session)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        tree = app.screen.query_one(DerivationTree)
+    async with running(corpus_app) as (pilot, screen):
+        tree = screen.drv_tree
         await pilot.press("n")
         first = tree.cursor_path
         assert first == corpus_session.fods[0]
@@ -86,13 +74,9 @@ async def test_next_and_previous_fod_follow_the_tree_order(
             node = node.parent
 
 
-async def test_reference_jumps_to_first_occurrence(
-    make_app: Callable[..., ReviveApp], corpus_session: Session
-) -> None:
-    app = make_app(session=corpus_session)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        tree = app.screen.query_one(DerivationTree)
+async def test_reference_jumps_to_first_occurrence(corpus_app: ReviveApp) -> None:
+    async with running(corpus_app) as (pilot, screen):
+        tree = screen.drv_tree
         # glibc under hello is a reference (it first occurs deeper, above).
         line = next(
             node
@@ -108,15 +92,8 @@ async def test_reference_jumps_to_first_occurrence(
         assert tree.cursor_path == line.data.path
 
 
-async def test_search_jumps_between_matches_across_the_closure(
-    make_app: Callable[..., ReviveApp], corpus_session: Session
-) -> None:
-    app = make_app(session=corpus_session)
-    async with app.run_test(size=SIZE) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, GraphScreen)
+async def test_search_jumps_between_matches_across_the_closure(corpus_app: ReviveApp) -> None:
+    async with running(corpus_app) as (pilot, screen):
         tree = screen.drv_tree
         await pilot.press("slash", *"gmp-6")
         await pilot.pause()
@@ -135,15 +112,12 @@ async def test_search_jumps_between_matches_across_the_closure(
         assert tree.cursor_path is not None and tree.cursor_path.endswith("hello-2.10.tar.gz.drv")
 
 
-async def test_fod_list_sorts_and_acts(
-    make_app: Callable[..., ReviveApp], corpus_session: Session
-) -> None:
-    app = make_app(session=corpus_session)
-    async with app.run_test(size=SIZE) as pilot:
+async def test_fod_list_sorts_and_acts(corpus_app: ReviveApp, corpus_session: Session) -> None:
+    async with corpus_app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("f")
         await pilot.pause()
-        fods = app.screen.query_one(FodList)
+        fods = corpus_app.screen.query_one(FodList)
         assert fods.has_focus and fods.row_count == len(corpus_session.fods) == 81
         names = [corpus_session.kind(p).name.lower() for p in fods.paths]
         assert names == sorted(names)
@@ -158,17 +132,13 @@ async def test_fod_list_sorts_and_acts(
         assert fods.check_action("cancel_build", ()) is True
         await pilot.press("enter")
         await pilot.pause()
-        assert not app.screen.has_class("-fod-only")
-        assert app.screen.query_one(DerivationTree).cursor_path == fods.paths[0]
+        assert not corpus_app.screen.has_class("-fod-only")
+        assert corpus_app.screen.query_one(DerivationTree).cursor_path == fods.paths[0]
 
 
-async def test_actions_greyed_out_where_they_make_no_sense(
-    make_app: Callable[..., ReviveApp], corpus_session: Session
-) -> None:
-    app = make_app(session=corpus_session)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        tree = app.screen.query_one(DerivationTree)
+async def test_actions_greyed_out_where_they_make_no_sense(corpus_app: ReviveApp) -> None:
+    async with running(corpus_app) as (pilot, screen):
+        tree = screen.drv_tree
         # On a package: no rewrite, not a reference; "Fetch" is replaced by the
         # greyed-out "Fetch: FODs only" (the reason).
         assert tree.check_action("rewrite_node", ()) is None
@@ -184,4 +154,4 @@ async def test_actions_greyed_out_where_they_make_no_sense(
         # x with nothing running reports no error (it only says so).
         await pilot.press("x")
         await pilot.pause()
-        assert app.errors == []
+        assert corpus_app.errors == []

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from programs import write_program
 
 from revive.core.archive.answer import ErrorClass, ProbeAnswer, Status
 from revive.core.archive.config import ArchiveConfig
@@ -201,9 +202,7 @@ def test_git_to_an_unreachable_server_is_a_network_error(config: ArchiveConfig) 
 def test_a_program_running_too_long_is_a_timeout(
     tmp_path: Path, config: ArchiveConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    slow = tmp_path / "svn"
-    slow.write_text("#!/bin/sh\nsleep 5\n")
-    slow.chmod(0o755)
+    write_program(tmp_path, "svn", "#!/bin/sh\nsleep 5\n")
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
     quick = config.replace(connect_timeout=0.2, read_timeout=0.2)
     answer = run(quick, lambda c: probe_svn(c, "svn://svn.example.org/x", 3))

@@ -8,17 +8,17 @@ import hashlib
 import http.server
 import os
 import stat
-import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 import pytest
+from repos import GIT_ENV, run, write_tree
 
 from revive.core.builders.context import BuildContext
 from revive.core.builders.options import DownloadMethod, FetchOptions
-from revive.core.builders.process import tool_environment
 from revive.core.fetch.spec import Expected
 from revive.core.store_path import fixed_output_path
 from revive.core.stores.api import BuildEvent
@@ -64,21 +64,22 @@ def nar_of() -> Callable[[str | os.PathLike[str]], bytes]:
     return independent_nar
 
 
+def expected_of(name: str, *, data: bytes | None = None, tree: Path | None = None) -> Expected:
+    """The Expected (sha256) of a flat file with the bytes ``data``, or of a
+    recursive item equal to the directory ``tree``."""
+    if data is not None:
+        digest, recursive = hashlib.sha256(data).digest(), False
+    else:
+        assert tree is not None
+        digest, recursive = hashlib.sha256(independent_nar(tree)).digest(), True
+    path = fixed_output_path(name, "sha256", digest, recursive)
+    return Expected(name, path, "sha256", digest, recursive)
+
+
 @pytest.fixture
 def expected_for() -> Callable[..., Expected]:
-    """``expected_for(name, data=…)`` or ``expected_for(name, tree=…)``: the Expected
-    of a flat file with those bytes, or of a recursive item equal to that tree."""
-
-    def make(name: str, *, data: bytes | None = None, tree: Path | None = None) -> Expected:
-        if data is not None:
-            digest, recursive = hashlib.sha256(data).digest(), False
-        else:
-            assert tree is not None
-            digest, recursive = hashlib.sha256(independent_nar(tree)).digest(), True
-        path = fixed_output_path(name, "sha256", digest, recursive)
-        return Expected(name, path, "sha256", digest, recursive)
-
-    return make
+    """``expected_for(name, data=…)`` or ``expected_for(name, tree=…)``: :func:`expected_of`."""
+    return expected_of
 
 
 # --- build contexts ------------------------------------------------------------
@@ -145,7 +146,24 @@ def options() -> Callable[..., FetchOptions]:
 # --- a loopback HTTP server ------------------------------------------------------
 
 
-class LoopbackServer:
+class _Served:
+    """A server whose ``thread`` serves it: ``with`` starts it and stops it."""
+
+    thread: threading.Thread
+
+    def close(self) -> None:
+        """Stop serving and free the port."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class LoopbackServer(_Served):
     """An HTTP server on 127.0.0.1 with a few misbehaving routes.
 
     ``files[path] = bytes`` serves 200; ``/redirect/<n>/<path>`` redirects n
@@ -200,21 +218,18 @@ class LoopbackServer:
             return self._redirect(req, "/loop/b")
         if path == "/loop/b":
             return self._redirect(req, self.url("/loop/a"))
-        if path.startswith("/slow/"):
-            data = self.files.get(path[5:])
+        if path.startswith(("/slow/", "/truncated/")):
+            route, _, rest = path[1:].partition("/")
+            data = self.files.get("/" + rest)
             if data is not None:
+                # Half of it, announced whole: then a stall, or the end of the connection.
                 self._head(req, 200, len(data))
                 req.wfile.write(data[: len(data) // 2])
                 req.wfile.flush()
-                self.stop.wait(30)
-                return None
-        if path.startswith("/truncated/"):
-            data = self.files.get(path[10:])
-            if data is not None:
-                self._head(req, 200, len(data))
-                req.wfile.write(data[: len(data) // 2])
-                req.wfile.flush()
-                req.close_connection = True
+                if route == "slow":
+                    self.stop.wait(30)
+                else:
+                    req.close_connection = True
                 return None
         data = self.files.get(path)
         if data is None:
@@ -250,40 +265,11 @@ class LoopbackServer:
 @pytest.fixture
 def http_server() -> Iterator[LoopbackServer]:
     """A running loopback HTTP server, stopped after the test."""
-    server = LoopbackServer()
-    server.thread.start()
-    try:
+    with LoopbackServer() as server:
         yield server
-    finally:
-        server.close()
 
 
 # --- repositories ------------------------------------------------------------------
-
-
-def run(argv: list[str], cwd: Path | None = None, **env: str) -> str:
-    """Run a command for test setup; fail the test with its output if it fails."""
-    # The same environment the builders give the tools (no virtualenv on PATH,
-    # which would break Debian's brz).
-    full_env = {**tool_environment(), "LC_ALL": "C.UTF-8", **env}
-    proc = subprocess.run(argv, cwd=cwd, env=full_env, capture_output=True, text=True)
-    if proc.returncode != 0:
-        pytest.fail(f"{' '.join(argv)} failed:\n{proc.stdout}\n{proc.stderr}")
-    return proc.stdout
-
-
-def write_tree(root: Path, files: dict[str, bytes | str]) -> None:
-    """Create ``files`` under ``root``: ``"x/y": b"…"``; a ``"->target"`` str is a
-    symlink, a name ending in ``*`` an executable."""
-    for name, content in files.items():
-        executable = name.endswith("*")
-        path = root / name.rstrip("*")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, str):
-            os.symlink(content.removeprefix("->"), path)
-            continue
-        path.write_bytes(content)
-        path.chmod(0o755 if executable else 0o644)
 
 
 @pytest.fixture
@@ -298,16 +284,6 @@ def make_tree() -> Callable[[Path, dict[str, bytes | str]], None]:
     return write_tree
 
 
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Test",
-    "GIT_AUTHOR_EMAIL": "test@example.org",
-    "GIT_COMMITTER_NAME": "Test",
-    "GIT_COMMITTER_EMAIL": "test@example.org",
-    "GIT_CONFIG_GLOBAL": "/dev/null",
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
-
-
 @pytest.fixture
 def git_env() -> dict[str, str]:
     """Environment for setting up git repositories in tests."""
@@ -317,7 +293,7 @@ def git_env() -> dict[str, str]:
 # --- a loopback FTP server (passive mode, RETR and SIZE only) ------------------------
 
 
-class LoopbackFtp:
+class LoopbackFtp(_Served):
     """Enough of an FTP server for ``ftplib``: anonymous login, SIZE, PASV, RETR."""
 
     def __init__(self) -> None:
@@ -384,6 +360,11 @@ class LoopbackFtp:
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
 
+    def close(self) -> None:
+        """Stop serving and free the port."""
+        self.server.shutdown()
+        self.server.server_close()
+
     def url(self, path: str) -> str:
         """``ftp://127.0.0.1:PORT/path``."""
         return f"ftp://127.0.0.1:{self.server.server_address[1]}{path}"
@@ -392,10 +373,5 @@ class LoopbackFtp:
 @pytest.fixture
 def ftp_server() -> Iterator[LoopbackFtp]:
     """A running loopback FTP server, stopped after the test."""
-    server = LoopbackFtp()
-    server.thread.start()
-    try:
+    with LoopbackFtp() as server:
         yield server
-    finally:
-        server.server.shutdown()
-        server.server.server_close()

@@ -9,10 +9,22 @@ from pathlib import Path
 import pytest
 
 from revive.core.builders.attempts import fetch_file
+from revive.core.builders.context import BuildContext
 from revive.core.builders.errors import FetchError
 from revive.core.stores.api import BuildProgress, FailureReason
 
 DATA = bytes(range(256)) * 4096  # 1 MiB
+
+
+async def fetch_failure(ctx: BuildContext, url: str, dest: Path) -> tuple[FailureReason, str]:
+    """Why fetching ``url`` into ``dest`` fails, and the message (the test fails if it does not).
+
+    A failed fetch never leaves a partial file behind.
+    """
+    with pytest.raises(FetchError) as info:
+        await fetch_file(ctx, url, dest)
+    assert not dest.exists()
+    return info.value.reason, str(info.value)
 
 
 async def test_200_writes_the_bytes_and_reports_progress(http_server, make_ctx, tmp_path):
@@ -31,11 +43,10 @@ async def test_200_writes_the_bytes_and_reports_progress(http_server, make_ctx, 
 
 async def test_404_is_not_found(http_server, make_ctx, tmp_path):
     ctx = make_ctx()
-    with pytest.raises(FetchError) as info:
-        await fetch_file(ctx, http_server.url("/missing.tar.gz"), tmp_path / "x")
-    assert info.value.reason is FailureReason.NOT_FOUND
-    assert str(info.value) == f"{http_server.url('/missing.tar.gz')}: HTTP 404 Not Found"
-    assert not (tmp_path / "x").exists()
+    assert await fetch_failure(ctx, http_server.url("/missing.tar.gz"), tmp_path / "x") == (
+        FailureReason.NOT_FOUND,
+        f"{http_server.url('/missing.tar.gz')}: HTTP 404 Not Found",
+    )
 
 
 async def test_redirects_are_followed_and_logged(http_server, make_ctx, tmp_path):
@@ -56,19 +67,19 @@ async def test_too_many_redirects(http_server, make_ctx, options, tmp_path):
     http_server.files["/f.bin"] = b"payload"
     ctx = make_ctx(options(max_redirects=2))
     url = http_server.url("/redirect/3/f.bin")
-    with pytest.raises(FetchError) as info:
-        await fetch_file(ctx, url, tmp_path / "x")
-    assert info.value.reason is FailureReason.TRANSFER_ERROR
-    assert str(info.value) == f"{url}: more than 2 redirects"
+    assert await fetch_failure(ctx, url, tmp_path / "x") == (
+        FailureReason.TRANSFER_ERROR,
+        f"{url}: more than 2 redirects",
+    )
 
 
 async def test_redirect_loop_is_detected(http_server, make_ctx, tmp_path):
     ctx = make_ctx()
     url = http_server.url("/loop/a")
-    with pytest.raises(FetchError) as info:
-        await fetch_file(ctx, url, tmp_path / "x")
-    assert info.value.reason is FailureReason.TRANSFER_ERROR
-    assert str(info.value) == f"{url}: redirect loop at {url}"
+    assert await fetch_failure(ctx, url, tmp_path / "x") == (
+        FailureReason.TRANSFER_ERROR,
+        f"{url}: redirect loop at {url}",
+    )
     # Two requests, not max_redirects of them: the loop is seen, not spun.
     assert http_server.requests == ["/loop/a", "/loop/b"]
 
@@ -77,11 +88,10 @@ async def test_slow_response_times_out(http_server, make_ctx, options, tmp_path)
     http_server.files["/f.bin"] = DATA
     ctx = make_ctx(options(read_timeout=0.3))
     url = http_server.url("/slow/f.bin")
-    with pytest.raises(FetchError) as info:
-        await fetch_file(ctx, url, tmp_path / "x")
-    assert info.value.reason is FailureReason.TIMEOUT
-    assert str(info.value) == f"{url}: timed out"
-    assert not (tmp_path / "x").exists()
+    assert await fetch_failure(ctx, url, tmp_path / "x") == (
+        FailureReason.TIMEOUT,
+        f"{url}: timed out",
+    )
 
 
 async def test_timeouts_are_retried(http_server, make_ctx, options, tmp_path):
@@ -98,11 +108,10 @@ async def test_truncated_body_is_a_failure(http_server, make_ctx, tmp_path):
     http_server.files["/f.bin"] = DATA
     ctx = make_ctx()
     url = http_server.url("/truncated/f.bin")
-    with pytest.raises(FetchError) as info:
-        await fetch_file(ctx, url, tmp_path / "x")
-    assert info.value.reason is FailureReason.TRANSFER_ERROR
-    assert str(info.value) == f"{url}: truncated body ({len(DATA) // 2} of {len(DATA)} bytes)"
-    assert not (tmp_path / "x").exists()
+    assert await fetch_failure(ctx, url, tmp_path / "x") == (
+        FailureReason.TRANSFER_ERROR,
+        f"{url}: truncated body ({len(DATA) // 2} of {len(DATA)} bytes)",
+    )
 
 
 async def test_refused_connection_is_network_unreachable(make_ctx, tmp_path):
@@ -113,26 +122,27 @@ async def test_refused_connection_is_network_unreachable(make_ctx, tmp_path):
         port = sock.getsockname()[1]
     ctx = make_ctx()
     url = f"http://127.0.0.1:{port}/x"
-    with pytest.raises(FetchError) as info:
-        await fetch_file(ctx, url, tmp_path / "x")
-    assert info.value.reason is FailureReason.NETWORK_UNREACHABLE
-    assert str(info.value) == f"{url}: connection refused"
+    assert await fetch_failure(ctx, url, tmp_path / "x") == (
+        FailureReason.NETWORK_UNREACHABLE,
+        f"{url}: connection refused",
+    )
 
 
 async def test_unresolvable_host_is_network_unreachable(make_ctx, tmp_path):
     ctx = make_ctx()
-    with pytest.raises(FetchError) as info:
-        await fetch_file(ctx, "http://nonexistent.invalid/x.tar.gz", tmp_path / "x")
-    assert info.value.reason is FailureReason.NETWORK_UNREACHABLE
-    assert str(info.value).startswith("http://nonexistent.invalid/x.tar.gz: cannot resolve host")
+    reason, message = await fetch_failure(
+        ctx, "http://nonexistent.invalid/x.tar.gz", tmp_path / "x"
+    )
+    assert reason is FailureReason.NETWORK_UNREACHABLE
+    assert message.startswith("http://nonexistent.invalid/x.tar.gz: cannot resolve host")
 
 
 async def test_unsupported_scheme(make_ctx, tmp_path):
     ctx = make_ctx()
-    with pytest.raises(FetchError) as info:
-        await fetch_file(ctx, "gopher://example.org/x", tmp_path / "x")
-    assert info.value.reason is FailureReason.BUILDER_UNSUPPORTED
-    assert str(info.value) == "gopher://example.org/x: unsupported URL scheme"
+    assert await fetch_failure(ctx, "gopher://example.org/x", tmp_path / "x") == (
+        FailureReason.BUILDER_UNSUPPORTED,
+        "gopher://example.org/x: unsupported URL scheme",
+    )
 
 
 async def test_cancelling_stops_the_thread_and_removes_the_file(
@@ -183,8 +193,7 @@ async def test_ftp_download(ftp_server, make_ctx, tmp_path):
 async def test_ftp_missing_file_is_not_found(ftp_server, make_ctx, tmp_path):
     ctx = make_ctx()
     url = ftp_server.url("/pub/nope.tar.gz")
-    with pytest.raises(FetchError) as info:
-        await fetch_file(ctx, url, tmp_path / "x")
-    assert info.value.reason is FailureReason.NOT_FOUND
-    assert str(info.value) == f"{url}: FTP 550 no such file"
-    assert not (tmp_path / "x").exists()
+    assert await fetch_failure(ctx, url, tmp_path / "x") == (
+        FailureReason.NOT_FOUND,
+        f"{url}: FTP 550 no such file",
+    )

@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import repos
 
 from revive.core.builders.dispatch import run_builder
 from revive.core.builders.errors import FetchError
@@ -44,10 +45,7 @@ def git_setup(tmp_path, run_cmd, make_tree, git_env):
     root = tmp_path / "repos"
     sub, main = root / "sub", root / "main"
     env = {**git_env}
-    run_cmd(["git", "init", "-q", str(sub)], **env)
-    make_tree(sub, {"lib.c": b"int lib;\n", "tools/gen.sh*": b"#!/bin/sh\n"})
-    run_cmd(["git", "-C", str(sub), "add", "."], **env)
-    run_cmd(["git", "-C", str(sub), "commit", "-qm", "sub"], **env)
+    repos.git_repo(sub, {"lib.c": b"int lib;\n", "tools/gen.sh*": b"#!/bin/sh\n"})
     run_cmd(["git", "init", "-q", str(main)], **env)
     make_tree(main, {**FILES, "link": "->README"})
     run_cmd(["git", "-C", str(main), "add", "."], **env)
@@ -222,11 +220,7 @@ async def test_cancellation_kills_the_tool(git_setup, make_ctx, expected_for, tm
 @pytest.fixture
 def svn_repo(tmp_path, run_cmd, make_tree):
     repo, wc = tmp_path / "svnrepo", tmp_path / "wc"
-    run_cmd(["svnadmin", "create", str(repo)])
-    run_cmd(["svn", "checkout", "-q", repo.as_uri(), str(wc)])
-    make_tree(wc, {**FILES, "doc/manual.txt": b"manual\n"})
-    run_cmd(["svn", "add", "-q", "README", "configure", "src", "doc"], cwd=wc)
-    run_cmd(["svn", "commit", "-q", "-m", "r1"], cwd=wc)
+    repos.svn_repo(repo, wc, {**FILES, "doc/manual.txt": b"manual\n"})
     (wc / "README").write_bytes(b"changed in r2\n")
     run_cmd(["svn", "commit", "-q", "-m", "r2"], cwd=wc)
     expect = tmp_path / "expect"
@@ -276,12 +270,9 @@ async def test_hg_clone_of_a_changeset(
     tmp_path, run_cmd, make_tree, make_ctx, expected_for, nar_of
 ):
     repo = tmp_path / "hgrepo"
-    run_cmd(["hg", "init", str(repo)], HGRCPATH="")
-    make_tree(repo, FILES)
-    run_cmd(["hg", "-R", str(repo), "commit", "-A", "-q", "-u", "test", "-m", "one"], HGRCPATH="")
-    changeset = run_cmd(["hg", "-R", str(repo), "id", "-i"], HGRCPATH="").strip()
+    changeset = repos.hg_repo(repo, FILES)
     (repo / "README").write_bytes(b"later\n")
-    run_cmd(["hg", "-R", str(repo), "commit", "-q", "-u", "test", "-m", "two"], HGRCPATH="")
+    run_cmd(["hg", "-R", str(repo), "commit", "-q", "-u", "test", "-m", "two"], **repos.HG_ENV)
     expect = tmp_path / "expect"
     make_tree(expect, FILES)
     spec = HgFetch(expected_for("proj-hg-checkout", tree=expect), repo.as_uri(), changeset)
@@ -301,13 +292,9 @@ async def test_bzr_branch_at_a_revision(
     tmp_path, run_cmd, make_tree, make_ctx, expected_for, nar_of
 ):
     repo = tmp_path / "bzrrepo"
-    env = {"BRZ_EMAIL": "Test <test@example.org>", "BRZ_LOG": "/dev/null"}
-    run_cmd(["brz", "init", "-q", str(repo)], **env)
-    make_tree(repo, FILES)
-    run_cmd(["brz", "add", "-q"], cwd=repo, **env)
-    run_cmd(["brz", "commit", "-q", "-m", "one"], cwd=repo, **env)
+    repos.bzr_branch(repo, FILES)
     (repo / "README").write_bytes(b"later\n")
-    run_cmd(["brz", "commit", "-q", "-m", "two"], cwd=repo, **env)
+    run_cmd(["brz", "commit", "-q", "-m", "two"], cwd=repo, **repos.BRZ_ENV)
     expect = tmp_path / "expect"
     make_tree(expect, FILES)
     spec = BzrFetch(expected_for("proj-bzr-branch", tree=expect), repo.as_uri(), "1")
@@ -323,13 +310,9 @@ async def test_bzr_branch_at_a_revision(
 # --- cvs -------------------------------------------------------------------------
 
 
-async def test_cvs_checkout_of_a_tag(tmp_path, run_cmd, make_tree, make_ctx, expected_for, nar_of):
+async def test_cvs_checkout_of_a_tag(tmp_path, make_tree, make_ctx, expected_for, nar_of):
     root = tmp_path / "cvsroot"
-    run_cmd(["cvs", "-d", str(root), "init"])
-    src = tmp_path / "import"
-    make_tree(src, FILES)
-    run_cmd(["cvs", "-d", str(root), "import", "-m", "import", "proj", "vendor", "start"], cwd=src)
-    run_cmd(["cvs", "-d", str(root), "rtag", "v1", "proj"])
+    repos.cvs_module(root, tmp_path / "import", "proj", FILES)
     expect = tmp_path / "expect"
     make_tree(expect, FILES)
     spec = CvsFetch(expected_for("proj-cvs-checkout", tree=expect), str(root), "proj", "v1")

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from programs import write_program
 
 from revive.core.demo.generate import GenerateProgress, generate_demo, is_up_to_date
 from revive.core.store_dir import StoreDir
@@ -90,10 +91,7 @@ def test_a_stuck_vcs_program_is_an_error_not_a_hang(
     from revive.core.demo import repos
 
     where = tmp_path / "bin"
-    where.mkdir()
-    stuck = where / "git"
-    stuck.write_text("#!/bin/sh\nexec sleep 60\n")
-    stuck.chmod(0o755)
+    write_program(where, "git", "#!/bin/sh\nexec sleep 60\n")
     monkeypatch.setenv("PATH", f"{where}:/usr/bin:/bin")
     monkeypatch.setattr(repos, "_TIMEOUT", 1)
     with pytest.raises(repos.RepositoryError, match=r"git -c init.defaultBranch=master… did not"):

@@ -3,7 +3,6 @@ whose sources cover every plan state (a store copy, a loopback server, a git rep
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import sys
@@ -12,20 +11,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from fixture_modules import conftest_of
+from programs import write_program
+from repos import git_repo, write_tree
 
 from revive.core.derivation import Derivation, Output
 from revive.core.derivation_hash import drv_path
 from revive.core.fetch.spec import GitFetch, UrlFetch
 from revive.core.store_path import hash_part
 
-# Test modules cannot import each other: the store tests' conftest (which loads
-# the builder tests' one) is loaded as a module for its helpers and fixtures.
-_STORES = Path(__file__).resolve().parent.parent / "stores" / "conftest.py"
-_spec = importlib.util.spec_from_file_location("revive_test_store_fixtures_env", _STORES)
-assert _spec is not None and _spec.loader is not None
-store_fixtures = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = store_fixtures
-_spec.loader.exec_module(store_fixtures)
+store_fixtures = conftest_of("core/stores")
 builders = store_fixtures.builder_fixtures
 
 FILES = {"README": b"project\n", "configure*": b"#!/bin/sh\n", "src/a.c": b"int a;\n"}
@@ -114,10 +109,7 @@ class StandinGuix:
 def standin_guix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, corpus_dir: Path):
     """A stand-in ``guix`` first on PATH (and the only one: no real Guix is reachable)."""
     bin_dir = tmp_path / "standin-bin"
-    bin_dir.mkdir()
-    program = bin_dir / "guix"
-    program.write_text(STANDIN.replace("PYTHON", sys.executable, 1))
-    program.chmod(0o755)
+    write_program(bin_dir, "guix", STANDIN.replace("PYTHON", sys.executable, 1))
     scenario = tmp_path / "standin-scenario.json"
     monkeypatch.setenv("STANDIN_GUIX_SCENARIO", str(scenario))
     monkeypatch.setenv("PATH", f"{bin_dir}:{tool_path()}")
@@ -159,21 +151,7 @@ class Environment:
         return f"# lowered on another machine\n{self.root}\n"
 
 
-def expected_output(name: str, *, data: bytes | None = None, tree_dir: Path | None = None):
-    """The :class:`Expected` of a flat file (``data``) or a tree's NAR (``tree_dir``)."""
-    import hashlib
-
-    from revive.core.fetch.spec import Expected
-    from revive.core.store_path import fixed_output_path
-
-    if data is not None:
-        digest, recursive = hashlib.sha256(data).digest(), False
-    else:
-        assert tree_dir is not None
-        digest, recursive = hashlib.sha256(builders.independent_nar(tree_dir)).digest(), True
-    return Expected(
-        name, fixed_output_path(name, "sha256", digest, recursive), "sha256", digest, recursive
-    )
+expected_output = builders.expected_of
 
 
 def make_environment(base: Path, server) -> Environment:
@@ -183,9 +161,8 @@ def make_environment(base: Path, server) -> Environment:
     ``missing`` (404 everywhere: fails when fetched) and ``present`` (fetched first by
     the test that needs it)."""
     copy = store_fixtures.StoreCopy(base / "copy")
-    run, tree = builders.run, builders.write_tree
     ref = base / "ref"
-    tree(ref, FILES)
+    write_tree(ref, FILES)
     fods: dict[str, str] = {}
     outputs: dict[str, str] = {}
 
@@ -227,34 +204,13 @@ def make_environment(base: Path, server) -> Environment:
     )
     add(
         "gone",
-        GitFetch(expected("p-gone-checkout", tree_dir=ref), "https://gitorious.org/p/p.git", "v1"),
+        GitFetch(expected("p-gone-checkout", tree=ref), "https://gitorious.org/p/p.git", "v1"),
     )
     # an original 2017-2024 git FOD (in-band `git-download` form) from a local repository
     git = base / "git"
-    env = builders.GIT_ENV
-    run(["git", "init", "-q", str(git)], **env)
-    tree(git, FILES)
-    run(["git", "-C", str(git), "add", "."], **env)
-    run(["git", "-C", str(git), "commit", "-qm", "one"], **env)
-    run(["git", "-C", str(git), "tag", "v1"], **env)
-    old = expected("p-old-checkout", tree_dir=ref)
-    script = "/gnu/store/0d3x4bbkmxwr2vqp8wp4bnz3wj0s0dn9-git-download"
-    old_drv = Derivation(
-        old.name,
-        (Output("out", old.output_path, "r:sha256", old.digest.hex()),),
-        (),
-        (script,),
-        "x86_64-linux",
-        "/gnu/store/18hp7flyb3yid3yp49i6qcdq0sbi5l1n-guile-3.0.2/bin/guile",
-        ("--no-auto-compile", script),
-        (
-            ("git commit", "v1"),
-            ("git recursive?", "#f"),
-            ("git url", git.as_uri()),
-            ("out", old.output_path),
-        ),
-    )
-    fods["git-old"] = copy.add_drv(old_drv)
+    git_repo(git, FILES, tag="v1")
+    old = expected("p-old-checkout", tree=ref)
+    fods["git-old"] = copy.add_drv(store_fixtures.in_band_git_fod(old, git.as_uri(), "v1"))
     outputs["git-old"] = old.output_path
     raw = expected("raw-thing", data=b"?")
     raw_drv = Derivation(
@@ -287,12 +243,8 @@ def make_environment(base: Path, server) -> Environment:
 @pytest.fixture
 def loopback() -> Iterator[object]:
     """A loopback HTTP server (also the substitute server)."""
-    server = builders.LoopbackServer()
-    server.thread.start()
-    try:
+    with builders.LoopbackServer() as server:
         yield server
-    finally:
-        server.close()
 
 
 @pytest.fixture

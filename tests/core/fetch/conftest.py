@@ -118,22 +118,9 @@ def fod(
     input_srcs: tuple[str, ...] = (),
 ) -> Derivation:
     """A FOD with ``exp``'s output and the given recipe."""
-    full = dict(env or {})
-    full["out"] = exp.output_path
-    return Derivation(
-        exp.name,
-        (
-            Output(
-                "out", exp.output_path, ("r:" if exp.recursive else "") + "sha256", exp.digest.hex()
-            ),
-        ),
-        tuple(sorted(input_drvs)),
-        tuple(sorted(input_srcs)),
-        "x86_64-linux",
-        builder,
-        args,
-        tuple(sorted(full.items())),
-    )
+    hash_algo = ("r:" if exp.recursive else "") + "sha256"
+    output = Output("out", exp.output_path, hash_algo, exp.digest.hex())
+    return _derivation(exp.name, output, builder, args, env, input_drvs, input_srcs)
 
 
 def regular(
@@ -146,11 +133,24 @@ def regular(
 ) -> Derivation:
     """A non-fixed derivation (its output path is made up: classification ignores it)."""
     out = f"{STORE}/{hashlib.sha256(name.encode()).hexdigest()[:32].translate(str.maketrans('eotu', 'fpvw'))}-{name}"
+    return _derivation(name, Output("out", out), builder, args, env, input_drvs, input_srcs)
+
+
+def _derivation(
+    name: str,
+    output: Output,
+    builder: str,
+    args: tuple[str, ...],
+    env: dict[str, str] | None,
+    input_drvs: tuple[tuple[str, tuple[str, ...]], ...],
+    input_srcs: tuple[str, ...],
+) -> Derivation:
+    """A derivation of one output ``out`` (also in its env), its lists sorted as Guix writes them."""
     full = dict(env or {})
-    full["out"] = out
+    full["out"] = output.path
     return Derivation(
         name,
-        (Output("out", out),),
+        (output,),
         tuple(sorted(input_drvs)),
         tuple(sorted(input_srcs)),
         "x86_64-linux",
@@ -198,6 +198,22 @@ def _build(store: HandStore) -> None:
             label,
             Example(store.add_drv(drv), drv, method, era, spec=make_spec(exp), script=script_path),
         )
+
+    def in_band_fod(
+        label: str,
+        name: str,
+        script_name: str,
+        script: str,
+        method: str,
+        env: Callable[[Expected], dict[str, str]],
+        make_spec: Callable[[Expected], FetchSpec],
+    ) -> None:
+        """A FOD of the shared-script era: a generic script, the parameters in ``env``."""
+        exp = expected(name, True)
+        script_path = store.add_text(script_name, script)
+        drv = fod(exp, f"{GUILE}/bin/guile", _guile_args(script_path), env(exp),
+                  input_drvs=((GUILE_DRV, ("out",)),), input_srcs=(script_path, MODULES))  # fmt: skip
+        add(label, Example(store.add_drv(drv), drv, method, "in-band", spec=make_spec(exp)))
 
     # --- url-fetch ---------------------------------------------------------
     u0 = (
@@ -305,32 +321,20 @@ def _build(store: HandStore) -> None:
         lambda e: GitFetch(e, 'https://example.org/café/"q".git', "v1.0-Aé", True),
     )  # fmt: skip
     # G3: the 2023-2024 in-band form (git lfs?, hash).
-    exp = expected("t-2.0-checkout", True)
-    git_download = store.add_text(
-        "git-download",
+    in_band_fod(
+        "git-G3", "t-2.0-checkout", "git-download",
         "(begin (use-modules (guix build git) (guix build utils)) (git-fetch-with-fallback "
         '(getenv "git url") (getenv "git commit") ((@ (guile) getenv) "out") #:recursive? '
         '(call-with-input-string (getenv "git recursive?") read) #:git-command "'
         + GIT
         + '/bin/git"))',
-    )
-    drv = fod(
-        exp, f"{GUILE}/bin/guile", _guile_args(git_download),
-        {"git url": "https://example.org/t.git", "git commit": "v2.0", "git recursive?": "#t",
-         "git lfs?": "#f", "hash": ",".join(str(b) for b in exp.digest),
-         "impureEnvVars": IMPURE, "preferLocalBuild": "1"},
-        input_drvs=((GUILE_DRV, ("out",)),), input_srcs=(git_download, MODULES),
+        "git-fetch",
+        lambda e: {"git url": "https://example.org/t.git", "git commit": "v2.0",
+                   "git recursive?": "#t", "git lfs?": "#f",
+                   "hash": ",".join(str(b) for b in e.digest),
+                   "impureEnvVars": IMPURE, "preferLocalBuild": "1"},
+        lambda e: GitFetch(e, "https://example.org/t.git", "v2.0", True),
     )  # fmt: skip
-    add(
-        "git-G3",
-        Example(
-            store.add_drv(drv),
-            drv,
-            "git-fetch",
-            "in-band",
-            spec=GitFetch(exp, "https://example.org/t.git", "v2.0", True),
-        ),
-    )
     # G4: builtin:git-download.
     exp = expected("u-3.0-checkout", True)
     drv = fod(exp, "builtin:git-download", (), {
@@ -387,36 +391,24 @@ def _build(store: HandStore) -> None:
         ),
         env={"impureEnvVars": IMPURE, "preferLocalBuild": "1"},
     )  # fmt: skip
-    exp = expected("z-99-checkout", True)
-    svn_download = store.add_text(
-        "svn-download",
+    in_band_fod(
+        "svn-in-band", "z-99-checkout", "svn-download",
         '(begin (use-modules (guix build svn)) (svn-fetch (getenv "svn url") (string->number (getenv "svn revision")) ((@ (guile) getenv) "out")))',
-    )
-    drv = fod(exp, f"{GUILE}/bin/guile", _guile_args(svn_download), {
-        "svn url": "https://svn.example.org/z", "svn revision": "99", "svn recursive?": "yes",
-        "svn user name": "u", "svn password": "p", "impureEnvVars": IMPURE, "preferLocalBuild": "1"},
-        input_drvs=((GUILE_DRV, ("out",)),), input_srcs=(svn_download, MODULES))  # fmt: skip
-    add(
-        "svn-in-band",
-        Example(
-            store.add_drv(drv),
-            drv,
-            "svn-fetch",
-            "in-band",
-            spec=SvnFetch(exp, "https://svn.example.org/z", 99, True, "u", "p"),
-        ),
-    )
-    exp = expected("w-7-checkout", True)
-    multi_download = store.add_text(
-        "svn-multi-download", "(begin (use-modules (guix build svn)) #t)"
-    )
-    drv = fod(exp, f"{GUILE}/bin/guile", _guile_args(multi_download), {
-        "svn url": "https://svn.example.org/w", "svn revision": "7",
-        "svn locations": '("a/" "b/c.txt")', "hash": "1,2,3",
-        "impureEnvVars": IMPURE, "preferLocalBuild": "1"},
-        input_drvs=((GUILE_DRV, ("out",)),), input_srcs=(multi_download, MODULES))  # fmt: skip
-    add("svn-multi-in-band", Example(store.add_drv(drv), drv, "svn-multi-fetch", "in-band",
-        spec=SvnMultiFetch(exp, "https://svn.example.org/w", 7, ("a/", "b/c.txt"), False)))  # fmt: skip
+        "svn-fetch",
+        lambda e: {"svn url": "https://svn.example.org/z", "svn revision": "99",
+                   "svn recursive?": "yes", "svn user name": "u", "svn password": "p",
+                   "impureEnvVars": IMPURE, "preferLocalBuild": "1"},
+        lambda e: SvnFetch(e, "https://svn.example.org/z", 99, True, "u", "p"),
+    )  # fmt: skip
+    in_band_fod(
+        "svn-multi-in-band", "w-7-checkout", "svn-multi-download",
+        "(begin (use-modules (guix build svn)) #t)",
+        "svn-multi-fetch",
+        lambda e: {"svn url": "https://svn.example.org/w", "svn revision": "7",
+                   "svn locations": '("a/" "b/c.txt")', "hash": "1,2,3",
+                   "impureEnvVars": IMPURE, "preferLocalBuild": "1"},
+        lambda e: SvnMultiFetch(e, "https://svn.example.org/w", 7, ("a/", "b/c.txt"), False),
+    )  # fmt: skip
 
     # --- hg, bzr, cvs -------------------------------------------------------
     h1 = (
@@ -431,41 +423,23 @@ def _build(store: HandStore) -> None:
         "hg-H1", "seek-1.0-checkout", True, "seek-1.0-checkout-builder", h1, "hg-fetch", "script",
         lambda e: HgFetch(e, "https://hg.example.org/seek", "a1b2c3d4e5f6"),
     )  # fmt: skip
-    exp = expected("seek-2.0-checkout", True)
-    generic = store.add_text(
-        "seek-2.0-checkout-builder",
+    in_band_fod(
+        "hg-in-band", "seek-2.0-checkout", "seek-2.0-checkout-builder",
         '(begin (use-modules (guix build hg)) (hg-fetch (getenv "hg ref url") (getenv "hg ref changeset") ((@ (guile) getenv) "out")))',
-    )
-    drv = fod(exp, f"{GUILE}/bin/guile", _guile_args(generic), {
-        "hg ref url": "https://hg.example.org/seek", "hg ref changeset": "ffee", "hash": "1,2",
-        "impureEnvVars": IMPURE, "preferLocalBuild": "1"},
-        input_drvs=((GUILE_DRV, ("out",)),), input_srcs=(generic, MODULES))  # fmt: skip
-    add(
-        "hg-in-band",
-        Example(
-            store.add_drv(drv),
-            drv,
-            "hg-fetch",
-            "in-band",
-            spec=HgFetch(exp, "https://hg.example.org/seek", "ffee"),
-        ),
-    )
-    exp = expected("bzr-branch", True)
-    bzr_download = store.add_text(
-        "bzr-download",
+        "hg-fetch",
+        lambda e: {"hg ref url": "https://hg.example.org/seek", "hg ref changeset": "ffee",
+                   "hash": "1,2", "impureEnvVars": IMPURE, "preferLocalBuild": "1"},
+        lambda e: HgFetch(e, "https://hg.example.org/seek", "ffee"),
+    )  # fmt: skip
+    in_band_fod(
+        "bzr-in-band", "bzr-branch", "bzr-download",
         '(begin (use-modules (guix build bzr)) (bzr-fetch (getenv "bzr url") (getenv "bzr reference") ((@ (guile) getenv) "out") #:bzr-command (string-append "'
         + BZR
         + '" "/bin/bzr")))',
-    )
-    drv = fod(exp, f"{GUILE}/bin/guile", _guile_args(bzr_download), {
-        "bzr url": "lp:example", "bzr reference": "42", "preferLocalBuild": "1"},
-        input_drvs=((GUILE_DRV, ("out",)),), input_srcs=(bzr_download, MODULES))  # fmt: skip
-    add(
-        "bzr-in-band",
-        Example(
-            store.add_drv(drv), drv, "bzr-fetch", "in-band", spec=BzrFetch(exp, "lp:example", "42")
-        ),
-    )
+        "bzr-fetch",
+        lambda e: {"bzr url": "lp:example", "bzr reference": "42", "preferLocalBuild": "1"},
+        lambda e: BzrFetch(e, "lp:example", "42"),
+    )  # fmt: skip
     cvs = (
         "(begin (use-modules (guix build cvs) (guix build download-nar)) (or (cvs-fetch (quote "
         '":pserver:anonymous@cvs.savannah.gnu.org:/sources/x") (quote "x") (quote "2019-01-01") '
@@ -478,10 +452,19 @@ def _build(store: HandStore) -> None:
     )  # fmt: skip
 
     # --- non-fixed derivations ------------------------------------------------
-    inner = expected("tarbomb-bomb-1.0.tar.gz", False)
-    inner_drv = fod(inner, "builtin:download", (), {"url": '"https://example.org/bomb-1.0.tar.gz"',
-                    "impureEnvVars": IMPURE, "preferLocalBuild": "1"})  # fmt: skip
-    inner_path = store.add_drv(inner_drv)
+    def download(name: str, url: str, **env: str) -> tuple[Expected, Derivation, str]:
+        """A builtin:download FOD of ``url`` (what a wrapper wraps), in the store."""
+        exp = expected(name, False)
+        drv = fod(exp, "builtin:download", (), {"url": f'"{url}"', **env})
+        return exp, drv, store.add_drv(drv)
+
+    def wrapper(label: str, outer: Derivation, method: str | None, kind: str, wraps: str) -> None:
+        add(label, Example(store.add_drv(outer), outer, method, "", kind, wraps=wraps))
+
+    inner, inner_drv, inner_path = download(
+        "tarbomb-bomb-1.0.tar.gz", "https://example.org/bomb-1.0.tar.gz",
+        impureEnvVars=IMPURE, preferLocalBuild="1",
+    )  # fmt: skip
     add(
         "tarbomb-inner",
         Example(
@@ -496,41 +479,20 @@ def _build(store: HandStore) -> None:
         "bomb-1.0.tar.gz", args=_guile_args(f"{STORE}/aaaa456789abcdfghijklmnpqrsvwxyz-bomb-1.0.tar.gz-builder"),
         env={"preferLocalBuild": "1"}, input_drvs=((GUILE_DRV, ("out",)), (inner_path, ("out",))),
     )  # fmt: skip
-    add(
-        "tarbomb",
-        Example(store.add_drv(outer), outer, "url-fetch/tarbomb", "", "tarbomb", wraps=inner_path),
-    )
-    zinner = fod(
-        expected("zipbomb-z-1.0.zip", False),
-        "builtin:download",
-        (),
-        {"url": '"https://example.org/z-1.0.zip"'},
-    )
-    zpath = store.add_drv(zinner)
+    wrapper("tarbomb", outer, "url-fetch/tarbomb", "tarbomb", inner_path)
+    _, _, zpath = download("zipbomb-z-1.0.zip", "https://example.org/z-1.0.zip")
     zouter = regular("z-1.0.zip", args=_guile_args(f"{STORE}/bbbb456789abcdfghijklmnpqrsvwxyz-z-1.0.zip-builder"),
                      input_drvs=((zpath, ("out",)), (GUILE_DRV, ("out",))))  # fmt: skip
-    add(
-        "zipbomb",
-        Example(store.add_drv(zouter), zouter, "url-fetch/zipbomb", "", "zipbomb", wraps=zpath),
-    )
+    wrapper("zipbomb", zouter, "url-fetch/zipbomb", "zipbomb", zpath)
     # A patched origin from before 2019: no 'guix properties'.
-    src = fod(
-        expected("p-1.0.tar.gz", False),
-        "builtin:download",
-        (),
-        {"url": '"https://example.org/p-1.0.tar.gz"'},
-    )
-    src_path = store.add_drv(src)
+    _, _, src_path = download("p-1.0.tar.gz", "https://example.org/p-1.0.tar.gz")
     tar_drv = f"{STORE}/cccc456789abcdfghijklmnpqrsvwxyz-tar-1.32.drv"
     patched = regular(
         "p-1.0.tar.xz", args=_guile_args(f"{STORE}/dddd456789abcdfghijklmnpqrsvwxyz-p-1.0.tar.xz-builder"),
         input_drvs=((src_path, ("out",)), (tar_drv, ("out",)), (GUILE_DRV, ("out",))),
         input_srcs=(f"{STORE}/ffff456789abcdfghijklmnpqrsvwxyz-p-fix.patch",),
     )  # fmt: skip
-    add(
-        "patched-old",
-        Example(store.add_drv(patched), patched, None, "", "patched-source", wraps=src_path),
-    )
+    wrapper("patched-old", patched, None, "patched-source", src_path)
     graft = regular("hello-2.12.1", env={"guix properties": "((type . graft) (graft (count . 2)))",
                                          "allowSubstitutes": "0", "preferLocalBuild": "1"})  # fmt: skip
     add("graft", Example(store.add_drv(graft), graft, None, "", "graft"))
@@ -542,6 +504,32 @@ def _build(store: HandStore) -> None:
     add("other", Example(store.add_drv(other), other, None, "", "other"))
     raw = fod(expected("raw.txt", False), "/bin/sh", ("-c", "echo hi > $out"))
     add("raw-fod", Example(store.add_drv(raw), raw, "unknown", "raw"))
+
+
+FOD_LABELS = (
+    "url-U0", "url-U1", "url-U2", "git-G0", "git-G1", "git-G3", "git-G4", "svn-S0", "svn-S1",
+    "svn-multi-script", "svn-in-band", "svn-multi-in-band", "hg-H1", "hg-in-band",
+    "bzr-in-band", "cvs-script", "tarbomb-inner",
+)  # fmt: skip
+"""The hand-made FODs of a known method, one per method and era."""
+
+
+@pytest.fixture(scope="session")
+def fod_labels() -> tuple[str, ...]:
+    """:data:`FOD_LABELS`: the hand-made FODs of a known method."""
+    return FOD_LABELS
+
+
+@pytest.fixture(params=FOD_LABELS)
+def fod_label(request: pytest.FixtureRequest) -> str:
+    """Each of :data:`FOD_LABELS` in turn (the test runs once per label)."""
+    return str(request.param)
+
+
+@pytest.fixture(params=(*FOD_LABELS, "raw-fod"))
+def era_label(request: pytest.FixtureRequest) -> str:
+    """Each hand-made FOD in turn, the one of an unknown method too."""
+    return str(request.param)
 
 
 @pytest.fixture(scope="session")

@@ -24,12 +24,6 @@ from revive.core.fetch.spec import (
     spec_parameters,
 )
 
-FOD_LABELS = [
-    "url-U0", "url-U1", "url-U2", "git-G0", "git-G1", "git-G3", "git-G4", "svn-S0", "svn-S1",
-    "svn-multi-script", "svn-in-band", "svn-multi-in-band", "hg-H1", "hg-in-band",
-    "bzr-in-band", "cvs-script", "tarbomb-inner",
-]  # fmt: skip
-
 
 def test_every_corpus_fod_extracts(corpus_fods: list[tuple[str, Derivation]]) -> None:
     for path, drv in corpus_fods:
@@ -80,9 +74,8 @@ def test_hello_and_txt2man(corpus_derivations: dict[str, Derivation]) -> None:
     assert isinstance(mkdir, UrlFetch) and mkdir.executable and mkdir.expected.recursive
 
 
-@pytest.mark.parametrize("label", FOD_LABELS)
-def test_hand_made_eras(hand_store: Any, label: str) -> None:
-    example = hand_store.examples[label]
+def test_hand_made_eras(hand_store: Any, fod_label: str) -> None:
+    example = hand_store.examples[fod_label]
     spec = extract_fetch_spec(example.drv, hand_store.read_item, path=example.path)
     assert spec == example.spec
     assert str(spec.method) == example.method
@@ -110,33 +103,39 @@ def test_missing_script_names_the_file(hand_store: Any) -> None:
     assert info.value.path == example.script
 
 
-def test_script_era_without_store(hand_store: Any) -> None:
-    example = hand_store.examples["cvs-script"]
-    with pytest.raises(ExtractionError) as info:
+@pytest.mark.parametrize(
+    ("label", "error", "message"),
+    [
+        pytest.param(
+            "cvs-script",
+            ExtractionError,
+            "{path}: the fetch parameters are in the builder script {script}; "
+            "no store to read it from",
+            id="script-era-without-store",
+        ),
+        pytest.param(
+            "tarbomb",
+            ExtractionError,
+            "{path}: not a fixed-output derivation (tarbomb); extract the FOD it wraps: {wraps}",
+            id="non-fod",
+        ),
+        pytest.param(
+            "raw-fod",
+            UnknownFetchMethod,
+            "{path}: unknown fetch method (builder /bin/sh is neither a Guix builtin nor Guile)",
+            id="unknown-method",
+        ),
+    ],
+)
+def test_refused_with_one_line(
+    hand_store: Any, label: str, error: type[Exception], message: str
+) -> None:
+    """Without a store to read scripts from: what cannot be extracted, and why."""
+    example = hand_store.examples[label]
+    with pytest.raises(error) as info:
         extract_fetch_spec(example.drv, None, path=example.path)
-    assert str(info.value) == (
-        f"{example.path}: the fetch parameters are in the builder script {example.script}; "
-        "no store to read it from"
-    )
-
-
-def test_non_fod_is_refused(hand_store: Any) -> None:
-    example = hand_store.examples["tarbomb"]
-    with pytest.raises(ExtractionError) as info:
-        extract_fetch_spec(example.drv, path=example.path)
-    assert str(info.value) == (
-        f"{example.path}: not a fixed-output derivation (tarbomb); "
-        f"extract the FOD it wraps: {example.wraps}"
-    )
-
-
-def test_unknown_method(hand_store: Any) -> None:
-    example = hand_store.examples["raw-fod"]
-    with pytest.raises(UnknownFetchMethod) as info:
-        extract_fetch_spec(example.drv, path=example.path)
-    assert str(info.value) == (
-        f"{example.path}: unknown fetch method "
-        "(builder /bin/sh is neither a Guix builtin nor Guile)"
+    assert str(info.value) == message.format(
+        path=example.path, script=example.script, wraps=example.wraps
     )
 
 
@@ -178,10 +177,10 @@ def test_bad_git_flag() -> None:
         extract_fetch_spec(drv)
 
 
-def test_methods_cover_every_fetch_method(hand_store: Any) -> None:
+def test_methods_cover_every_fetch_method(hand_store: Any, fod_labels: tuple[str, ...]) -> None:
     methods = {
         extract_fetch_spec(hand_store.examples[label].drv, hand_store.read_item).method
-        for label in FOD_LABELS
+        for label in fod_labels
     }
     assert methods == set(FetchMethod) - {
         FetchMethod.UNKNOWN,

@@ -15,36 +15,6 @@ from revive.core.fetch.mirrors import default_mirror_config
 from revive.core.fetch.rewrite import IMPURE_ENV_VARS, RewriteError, modern_derivation, rewrite
 from revive.core.fetch.spec import UrlFetch
 
-FOD_LABELS = [
-    "url-U0", "url-U1", "url-U2", "git-G0", "git-G1", "git-G3", "git-G4", "svn-S0", "svn-S1",
-    "svn-multi-script", "svn-in-band", "svn-multi-in-band", "hg-H1", "hg-in-band",
-    "bzr-in-band", "cvs-script", "tarbomb-inner",
-]  # fmt: skip
-
-# §2.9 (a) and (c): derivations Guix itself wrote (February 2022).
-HELLO_2022 = (
-    'Derive([("out","/gnu/store/3dq55rw99wdc4g4wblz7xikc8a2jy7a3-hello-2.12.1.tar.gz","sha256",'
-    '"8d99142afd92576f30b0cd7cb42a8dc6809998bc5d607d88761f512e26c7db20")],[],'
-    '["/gnu/store/0mxnx8l4fgigvd7gakwdk6hc6im4wnai-disarchive-mirrors",'
-    '"/gnu/store/hdprrnsaa40vl1k63hnq7l1f012jzq2y-mirrors",'
-    '"/gnu/store/lv7dc09895a2d7cn0m6ysrdlgkhx5ld8-content-addressed-mirrors"],"x86_64-linux",'
-    '"builtin:download",[],[("content-addressed-mirrors",'
-    '"/gnu/store/lv7dc09895a2d7cn0m6ysrdlgkhx5ld8-content-addressed-mirrors"),'
-    '("disarchive-mirrors","/gnu/store/0mxnx8l4fgigvd7gakwdk6hc6im4wnai-disarchive-mirrors"),'
-    '("impureEnvVars","http_proxy https_proxy LC_ALL LC_MESSAGES LANG COLUMNS"),'
-    '("mirrors","/gnu/store/hdprrnsaa40vl1k63hnq7l1f012jzq2y-mirrors"),'
-    '("out","/gnu/store/3dq55rw99wdc4g4wblz7xikc8a2jy7a3-hello-2.12.1.tar.gz"),'
-    '("preferLocalBuild","1"),("url","\\"mirror://gnu/hello/hello-2.12.1.tar.gz\\"")])'
-)
-TXT2MAN_BUILTIN = (
-    'Derive([("out","/gnu/store/ba80al8r1yn09d0vy29h534igdlszdh7-txt2man-1.6.0-checkout",'
-    '"r:sha256","a56e1ae0d879857e255eabbb50e9d856165b6dcabc9e132986055d46f7955fe5")],[],[],'
-    '"x86_64-linux","builtin:git-download",[],[("commit","v1.6.0"),("impureEnvVars",'
-    '"http_proxy https_proxy LC_ALL LC_MESSAGES LANG COLUMNS"),("out",'
-    '"/gnu/store/ba80al8r1yn09d0vy29h534igdlszdh7-txt2man-1.6.0-checkout"),'
-    '("preferLocalBuild","1"),("recursive?","#f"),("url","\\"https://github.com/mvertes/txt2man\\"")])'
-)
-
 
 def check_invariants(old: Derivation, result: Any) -> None:
     """What every rewrite must keep (§3.6), and what proves nothing downstream moves."""
@@ -75,14 +45,18 @@ def test_every_corpus_fod(corpus_fods: list[tuple[str, Derivation]]) -> None:
         assert rewrite(drv, original_path=path) == result
 
 
-def test_txt2man_becomes_builtin_git_download(corpus_derivations: dict[str, Derivation]) -> None:
+def test_txt2man_becomes_builtin_git_download(
+    corpus_derivations: dict[str, Derivation], doc_derivations: dict[str, tuple[str, str]]
+) -> None:
     path = "/gnu/store/p4wivyw32agxqs6zq37hmhxqw6nav43x-txt2man-1.6.0-checkout.drv"
     result = rewrite(corpus_derivations[path])
     # The .drv path the user story's `guix drv-drv` printed for the same rewrite.
     assert (
         result.drv_path == "/gnu/store/vk367ywg4d5n3m1qy1qi2vq7mpg00cjn-txt2man-1.6.0-checkout.drv"
     )
-    assert serialize_derivation(result.derivation) == TXT2MAN_BUILTIN.replace(
+    # guix-derivations.md §2.9 (c), the same checkout written by Guix in February 2022.
+    txt2man_builtin = doc_derivations["c"][1]
+    assert serialize_derivation(result.derivation) == txt2man_builtin.replace(
         '"commit","v1.6.0"', '"commit","txt2man-1.6.0"'
     )
     assert result.added_items == ()
@@ -103,11 +77,10 @@ def test_hello_becomes_todays_builtin_download(corpus_derivations: dict[str, Der
     assert new.input_srcs == tuple(sorted(item.path for item in files))
 
 
-def test_guix_2022_forms() -> None:
+def test_guix_2022_forms(doc_derivations: dict[str, tuple[str, str]]) -> None:
+    # §2.9 (a) and (c): derivations Guix itself wrote (February 2022).
     # A 2022 builtin:download keeps its url and gets today's mirror files.
-    hello = parse_derivation(
-        HELLO_2022, "/gnu/store/j28gm48klq29zcfnkmp0qqhwnlrvkp4s-hello-2.12.1.tar.gz.drv"
-    )
+    hello = parse_derivation(doc_derivations["a"][1], doc_derivations["a"][0])
     result = rewrite(hello)
     assert (
         result.original_path
@@ -121,15 +94,14 @@ def test_guix_2022_forms() -> None:
     # Its disarchive file is already today's (same two URLs).
     assert result.derivation.getenv("disarchive-mirrors") == hello.getenv("disarchive-mirrors")
     # A builtin:git-download FOD is already modern: the identity.
-    txt2man = parse_derivation(TXT2MAN_BUILTIN, "/gnu/store/x-txt2man-1.6.0-checkout.drv")
+    txt2man = parse_derivation(doc_derivations["c"][1], "/gnu/store/x-txt2man-1.6.0-checkout.drv")
     same = rewrite(txt2man)
     assert same.identity and same.derivation is txt2man
     assert same.drv_path == "/gnu/store/bdwqnp803b1pa2jilm2qs4xjb6kfvjd1-txt2man-1.6.0-checkout.drv"
 
 
-@pytest.mark.parametrize("label", FOD_LABELS)
-def test_every_era(hand_store: Any, label: str) -> None:
-    example = hand_store.examples[label]
+def test_every_era(hand_store: Any, fod_label: str) -> None:
+    example = hand_store.examples[fod_label]
     result = rewrite(example.drv, hand_store.read_item, original_path=example.path)
     check_invariants(example.drv, result)
     assert result.original_path == example.path
@@ -248,21 +220,24 @@ def test_executable_downloads(corpus_derivations: dict[str, Derivation]) -> None
             assert rewrite(drv).derivation.getenv("executable") == "1"
 
 
-def test_non_fod_is_refused(hand_store: Any) -> None:
-    example = hand_store.examples["zipbomb"]
+@pytest.mark.parametrize(
+    ("label", "message"),
+    [
+        pytest.param(
+            "zipbomb",
+            "{path}: only fixed-output derivations can be rewritten; this is a zipbomb; "
+            "rewrite the FOD it wraps: {wraps}",
+            id="non-fod",
+        ),
+        pytest.param(
+            "raw-fod",
+            "{path}: unknown fetch method (builder /bin/sh is neither a Guix builtin nor Guile)",
+            id="unknown-method",
+        ),
+    ],
+)
+def test_refused_with_one_line(hand_store: Any, label: str, message: str) -> None:
+    example = hand_store.examples[label]
     with pytest.raises(RewriteError) as info:
         rewrite(example.drv, original_path=example.path)
-    assert str(info.value) == (
-        f"{example.path}: only fixed-output derivations can be rewritten; this is a zipbomb; "
-        f"rewrite the FOD it wraps: {example.wraps}"
-    )
-
-
-def test_unknown_method_is_refused(hand_store: Any) -> None:
-    example = hand_store.examples["raw-fod"]
-    with pytest.raises(RewriteError) as info:
-        rewrite(example.drv, original_path=example.path)
-    assert str(info.value) == (
-        f"{example.path}: unknown fetch method "
-        "(builder /bin/sh is neither a Guix builtin nor Guile)"
-    )
+    assert str(info.value) == message.format(path=example.path, wraps=example.wraps)

@@ -3,12 +3,13 @@ and the loopback server, NAR writer and repositories of the builder tests."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
+from fixture_modules import conftest_of
+from programs import write_program
 
 from revive.core.aterm import serialize_derivation
 from revive.core.derivation import Derivation, Output
@@ -18,15 +19,9 @@ from revive.core.fetch.rewrite import modern_derivation
 from revive.core.fetch.spec import Expected, FetchSpec
 from revive.core.fetch.text_item import TextItem
 
-# Test modules cannot import each other (importlib mode, no __init__.py), so
-# the builder tests' conftest is loaded as a module and its fixtures
-# re-exported here: one loopback server and one NAR writer for both folders.
-_BUILDERS = Path(__file__).resolve().parent.parent / "builders" / "conftest.py"
-_spec = importlib.util.spec_from_file_location("revive_test_builder_fixtures", _BUILDERS)
-assert _spec is not None and _spec.loader is not None
-builder_fixtures = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = builder_fixtures
-_spec.loader.exec_module(builder_fixtures)
+# The builder tests' fixtures, re-exported: one loopback server and one NAR
+# writer for both folders.
+builder_fixtures = conftest_of("core/builders")
 
 http_server = builder_fixtures.http_server
 nar_of = builder_fixtures.nar_of
@@ -36,6 +31,12 @@ make_tree = builder_fixtures.make_tree
 git_env = builder_fixtures.git_env
 options = builder_fixtures.options
 offline_options = builder_fixtures.offline_options
+
+
+GIT_DOWNLOAD_SCRIPT = "/gnu/store/0d3x4bbkmxwr2vqp8wp4bnz3wj0s0dn9-git-download"
+"""The shared git-download script of the in-band git FODs (not in any copy)."""
+OLD_GUILE = "/gnu/store/18hp7flyb3yid3yp49i6qcdq0sbi5l1n-guile-3.0.2/bin/guile"
+"""The old Guile of the in-band FODs (2016-2024), as their builder."""
 
 
 class StoreCopy:
@@ -80,11 +81,31 @@ class StoreCopy:
             tuple((p, ("out",)) for p in sorted(input_drvs)),
             (item,),
             "x86_64-linux",
-            "/gnu/store/18hp7flyb3yid3yp49i6qcdq0sbi5l1n-guile-3.0.2/bin/guile",
+            OLD_GUILE,
             ("--no-auto-compile", item),
             (*env, ("out", expected.output_path)),
         )
         return self.add_drv(drv)
+
+
+def in_band_git_fod(expected: Expected, url: str, commit: str) -> Derivation:
+    """An original 2017-2024 git FOD (the in-band ``git-download`` script form):
+    the old Guile runs a script the copy does not hold, parameters in its env."""
+    return Derivation(
+        expected.name,
+        (Output("out", expected.output_path, "r:sha256", expected.digest.hex()),),
+        (),
+        (GIT_DOWNLOAD_SCRIPT,),
+        "x86_64-linux",
+        OLD_GUILE,
+        ("--no-auto-compile", GIT_DOWNLOAD_SCRIPT),
+        (
+            ("git commit", commit),
+            ("git recursive?", "#f"),
+            ("git url", url),
+            ("out", expected.output_path),
+        ),
+    )
 
 
 def busybox_derivation(work: Path, name: str, srcs: list[str], inputs: list[str]) -> str:
@@ -267,10 +288,9 @@ def live_recording_env(tmp_path: Path, case: str) -> dict[str, str]:
     import os
 
     bin_dir = tmp_path / RECORDER_BIN_NAME
-    bin_dir.mkdir(exist_ok=True)
-    program = bin_dir / "guix"
-    program.write_text(f'#!/bin/sh\nexec {sys.executable} {RECORDINGS / "recorder.py"} "$@"\n')
-    program.chmod(0o755)
+    write_program(
+        bin_dir, "guix", f'#!/bin/sh\nexec {sys.executable} {RECORDINGS / "recorder.py"} "$@"\n'
+    )
     return {
         **os.environ,
         "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}",
@@ -283,14 +303,13 @@ class GuixStandIn:
 
     def __init__(self, root: Path, corpus: Path) -> None:
         self.bin = root / "bin"
-        self.bin.mkdir(parents=True)
-        self.program = self.bin / "guix"
-        self.program.write_text(
+        self.program = write_program(
+            self.bin,
+            "guix",
             STANDIN.replace("{python}", sys.executable)
             .replace("{corpus!r}", repr(str(corpus / "guix-cli")))
-            .replace("{recordings!r}", repr(str(RECORDINGS)))
+            .replace("{recordings!r}", repr(str(RECORDINGS))),
         )
-        self.program.chmod(0o755)
         self.log = root / "guix-calls.log"
 
     def env(self, **extra: str) -> dict[str, str]:

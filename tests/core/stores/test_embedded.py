@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from fixture_modules import conftest_of
+from repos import git_repo
 
 from revive.core import base32
 from revive.core.builders.options import DownloadMethod
@@ -33,6 +35,9 @@ from revive.core.stores.api import (
 from revive.core.stores.embedded import EmbeddedStore
 
 DATA = bytes(range(256)) * 2048  # 512 KiB
+
+# The in-band git FOD of the env and CLI tests (conftests are not importable).
+store_fixtures = conftest_of("core/stores")
 
 
 async def collect(store, drv_path):
@@ -206,35 +211,18 @@ async def test_build_hash_mismatch_keeps_the_data(store, store_copy, http_server
 
 
 async def test_build_of_an_original_in_band_git_fod(
-    store, store_copy, run_cmd, git_env, make_tree, tmp_path, expected_for
+    store, store_copy, make_tree, tmp_path, expected_for
 ):
     """A 2017–2024 ``git-download`` script-era FOD (§6.3 G2) is built from its env."""
+    files: dict[str, bytes | str] = {"README": b"old project\n", "configure*": b"#!/bin/sh\n"}
     repo = tmp_path / "repo"
-    run_cmd(["git", "init", "-q", str(repo)], **git_env)
-    make_tree(repo, {"README": b"old project\n", "configure*": b"#!/bin/sh\n"})
-    run_cmd(["git", "-C", str(repo), "add", "."], **git_env)
-    run_cmd(["git", "-C", str(repo), "commit", "-qm", "one"], **git_env)
-    run_cmd(["git", "-C", str(repo), "tag", "v1.0"], **git_env)
+    git_repo(repo, files, tag="v1.0")
     ref = tmp_path / "ref"
-    make_tree(ref, {"README": b"old project\n", "configure*": b"#!/bin/sh\n"})
+    make_tree(ref, files)
     expected = expected_for("old-1.0-checkout", tree=ref)
-    script = "/gnu/store/0d3x4bbkmxwr2vqp8wp4bnz3wj0s0dn9-git-download"
-    guile = "/gnu/store/18hp7flyb3yid3yp49i6qcdq0sbi5l1n-guile-3.0.2/bin/guile"
-    drv = Derivation(
-        name=expected.name,
-        outputs=(Output("out", expected.output_path, "r:sha256", expected.digest.hex()),),
-        input_drvs=(),
-        input_srcs=(script,),
-        system="x86_64-linux",
-        builder=guile,
-        args=("--no-auto-compile", "-L", "/gnu/store/x-module-import", script),
-        env=(
-            ("git commit", "v1.0"),
-            ("git recursive?", "#f"),
-            ("git url", repo.as_uri()),
-            ("out", expected.output_path),
-        ),
-    )
+    drv = store_fixtures.in_band_git_fod(expected, repo.as_uri(), "v1.0")
+    script = store_fixtures.GIT_DOWNLOAD_SCRIPT
+    drv = drv.evolve(args=("--no-auto-compile", "-L", "/gnu/store/x-module-import", script))
     path = store_copy.add_drv(drv)
     events = await collect(store, path)
     assert events[0] == BuildStarted(path, expected.output_path, "git-fetch")

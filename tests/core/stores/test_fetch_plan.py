@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import collections
-import os
 
 import pytest
+from live_guix import skip_recording_without_live_guix
 
 from revive.core.closure import load_closure
 from revive.core.demo.generate import generate_demo
@@ -118,11 +118,7 @@ def test_staging_in_the_embedded_store_adds_only_what_is_fetched(demo, tmp_path)
 def test_staging_for_the_guix_daemon_registers_only_what_it_can_build(demo, guix_standin, tmp_path):
     """recordings/23-stage-plan-N (live Guix 2022): one probe session, one query,
     one session adding the builtin:download forms; the others are only staged."""
-    if (
-        os.environ.get("GUIX_REVIVE_RECORD") == "1"
-        and os.environ.get("GUIX_REVIVE_LIVE_GUIX") != "1"
-    ):
-        pytest.skip("recording needs the live Guix")
+    skip_recording_without_live_guix()
     root, graph, fods, copy = _load(demo, 1)
     plan = _rewrite_plan(root, graph, fods, copy)
     store = GuixStore(read_only=[copy], env=guix_standin.sequence_env("23-stage-plan", tmp_path))

@@ -8,9 +8,8 @@ order and fails on any call that differs from what was recorded.
 
 from __future__ import annotations
 
-import os
-
 import pytest
+from live_guix import skip_recording_without_live_guix
 
 from revive.core.fetch.mirrors import default_mirror_config
 from revive.core.fetch.rewrite import modern_derivation
@@ -29,11 +28,7 @@ DATA = b"guix-revive import test: one flat file, recorded 2026-12-04\n"
 @pytest.fixture
 def scenario(tmp_path, store_copy, make_tree, expected_for):
     """A flat download and a git checkout, fetched, with their today's .drv as derivers."""
-    if (
-        os.environ.get("GUIX_REVIVE_RECORD") == "1"
-        and os.environ.get("GUIX_REVIVE_LIVE_GUIX") != "1"
-    ):
-        pytest.skip("recording needs the live Guix")
+    skip_recording_without_live_guix()
     tree = tmp_path / "checkout"
     make_tree(tree, FILES)
     flat = tmp_path / "import-test.txt"

@@ -10,14 +10,14 @@ beforehand. Skipped without the variable: CI replays the recordings instead.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
+from fixture_modules import conftest_of
+from live_guix import live_guix, put_live_guix_on_path
+from repos import bzr_branch, cvs_module, git_repo, hg_repo, svn_repo
 
 from revive.core.builders.options import DownloadMethod, FetchOptions
 from revive.core.fetch.rewrite import modern_derivation
@@ -28,27 +28,17 @@ from revive.core.stores.embedded import EmbeddedStore
 from revive.core.stores.guix import GuixStore
 from revive.core.stores.guix_import import ImportStatus, export_items
 
-# Test modules cannot import each other: the conftest's helper, loaded as a module.
-_CONFTEST = Path(__file__).resolve().parent / "conftest.py"
-_spec = importlib.util.spec_from_file_location("revive_test_store_fixtures_live", _CONFTEST)
-assert _spec is not None and _spec.loader is not None
-_fixtures = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = _fixtures
-_spec.loader.exec_module(_fixtures)
+_fixtures = conftest_of("core/stores")
 busybox_derivation = _fixtures.busybox_derivation
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("GUIX_REVIVE_LIVE_GUIX") != "1",
-    reason="needs a live Guix daemon (GUIX_REVIVE_LIVE_GUIX=1, scripts/live-guix.sh)",
-)
+pytestmark = live_guix
 
 
 @pytest.fixture(autouse=True)
 def live_guix_on_path(monkeypatch):
     """The wrapper of scripts/live-guix.sh first on PATH (it is kept off PATH
     otherwise, so that no other test picks the Guix backend)."""
-    bin_dir = os.environ.get("GUIX_REVIVE_GUIX_BIN", "/opt/guix-live/bin")
-    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ.get('PATH', '')}")
+    put_live_guix_on_path(monkeypatch)
 
 
 def guix(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -64,7 +54,7 @@ def salt() -> str:
 
 
 @pytest.fixture
-def sources(tmp_path, salt, http_server, run_cmd, make_tree, git_env, expected_for):
+def sources(tmp_path, salt, http_server, make_tree, expected_for):
     """A loopback file and a git, svn, hg, bzr and cvs repository, with their specs."""
     files = {"README": f"salt {salt}\n".encode(), "src/main.c": b"int main(void) { return 0; }\n"}
     expect = tmp_path / "expect"
@@ -78,43 +68,23 @@ def sources(tmp_path, salt, http_server, run_cmd, make_tree, git_env, expected_f
     }
 
     git = tmp_path / "git"
-    run_cmd(["git", "init", "-q", str(git)], **git_env)
-    make_tree(git, files)
-    run_cmd(["git", "-C", str(git), "add", "."], **git_env)
-    run_cmd(["git", "-C", str(git), "commit", "-qm", "one"], **git_env)
-    commit = run_cmd(["git", "-C", str(git), "rev-parse", "HEAD"], **git_env).strip()
+    commit = git_repo(git, files)
     specs["git"] = GitFetch(expected_for("proj-git-checkout", tree=expect), git.as_uri(), commit)
 
     svn = tmp_path / "svnrepo"
-    run_cmd(["svnadmin", "create", str(svn)])
-    work = tmp_path / "svnwork"
-    run_cmd(["svn", "checkout", "-q", svn.as_uri(), str(work)])
-    make_tree(work, files)
-    run_cmd(["svn", "add", "-q", "README", "src"], cwd=work)
-    run_cmd(["svn", "commit", "-q", "-m", "one"], cwd=work)
+    svn_repo(svn, tmp_path / "svnwork", files)
     specs["svn"] = SvnFetch(expected_for("proj-svn-checkout", tree=expect), svn.as_uri(), 1)
 
     hg = tmp_path / "hgrepo"
-    run_cmd(["hg", "init", str(hg)], HGRCPATH="")
-    make_tree(hg, files)
-    run_cmd(["hg", "-R", str(hg), "commit", "-A", "-q", "-u", "t", "-m", "one"], HGRCPATH="")
-    changeset = run_cmd(["hg", "-R", str(hg), "id", "-i"], HGRCPATH="").strip()
+    changeset = hg_repo(hg, files)
     specs["hg"] = HgFetch(expected_for("proj-hg-checkout", tree=expect), hg.as_uri(), changeset)
 
     bzr = tmp_path / "bzrrepo"
-    benv = {"BRZ_EMAIL": "T <t@example.org>", "BRZ_LOG": "/dev/null"}
-    run_cmd(["brz", "init", "-q", str(bzr)], **benv)
-    make_tree(bzr, files)
-    run_cmd(["brz", "add", "-q"], cwd=bzr, **benv)
-    run_cmd(["brz", "commit", "-q", "-m", "one"], cwd=bzr, **benv)
+    bzr_branch(bzr, files)
     specs["bzr"] = BzrFetch(expected_for("proj-bzr-branch", tree=expect), bzr.as_uri(), "1")
 
     root = tmp_path / "cvsroot"
-    run_cmd(["cvs", "-d", str(root), "init"])
-    src = tmp_path / "cvssrc"
-    make_tree(src, files)
-    run_cmd(["cvs", "-d", str(root), "import", "-m", "i", "proj", "vendor", "start"], cwd=src)
-    run_cmd(["cvs", "-d", str(root), "rtag", "v1", "proj"])
+    cvs_module(root, tmp_path / "cvssrc", "proj", files)
     specs["cvs"] = CvsFetch(expected_for("proj-cvs-checkout", tree=expect), str(root), "proj", "v1")
     return specs
 

@@ -50,6 +50,12 @@ def case(corpus_dir: Path, name: str, file: str = "stderr") -> tuple[bytes, int]
     return (folder / file).read_bytes(), int((folder / "exit").read_text())
 
 
+def replayed(corpus_dir: Path, name: str, drv: str, out: str):
+    """The events and final event of the recorded ``guix build`` ``name`` of ``drv``."""
+    data, status = case(corpus_dir, name)
+    return parse(data, drv, out, status)
+
+
 @pytest.mark.parametrize(
     "name",
     [
@@ -60,8 +66,7 @@ def case(corpus_dir: Path, name: str, file: str = "stderr") -> tuple[bytes, int]
     ],
 )
 def test_successful_builds(corpus_dir, name):
-    data, status = case(corpus_dir, name)
-    events, final = parse(data, HELLO, HELLO_OUT, status)
+    events, final = replayed(corpus_dir, name, HELLO, HELLO_OUT)
     assert final == BuildFinished(HELLO, HELLO_OUT)
     if name == "01-build-fod-ok":
         assert [e for e in events if isinstance(e, BuildAttempt)] == [
@@ -70,17 +75,15 @@ def test_successful_builds(corpus_dir, name):
 
 
 def test_slow_download_build(corpus_dir):
-    data, status = case(corpus_dir, "12b-build-fod-slow-download")
     drv = "/gnu/store/lkgnmaj31b05f5grgzqzbvm6cwmxwfsb-slow-b-1.0.bin.drv"
     out = "/gnu/store/5nzajnbgg42p69w037ypwwj5fwlsgpvb-slow-b-1.0.bin"
-    events, final = parse(data, drv, out, status)
+    events, final = replayed(corpus_dir, "12b-build-fod-slow-download", drv, out)
     assert final == BuildFinished(drv, out)
     assert not any(getattr(e, "line", None) == "..." for e in events)  # ticks are not logged
 
 
 def test_404(corpus_dir):
-    data, status = case(corpus_dir, "02-build-fod-404")
-    events, final = parse(data, MISSING, MISSING_OUT, status)
+    events, final = replayed(corpus_dir, "02-build-fod-404", MISSING, MISSING_OUT)
     assert final == BuildFailed(
         MISSING,
         FailureReason.NOT_FOUND,
@@ -98,8 +101,7 @@ def test_404(corpus_dir):
 
 
 def test_hash_mismatch(corpus_dir):
-    data, status = case(corpus_dir, "03-build-fod-hash-mismatch")
-    _events, final = parse(data, MISMATCH, MISMATCH_OUT, status)
+    _events, final = replayed(corpus_dir, "03-build-fod-hash-mismatch", MISMATCH, MISMATCH_OUT)
     assert final == BuildFailed(
         MISMATCH,
         FailureReason.HASH_MISMATCH,
@@ -110,8 +112,9 @@ def test_hash_mismatch(corpus_dir):
 
 
 def test_unresolvable_host(corpus_dir):
-    data, status = case(corpus_dir, "04-build-fod-unresolvable-host")
-    _events, final = parse(data, UNRESOLVABLE, UNRESOLVABLE_OUT, status)
+    _events, final = replayed(
+        corpus_dir, "04-build-fod-unresolvable-host", UNRESOLVABLE, UNRESOLVABLE_OUT
+    )
     assert final.reason is FailureReason.NETWORK_UNREACHABLE
     assert final.detail.startswith(
         "http://nonexistent.invalid/x.tar.gz: cannot resolve host (Name or service not known)"
@@ -119,8 +122,7 @@ def test_unresolvable_host(corpus_dir):
 
 
 def test_mirror_gnu_tries_every_mirror(corpus_dir):
-    data, status = case(corpus_dir, "05-build-fod-mirror-gnu")
-    events, final = parse(data, GNU, GNU_OUT, status)
+    events, final = replayed(corpus_dir, "05-build-fod-mirror-gnu", GNU, GNU_OUT)
     sources = [e.source for e in events if isinstance(e, BuildAttempt)]
     assert sources[:4] == [
         "https://ftpmirror.gnu.org/gnu/hello/hello-2.11.tar.gz",
@@ -132,8 +134,7 @@ def test_mirror_gnu_tries_every_mirror(corpus_dir):
 
 
 def test_old_daemon_refuses_builtin_git_download(corpus_dir):
-    data, status = case(corpus_dir, "06b-build-builtin-git-download")
-    _events, final = parse(data, NINJA, NINJA_OUT, status)
+    _events, final = replayed(corpus_dir, "06b-build-builtin-git-download", NINJA, NINJA_OUT)
     assert final == BuildFailed(
         NINJA,
         FailureReason.BUILDER_UNSUPPORTED,
@@ -156,8 +157,7 @@ def test_dependency_chain_failure(corpus_dir):
 
 
 def test_keep_going_summary_is_a_failure(corpus_dir):
-    data, status = case(corpus_dir, "07c-build-keep-going-several-fods")
-    _events, final = parse(data, HELLO, HELLO_OUT, status)
+    _events, final = replayed(corpus_dir, "07c-build-keep-going-several-fods", HELLO, HELLO_OUT)
     assert isinstance(final, BuildFailed)
 
 
