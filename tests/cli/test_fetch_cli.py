@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pytest
 from fixture_modules import conftest_of
@@ -328,3 +329,35 @@ def test_live_guix_rewrite_fetch_of_every_method(closure, monkeypatch, capsys):
     assert verify.returncode == 0, verify.stderr[-2000:]
     assert main([*args, *OFFLINE, closure["good"]]) == 0
     assert f"{total} sources: {total} already valid" in capsys.readouterr().out
+
+
+def test_demo_serve_fetches_the_demo_offline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The workshop story from the command line: two downloads fail as they were, all rewritten.
+
+    As in the app: the demo is generated, its sources served on loopback, and
+    fetched into a store of its own; a run again finds everything valid.
+    """
+    target = str(tmp_path) + "/fetched"
+    assert main(["fetch", "--demo-serve", "--target-store", target]) == 1
+    out = capsys.readouterr().out
+    table = out.split("failures:\n")[1].splitlines()[:-1]
+    assert sorted(line.split(":")[0].strip() for line in table) == [
+        "flowCore_1.52.1.tar.gz",
+        "kopi-0.4.1-checkout",
+    ]
+    assert "127.0.0.1" in out  # the loopback servers, never the 2020 URLs
+    assert main(["fetch", "--demo-serve", "--rewrite", "--target-store", target]) == 0
+    assert main(["fetch", "--demo-serve", "--target-store", target, "x.drv"]) == 0
+    out, err = capsys.readouterr()
+    assert "ignoring ROOT.drv" in err
+    assert out.splitlines()[-1].startswith("54 sources: 54 already valid, 0 fetched, 0 failed")
+
+
+def test_fetch_needs_roots_or_the_demo(capsys: pytest.CaptureFixture[str]) -> None:
+    """No ROOT.drv and no --demo-serve: one line, exit 2."""
+    assert main(["fetch"]) == 2
+    assert capsys.readouterr().err == (
+        "guix-revive: error: fetch: name the ROOT.drv to fetch (or --demo-serve: the demo's)\n"
+    )

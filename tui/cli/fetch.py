@@ -6,12 +6,17 @@ whose output is already valid, so running it again after an interruption
 resumes where it stopped. On a terminal: an overall bar and one line per
 running fetch; piped: one plain line per event that matters. A table of the
 failures, with their reason class, ends the run.
+
+``--demo-serve`` fetches the demo environment instead, from its loopback
+servers (no network), into the demo's own store of fetched sources, as the
+app does with the same option.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +26,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
+from revive.core.builders.options import FetchOptions
+from revive.core.errors import ReviveError
+from revive.core.fetch.mirrors import MirrorConfig
+from revive.core.store_dir import StoreDir
 from revive.core.store_path import name_part
 from revive.core.stores.api import (
     BuildAttempt,
@@ -68,7 +77,15 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         epilog=_EPILOG,
         formatter_class=HelpFormatter,
     )
-    parser.add_argument("roots", nargs="+", metavar="ROOT.drv", help="root derivations")
+    parser.add_argument(
+        "roots", nargs="*", metavar="ROOT.drv", help="root derivations (all but with --demo-serve)"
+    )
+    parser.add_argument(
+        "--demo-serve",
+        action="store_true",
+        help="fetch the demo environment's sources from its loopback servers (offline), "
+        "into the demo's own store unless --target-store is given; ROOT.drv is then ignored",
+    )
     add_store_option(parser)
     parser.add_argument(
         "--rewrite", action="store_true", help="rewrite each FOD into today's form first"
@@ -90,10 +107,45 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     """Fetch the closure; 0 iff every FOD output is valid at the end."""
-    options = fetch_options(args)
-    config = mirror_config(args)
+    if args.demo_serve:
+        return _fetch_demo(args)
+    if not args.roots:
+        raise ReviveError("fetch: name the ROOT.drv to fetch (or --demo-serve: the demo's)")
     source = open_store(args.store, args.roots)
-    roots, graph = load_roots(source, args.roots, use_cache=False)
+    return _fetch_closure(args, source, args.roots, fetch_options(args), mirror_config(args))
+
+
+def _fetch_demo(args: argparse.Namespace) -> int:
+    """``run`` on the demo environment, its sources served on loopback meanwhile."""
+    from revive.core.demo.generate import default_demo_dir, generate_demo
+    from revive.core.demo.serve import DemoServers
+
+    if args.roots:
+        print("guix-revive: --demo-serve fetches the demo; ignoring ROOT.drv", file=sys.stderr)
+    env = generate_demo(default_demo_dir())
+    source = StoreDir.open(env.store_dir, env.logical_store_dir)
+    # As in the app: the demo's own store, and guix-revive's builders (a
+    # Guix daemon would go to the long-gone URLs, not to the loopback ones).
+    demo_args = argparse.Namespace(**vars(args))
+    demo_args.target_store = args.target_store or env.fetched_dir
+    if demo_args.backend == "auto":
+        demo_args.backend = "embedded"
+    with DemoServers(env) as servers:
+        options = servers.fetch_options(fetch_options(args))
+        return _fetch_closure(
+            demo_args, source, list(env.root_paths), options, servers.mirror_config()
+        )
+
+
+def _fetch_closure(
+    args: argparse.Namespace,
+    source: StoreDir,
+    root_args: Sequence[str],
+    options: FetchOptions,
+    config: MirrorConfig | None,
+) -> int:
+    """Fetch the closure of ``root_args`` in ``source``; 0 iff every FOD output is valid."""
+    roots, graph = load_roots(source, root_args, use_cache=False)
     out = console()
     err = Console(stderr=True, highlight=False)
     warn_unreadable(err, list(graph.problems.values()))
