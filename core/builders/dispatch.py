@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Final
+
 from revive.core.builders.bzr import fetch_bzr
 from revive.core.builders.context import BuildContext
 from revive.core.builders.cvs import fetch_cvs
@@ -26,6 +29,18 @@ from revive.core.stores.api import FailureReason
 __all__ = ["run_builder"]
 
 
+_BUILDERS: Final[Mapping[type, Callable[[Any, BuildContext], Awaitable[Verified]]]] = {
+    UrlFetch: fetch_url,
+    GitFetch: fetch_git,
+    SvnFetch: fetch_svn,
+    SvnMultiFetch: fetch_svn_multi,
+    HgFetch: fetch_hg,
+    BzrFetch: fetch_bzr,
+    CvsFetch: fetch_cvs,
+}
+"""The builder of each kind of :data:`FetchSpec` (each takes its own kind)."""
+
+
 async def run_builder(spec: FetchSpec, ctx: BuildContext) -> Verified:
     """Fetch ``spec`` into ``ctx.work_dir`` and verify it against its expected hash.
 
@@ -35,20 +50,7 @@ async def run_builder(spec: FetchSpec, ctx: BuildContext) -> Verified:
     Raises:
         FetchError: it could not be fetched; ``reason`` classifies why.
     """
-    if isinstance(spec, UrlFetch):
-        return await fetch_url(spec, ctx)
-    if isinstance(spec, GitFetch):
-        return await fetch_git(spec, ctx)
-    if isinstance(spec, SvnMultiFetch):
-        return await fetch_svn_multi(spec, ctx)
-    if isinstance(spec, SvnFetch):
-        return await fetch_svn(spec, ctx)
-    if isinstance(spec, HgFetch):
-        return await fetch_hg(spec, ctx)
-    if isinstance(spec, BzrFetch):
-        return await fetch_bzr(spec, ctx)
-    if isinstance(spec, CvsFetch):
-        return await fetch_cvs(spec, ctx)
-    raise FetchError(  # pragma: no cover - the union is exhaustive
-        FailureReason.BUILDER_UNSUPPORTED, f"no builder for {type(spec).__name__}"
-    )
+    builder = _BUILDERS.get(type(spec))
+    if builder is None:  # pragma: no cover - the table covers the union
+        raise FetchError(FailureReason.BUILDER_UNSUPPORTED, f"no builder for {type(spec).__name__}")
+    return await builder(spec, ctx)

@@ -28,6 +28,7 @@ from revive.core.builders.verify import Verified
 from revive.core.errors import ReviveError
 from revive.core.fetch.mirrors import (
     MirrorConfig,
+    MirrorFiles,
     content_addressed_urls,
     default_mirror_config,
     disarchive_urls,
@@ -35,6 +36,7 @@ from revive.core.fetch.mirrors import (
     parse_mirrors,
 )
 from revive.core.fetch.spec import Expected, UrlFetch
+from revive.core.fetch.text_item import TextItem
 from revive.core.stores.api import AttemptKind, FailureReason
 
 __all__ = ["fetch_url", "iter_sources", "url_sources", "disarchive_sources", "archive_url"]
@@ -52,6 +54,19 @@ def _read_text(read_item: Callable[[str], bytes] | None, path: str | None) -> st
         return read_item(path).decode("utf-8")
     except (ReviveError, UnicodeDecodeError, OSError):
         return None
+
+
+def _list_text(
+    read_item: Callable[[str], bytes] | None,
+    own: str | None,
+    config: MirrorConfig | None,
+    pick: Callable[[MirrorFiles], TextItem],
+) -> str:
+    """The FOD's own list ``own`` if it can be read, else ``pick`` of ``config``'s (or today's)."""
+    text = _read_text(read_item, own)
+    if text is None:
+        text = pick((config or default_mirror_config()).files()).contents.decode()
+    return text
 
 
 def iter_sources(
@@ -86,9 +101,9 @@ def iter_sources(
             upstream.append(mirror)
             yield mirror, AttemptKind.MIRROR
 
-    ca_text = _read_text(read_item, spec.content_addressed_mirrors_file)
-    if ca_text is None:
-        ca_text = (config or default_mirror_config()).files().content_addressed.contents.decode()
+    ca_text = _list_text(
+        read_item, spec.content_addressed_mirrors_file, config, lambda f: f.content_addressed
+    )
     try:
         ca_urls = content_addressed_urls(
             ca_text, expected.name, expected.algorithm, expected.digest
@@ -131,9 +146,7 @@ def disarchive_sources(
 ) -> list[str]:
     """The Disarchive specification URLs for ``spec`` (own list first, else ``config``'s)."""
     expected = spec.expected
-    text = _read_text(read_item, spec.disarchive_mirrors_file)
-    if text is None:
-        text = (config or default_mirror_config()).files().disarchive.contents.decode()
+    text = _list_text(read_item, spec.disarchive_mirrors_file, config, lambda f: f.disarchive)
     try:
         return list(disarchive_urls(text, expected.algorithm, expected.digest))
     except ReviveError:

@@ -66,7 +66,12 @@ from revive.core.stores.api import (
 from revive.core.stores.db import PathInfo, ValidPathDB
 from revive.core.stores.fixed_item import fixed_item_path
 from revive.core.stores.locks import OutputLock
-from revive.core.stores.shared import fetch_and_verify, fetch_spec_or_failure, read_only_copies
+from revive.core.stores.shared import (
+    build_failed,
+    fetch_and_verify,
+    fetch_spec_or_failure,
+    read_only_copies,
+)
 from revive.core.stores.streams import event_stream
 
 __all__ = ["EmbeddedStore", "default_store_root", "canonicalise"]
@@ -392,10 +397,8 @@ class EmbeddedStore:
         """
         try:
             drv = self.read_derivation(drv_path)
-        except MissingStoreItem as err:
-            return BuildFailed(drv_path, FailureReason.MISSING_INPUT, str(err))
         except ReviveError as err:
-            return BuildFailed(drv_path, FailureReason.FAILED, str(err))
+            return build_failed(drv_path, err, FailureReason.FAILED)
         out = drv.fixed_output
         if out is None:
             return BuildFailed(

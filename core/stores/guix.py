@@ -116,7 +116,12 @@ from revive.core.stores.coalesce import Coalescer
 from revive.core.stores.embedded import default_store_root
 from revive.core.stores.fixed_item import fixed_item_path
 from revive.core.stores.guix_output import GuixBuildParser, TraceDecoder
-from revive.core.stores.shared import fetch_and_verify, fetch_spec_or_failure, read_only_copies
+from revive.core.stores.shared import (
+    build_failed,
+    fetch_and_verify,
+    fetch_spec_or_failure,
+    read_only_copies,
+)
 from revive.core.stores.streams import event_stream
 
 __all__ = [
@@ -819,11 +824,8 @@ class GuixStore:
     async def _build(self, drv_path: str, emit: Callable[[BuildEvent], None]) -> None:
         try:
             drv = await asyncio.to_thread(self.read_derivation, drv_path)
-        except MissingStoreItem as err:
-            emit(BuildFailed(drv_path, FailureReason.MISSING_INPUT, str(err)))
-            return
         except ReviveError as err:
-            emit(BuildFailed(drv_path, FailureReason.FAILED, str(err)))
+            emit(build_failed(drv_path, err, FailureReason.FAILED))
             return
         output_path = drv.outputs[0].path if drv.outputs else ""
         method = ""
@@ -848,11 +850,8 @@ class GuixStore:
             # just prints its outputs).
             if not self.local.exists(drv_path):
                 await asyncio.to_thread(self.import_derivation, drv_path)
-        except MissingStoreItem as err:
-            emit(BuildFailed(drv_path, FailureReason.MISSING_INPUT, str(err)))
-            return
         except StoreError as err:
-            emit(BuildFailed(drv_path, FailureReason.STORE_ERROR, str(err)))
+            emit(build_failed(drv_path, err, FailureReason.STORE_ERROR))
             return
         emit(BuildStarted(drv_path, output_path, method))
         if self.build_mode == "trace":

@@ -27,7 +27,13 @@ from revive.core.fetch.spec import FetchSpec
 from revive.core.store_dir import StoreDir
 from revive.core.stores.api import BuildEvent, BuildFailed, FailureReason
 
-__all__ = ["read_only_copies", "fetch_spec_or_failure", "fetch_and_verify", "FetchingStore"]
+__all__ = [
+    "read_only_copies",
+    "build_failed",
+    "fetch_spec_or_failure",
+    "fetch_and_verify",
+    "FetchingStore",
+]
 
 
 class FetchingStore(Protocol):
@@ -52,6 +58,16 @@ def read_only_copies(
     return tuple(d if isinstance(d, StoreDir) else StoreDir.open(d, store_dir) for d in read_only)
 
 
+def build_failed(drv_path: str, err: ReviveError, otherwise: FailureReason) -> BuildFailed:
+    """The failure ``err`` ends the build of ``drv_path`` with.
+
+    A missing store item is :attr:`~FailureReason.MISSING_INPUT` (the user
+    can add it); any other error is ``otherwise``.
+    """
+    reason = FailureReason.MISSING_INPUT if isinstance(err, MissingStoreItem) else otherwise
+    return BuildFailed(drv_path, reason, str(err))
+
+
 def fetch_spec_or_failure(
     drv: Derivation, drv_path: str, read_item: Callable[[str], bytes]
 ) -> FetchSpec | BuildFailed:
@@ -63,10 +79,8 @@ def fetch_spec_or_failure(
     """
     try:
         return extract_fetch_spec(drv, read_item, path=drv_path)
-    except MissingStoreItem as err:
-        return BuildFailed(drv_path, FailureReason.MISSING_INPUT, str(err))
     except ReviveError as err:
-        return BuildFailed(drv_path, FailureReason.BUILDER_UNSUPPORTED, str(err))
+        return build_failed(drv_path, err, FailureReason.BUILDER_UNSUPPORTED)
 
 
 async def fetch_and_verify(
