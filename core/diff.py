@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Final, TypeVar
@@ -577,6 +577,7 @@ def name_stem(name: str) -> str:
 
 
 _Item = TypeVar("_Item")
+_V = TypeVar("_V")
 
 
 def _pair_up(
@@ -884,17 +885,28 @@ def _field(field: str, old: str, new: str) -> FieldChange | None:
     return FieldChange(field, old, new, diff_text(old, new))
 
 
-def _diff_outputs(old: Sequence[Output], new: Sequence[Output]) -> tuple[OutputChange, ...]:
-    olds = {o.name: o for o in old}
-    news = {o.name: o for o in new}
-    changes: list[OutputChange] = []
+def _by_name(
+    olds: Mapping[str, _V], news: Mapping[str, _V]
+) -> Iterator[tuple[str, ChangeKind, _V | None, _V | None]]:
+    """Every name whose value differs between the two sides, in name order.
+
+    Yields ``(name, kind, old, new)``: added (no old), removed (no new) or changed.
+    """
     for name in sorted(olds.keys() | news.keys()):
         a, b = olds.get(name), news.get(name)
         if a is None:
-            changes.append(OutputChange(name, ChangeKind.ADDED, None, b))
+            yield name, ChangeKind.ADDED, None, b
         elif b is None:
-            changes.append(OutputChange(name, ChangeKind.REMOVED, a, None))
+            yield name, ChangeKind.REMOVED, a, None
         elif a != b:
+            yield name, ChangeKind.CHANGED, a, b
+
+
+def _diff_outputs(old: Sequence[Output], new: Sequence[Output]) -> tuple[OutputChange, ...]:
+    changes: list[OutputChange] = []
+    for name, kind, a, b in _by_name({o.name: o for o in old}, {o.name: o for o in new}):
+        fields: tuple[FieldChange, ...] = ()
+        if a is not None and b is not None:
             fields = tuple(
                 change
                 for change in (
@@ -904,7 +916,7 @@ def _diff_outputs(old: Sequence[Output], new: Sequence[Output]) -> tuple[OutputC
                 )
                 if change is not None
             )
-            changes.append(OutputChange(name, ChangeKind.CHANGED, a, b, fields))
+        changes.append(OutputChange(name, kind, a, b, fields))
     return tuple(changes)
 
 
@@ -954,18 +966,10 @@ def _diff_args(old: Sequence[str], new: Sequence[str]) -> tuple[ArgChange, ...]:
 def _diff_env(
     old: Sequence[tuple[str, str]], new: Sequence[tuple[str, str]]
 ) -> tuple[EnvChange, ...]:
-    olds = dict(old)
-    news = dict(new)
-    changes: list[EnvChange] = []
-    for name in sorted(olds.keys() | news.keys()):
-        a, b = olds.get(name), news.get(name)
-        if a is None:
-            changes.append(EnvChange(name, ChangeKind.ADDED, None, b))
-        elif b is None:
-            changes.append(EnvChange(name, ChangeKind.REMOVED, a, None))
-        elif a != b:
-            changes.append(EnvChange(name, ChangeKind.CHANGED, a, b, diff_text(a, b)))
-    return tuple(changes)
+    return tuple(
+        EnvChange(name, kind, a, b, None if a is None or b is None else diff_text(a, b))
+        for name, kind, a, b in _by_name(dict(old), dict(new))
+    )
 
 
 def diff_derivations(
