@@ -321,14 +321,7 @@ class _Checker:
         new_inputs = replaced.encode()
         tail = data[stop:]
         modulo = b"".join((head, new_inputs, tail))
-        for out in drv.outputs:
-            value = drv.getenv(out.name)
-            if value:
-                name = escape_string(out.name)
-                entry = f"({name},{escape_string(value)})".encode()
-                tail = tail.replace(entry, f'({name},"")'.encode(), 1)
-        masked_head = ("Derive([" + _outputs_text(drv.outputs, masked=True) + "],[").encode()
-        masked = b"".join((masked_head, new_inputs, tail))
+        masked = _masked(drv, new_inputs, tail)
         outputs = self._outputs(path, drv, hashlib.sha256(masked).digest())
         return computed, hashlib.sha256(modulo).hexdigest(), outputs
 
@@ -422,14 +415,21 @@ def _spliced(drv: Derivation, pieces: tuple[str, str, str], replaced: str) -> tu
     """The hash-modulo text and the masked text of regular ``drv``, from its pieces."""
     head, _, tail = pieces
     modulo = (head + replaced + tail).encode()
-    # Masked: output paths blanked in the outputs and in their variables.
+    return modulo, _masked(drv, replaced.encode(), tail.encode())
+
+
+def _masked(drv: Derivation, replaced: bytes, tail: bytes) -> bytes:
+    """The masked text of regular ``drv``: its replaced input list, then its
+    text after the input list (``tail``), output paths blanked in the outputs
+    and in their variables."""
     masked_head = "Derive([" + _outputs_text(drv.outputs, masked=True) + "],["
     for out in drv.outputs:
         value = drv.getenv(out.name)
         if value:
-            entry = f"({escape_string(out.name)},{escape_string(value)})"
-            tail = tail.replace(entry, f'({escape_string(out.name)},"")', 1)
-    return modulo, (masked_head + replaced + tail).encode()
+            name = escape_string(out.name)
+            entry = f"({name},{escape_string(value)})".encode()
+            tail = tail.replace(entry, f'({name},"")'.encode(), 1)
+    return b"".join((masked_head.encode(), replaced, tail))
 
 
 _EMPTY_HEAD = len("Derive([],[")
