@@ -40,9 +40,8 @@ from revive.core.archive.report import (
 )
 from revive.core.archive.targets import FodTarget, fod_targets
 from revive.core.errors import ReviveError
-from revive.core.store_dir import StoreDir
 from revive.tui.cli.common import add_store_option, console, is_terminal, print_json
-from revive.tui.cli.loading import load_roots, open_store
+from revive.tui.cli.loading import load_roots, open_demo, open_store
 from revive.tui.widgets.archival_badge import SAVED_STYLES, badge_marks
 
 __all__ = ["add_parser", "run", "badges", "markdown_report", "html_report"]
@@ -142,10 +141,7 @@ def _closure(args: argparse.Namespace) -> Iterator[tuple[list[FodTarget], Archiv
         return
     if args.roots:
         print("guix-revive: --demo-serve audits the demo; ignoring ROOT.drv", file=sys.stderr)
-    from revive.core.demo.generate import default_demo_dir, generate_demo
-
-    env = generate_demo(default_demo_dir())
-    store = StoreDir.open(env.store_dir, env.logical_store_dir)
+    env, store = open_demo()
     _, graph = load_roots(store, list(env.root_paths), use_cache=True)
     targets = fod_targets(graph, store.read_bytes)
     if not args.demo_serve:

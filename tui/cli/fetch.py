@@ -54,7 +54,7 @@ from revive.tui.cli.fetch_options import (
     open_target_store,
     warn_unreadable,
 )
-from revive.tui.cli.loading import load_roots, open_store
+from revive.tui.cli.loading import load_roots, open_demo, open_store
 
 __all__ = ["add_parser", "run"]
 
@@ -117,13 +117,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _fetch_demo(args: argparse.Namespace) -> int:
     """``run`` on the demo environment, its sources served on loopback meanwhile."""
-    from revive.core.demo.generate import default_demo_dir, generate_demo
     from revive.core.demo.serve import DemoServers
 
     if args.roots:
         print("guix-revive: --demo-serve fetches the demo; ignoring ROOT.drv", file=sys.stderr)
-    env = generate_demo(default_demo_dir())
-    source = StoreDir.open(env.store_dir, env.logical_store_dir)
+    env, source = open_demo()
     # As in the app: the demo's own store, and guix-revive's builders (a
     # Guix daemon would go to the long-gone URLs, not to the loopback ones).
     demo_args = argparse.Namespace(**vars(args))

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     # The loader is imported when a closure is loaded, not with this module:
     # `verify` reusing a kept report never loads one.
     from revive.core.closure import ClosureCache, LoadProgress
+    from revive.core.demo.model import DemoEnvironment
     from revive.core.graph import DerivationGraph
     from revive.core.load_worker import FileState
 
@@ -27,6 +28,7 @@ __all__ = [
     "open_store",
     "resolve_roots",
     "load_roots",
+    "open_demo",
     "check_roots",
 ]
 
@@ -136,3 +138,11 @@ def load_roots(
             )
     check_roots(graph, store, roots, args)
     return roots, graph
+
+
+def open_demo() -> tuple[DemoEnvironment, StoreDir]:
+    """The demo environment (generated on first use) and the store of its ``.drv`` files."""
+    from revive.core.demo.generate import default_demo_dir, generate_demo
+
+    env = generate_demo(default_demo_dir())
+    return env, StoreDir.open(env.store_dir, env.logical_store_dir)
